@@ -1,0 +1,49 @@
+/** `meshbuild all` and `meshbuild build <targets...>`: plan, then run the plan. */
+import type { CommandModule } from 'yargs';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, InterruptedError, isMeshbuildError, stepError } from '../errors.js';
+import { createPlan } from '../plan/plan.js';
+import { formatPlan } from '../report/plan-text.js';
+import { executePlan } from './execute.js';
+import type { CommandIo } from './main.js';
+import { loadGraph, planRequest, withBuildFlags, type BuildFlags } from './settings.js';
+
+type BuildArgs = BuildFlags & { targetNames?: string[] };
+
+export function buildCommands(io: CommandIo, setExit: (code: number) => void): Array<CommandModule<object, BuildArgs>> {
+  const handler = (fixedTargets?: string[]) => async (argv: BuildArgs) => {
+    const { graph } = loadGraph(argv);
+    const plan = createPlan(graph, await planRequest(argv, fixedTargets ?? argv.targetNames ?? [], graph, io.env));
+    if (argv['dry-run']) {
+      io.stdout.write(formatPlan(plan));
+      setExit(0);
+      return;
+    }
+    const summary = await executePlan(plan, argv, io);
+    if (summary.ok) {
+      setExit(0);
+      return;
+    }
+    if (summary.interrupted) throw new InterruptedError();
+    const first = summary.failures[0];
+    if (!first) throw stepError(`${summary.skipped.length} jobs did not run`);
+    const usage = summary.failures.find((f) => isMeshbuildError(f.error) && f.error.exitCode === EXIT_USAGE);
+    const failed = summary.failures.map((f) => f.job.title).join('; ');
+    setExit(usage ? EXIT_USAGE : summary.interrupted ? EXIT_INTERRUPTED : EXIT_FAILED);
+    io.stderr.write(`error: ${summary.failures.length} failed: ${failed}\n`);
+    if (usage) io.stderr.write(`error: ${usage.failure.message}${usage.failure.hint ? `\nhint: ${usage.failure.hint}` : ''}\n`);
+  };
+  return [
+    {
+      command: 'all',
+      describe: 'Build every target of the "all" group for every platform',
+      builder: (yargs) => withBuildFlags(yargs),
+      handler: handler(['all']),
+    },
+    {
+      command: 'build <target-names..>',
+      describe: 'Build targets, images or groups (dependencies are pulled in)',
+      builder: (yargs) => withBuildFlags(yargs).positional('target-names', { type: 'string', array: true, describe: 'e.g. pilot proxyv2 binary:istioctl' }),
+      handler: handler(),
+    },
+  ];
+}

@@ -1,0 +1,61 @@
+/**
+ * meshbuild's command line. Each command lives in its own module; this file wires them into
+ * yargs and is the one place errors are printed and turned into exit codes.
+ */
+import yargs from 'yargs';
+import { EXIT_USAGE, usageError } from '../errors.js';
+import { buildCommands } from './build-command.js';
+import { listCommand } from './list-command.js';
+import { planCommand } from './plan-command.js';
+import { formatError } from './print-error.js';
+
+export interface CommandIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  /** Whether stdout is an interactive terminal (and CI is not set). */
+  interactive: boolean;
+}
+
+/** Runs meshbuild with `argv` (no node/script prefix) and resolves to the exit code. */
+export async function main(argv: string[], io: CommandIo = defaultIo()): Promise<number> {
+  let exitCode = 0;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const cli = yargs(argv)
+    .scriptName('meshbuild')
+    .usage('$0 <command> [options]\n\nMulti-architecture release builds for a service mesh: Go binaries for every platform, multi-arch images, manifest lists.')
+    .command(buildCommands(io, setExit))
+    .command(planCommand(io, setExit))
+    .command(listCommand(io, setExit))
+    .demandCommand(1, 'name a command: all, build, plan or list (meshbuild --help shows them)')
+    .strict()
+    .recommendCommands()
+    .parserConfiguration({ 'camel-case-expansion': true, 'strip-aliased': true })
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .epilog('Exit codes: 0 ok, 1 a build step failed, 2 bad input, 130 interrupted.')
+    .fail((message: string | null, error: Error | undefined) => {
+      throw error ?? usageError(message ?? 'bad command line', { hint: 'meshbuild --help lists commands and flags' });
+    })
+    .exitProcess(false)
+    .help()
+    .version();
+  try {
+    await cli.parseAsync();
+    return exitCode;
+  } catch (error) {
+    const { text, exitCode: code } = formatError(error);
+    io.stderr.write(text);
+    return code === 0 ? EXIT_USAGE : code;
+  }
+}
+
+function defaultIo(): CommandIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    interactive: Boolean(process.stdout.isTTY) && !process.env.CI,
+  };
+}

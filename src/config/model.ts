@@ -1,0 +1,105 @@
+/**
+ * What a targets file declares, after schema checks: every value typed, every name carrying the
+ * location it was declared at. Names are not resolved yet (that is the graph's job).
+ */
+import type { SourceLocation } from '../errors.js';
+import type { Platform } from '../platform.js';
+
+export interface Located {
+  /** Where the declaration starts in its targets file. */
+  location: SourceLocation;
+  /** The targets file's folder: relative paths in the declaration are resolved against it. */
+  baseDir: string;
+  /** Which layer declared it: the shipped/`--targets` graph, or the overlay next to the source. */
+  layer: 'targets' | 'source';
+}
+
+export interface BinarySpec extends Located {
+  kind: 'binary';
+  name: string;
+  /** Go package path relative to the source root, e.g. `./pilot/cmd/pilot-discovery`. */
+  package: string;
+  /** Build tags (`-tags`). Default: none. */
+  tags: string[];
+  /** CGO_ENABLED=1 when true. Default: false. */
+  cgo: boolean;
+  /** Extra `-ldflags`, appended after the graph-wide ones. Default: none. */
+  ldflags: string[];
+  /** Platforms built when the binary itself is asked for, beyond the image platforms. */
+  extraPlatforms: Platform[];
+}
+
+export interface ArtifactSpec extends Located {
+  kind: 'artifact';
+  name: string;
+  /** URL template: `{os}`, `{arch}`, `{variant}`, `{platform}` (os_arch) and `{env:NAME}` are replaced. */
+  url?: string;
+  /** Expected sha256 (hex) per platform (`linux/amd64`). */
+  sha256: Map<string, string>;
+  /** URL template of a published checksum file (`<hex>  <name>`), used where `sha256` has no entry. */
+  sha256Url?: string;
+  /** Member of a `.tar.gz` download to keep (`usr/local/bin/envoy`); default: the download itself. */
+  extract?: string;
+  /** Local file template used instead of downloading (same placeholders), relative to the targets file. */
+  path?: string;
+  /** File name in `out/<os>_<arch>/` and in image contexts. Default: the artifact's name. */
+  fileName: string;
+}
+
+export interface ContextFileSpec {
+  /** The file or folder to copy: absolute for `targets`, relative to the source root for `source`. */
+  from: string;
+  /** Destination inside the build context (relative, forward slashes). */
+  to: string;
+  location: SourceLocation;
+  /** `source`: `from` lies in the source tree (checked at build time); `targets`: next to the targets file. */
+  root: 'source' | 'targets';
+}
+
+export interface ImageSpec extends Located {
+  kind: 'image';
+  name: string;
+  /** Absolute path of the Dockerfile. */
+  dockerfile: string;
+  /** Binaries and artifacts staged as `<arch>/<name>` in the context. */
+  binaries: Array<{ name: string; location: SourceLocation }>;
+  artifacts: Array<{ name: string; location: SourceLocation }>;
+  files: ContextFileSpec[];
+  /** Build args. Default: none. */
+  args: Record<string, string>;
+  /** Images of the graph used as named build contexts (`FROM base`). */
+  bases: Array<{ name: string; location: SourceLocation }>;
+}
+
+export interface GroupSpec extends Located {
+  kind: 'group';
+  name: string;
+  members: Array<{ name: string; location: SourceLocation }>;
+}
+
+export interface VariantSpec extends Located {
+  name: string;
+  /** Build args the variant sets. */
+  args: Record<string, string>;
+  /** Appended to each tag: default `-<name>`, and "" for the variant called `default`. */
+  tagSuffix: string;
+}
+
+export type TargetSpec = BinarySpec | ArtifactSpec | ImageSpec | GroupSpec;
+
+export interface Defaults {
+  /** Platforms used when `--platforms` is not given. Default: linux/amd64, linux/arm64. */
+  platforms: Platform[];
+  /** Variants used when `--variants` is not given. Default: `default`. */
+  variants: string[];
+  /** `-ldflags` for every binary; `{version}` is replaced by the version being built. */
+  goLdflags: string[];
+}
+
+/** All targets files, schema-checked and merged (overlay entries replace same-named ones). */
+export interface ValidatedConfig {
+  files: string[];
+  targets: Map<string, TargetSpec>;
+  variants: Map<string, VariantSpec>;
+  defaults: Defaults;
+}

@@ -1,0 +1,204 @@
+/**
+ * The schema of one targets file: which sections and keys exist and what each holds.
+ * Reads a parsed YAML document into typed specs, collecting a diagnostic for every problem.
+ */
+import path from 'node:path';
+import type { Diagnostic } from '../errors.js';
+import { parsePlatform, type Platform } from '../platform.js';
+import { FieldReader } from './field-reader.js';
+import type { ArtifactSpec, BinarySpec, ContextFileSpec, GroupSpec, ImageSpec, Located, VariantSpec } from './model.js';
+import type { YamlDocument, YamlPath } from './yaml-document.js';
+
+const SECTIONS = ['defaults', 'binaries', 'artifacts', 'images', 'groups', 'variants'] as const;
+const DEFAULTS_KEYS = ['platforms', 'variants', 'goLdflags'] as const;
+const BINARY_KEYS = ['package', 'tags', 'cgo', 'ldflags', 'extraPlatforms'] as const;
+const ARTIFACT_KEYS = ['url', 'sha256', 'sha256Url', 'extract', 'path', 'fileName'] as const;
+const IMAGE_KEYS = ['dockerfile', 'binaries', 'artifacts', 'files', 'args', 'base', 'bases'] as const;
+const FILE_KEYS = ['path', 'source', 'to'] as const;
+const VARIANT_KEYS = ['args', 'tagSuffix'] as const;
+const NAME_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+export interface TargetsFileContent {
+  file: string;
+  specs: Array<BinarySpec | ArtifactSpec | ImageSpec | GroupSpec>;
+  variants: VariantSpec[];
+  defaults: { platforms?: Platform[]; variants?: string[]; goLdflags?: string[] };
+  diagnostics: Diagnostic[];
+}
+
+/** Reads one parsed targets file. `layer` says whether it is the graph or the source overlay. */
+export function readTargetsFile(doc: YamlDocument, layer: Located['layer']): TargetsFileContent {
+  const reader = new FieldReader(doc);
+  const baseDir = path.dirname(doc.file);
+  const content: TargetsFileContent = { file: doc.file, specs: [], variants: [], defaults: {}, diagnostics: reader.diagnostics };
+  const root = reader.mapping(doc.value, [], 'a targets file', SECTIONS);
+  if (!root) return content;
+
+  const located = (p: YamlPath): Located => ({ location: reader.at(p, 'key'), baseDir, layer });
+  const eachEntry = (section: string, what: string, read: (name: string, record: Record<string, unknown>, p: YamlPath) => void) => {
+    const entries = reader.mapping(root[section], [section], `"${section}"`);
+    for (const [name, value] of Object.entries(entries ?? {})) {
+      const p = [section, name];
+      if (!NAME_PATTERN.test(name)) {
+        reader.report(p, `${what} name "${name}" must be lowercase letters, digits and . _ - (like pilot-discovery)`, 'key');
+        continue;
+      }
+      const record = reader.mapping(value, p, `${what} "${name}"`, keysFor(section));
+      if (record) read(name, record, p);
+    }
+  };
+
+  const defaults = reader.mapping(root.defaults, ['defaults'], '"defaults"', DEFAULTS_KEYS);
+  if (defaults) {
+    if (defaults.platforms !== undefined) content.defaults.platforms = readPlatforms(reader, defaults, ['defaults'], '"defaults"', 'platforms');
+    if (defaults.variants !== undefined) content.defaults.variants = reader.stringList(defaults, 'variants', ['defaults'], '"defaults"').map((v) => v.value);
+    if (defaults.goLdflags !== undefined) content.defaults.goLdflags = reader.stringList(defaults, 'goLdflags', ['defaults'], '"defaults"').map((v) => v.value);
+  }
+
+  eachEntry('binaries', 'binary', (name, record, p) => {
+    const what = `binary "${name}"`;
+    const pkg = reader.string(record, 'package', p, what, true);
+    if (pkg === undefined) return;
+    if (!pkg.startsWith('./')) reader.report([...p, 'package'], `package of ${what} must be a path inside the source tree starting with ./ (like ./pilot/cmd/pilot-discovery)`);
+    content.specs.push({
+      kind: 'binary',
+      name,
+      ...located(p),
+      package: pkg,
+      tags: reader.stringList(record, 'tags', p, what).map((t) => t.value),
+      cgo: reader.boolean(record, 'cgo', p, what, false),
+      ldflags: reader.stringList(record, 'ldflags', p, what).map((t) => t.value),
+      extraPlatforms: readPlatforms(reader, record, p, what, 'extraPlatforms'),
+    });
+  });
+
+  eachEntry('artifacts', 'artifact', (name, record, p) => {
+    const what = `artifact "${name}"`;
+    const url = reader.string(record, 'url', p, what);
+    const localPath = reader.string(record, 'path', p, what);
+    if (url === undefined && localPath === undefined) reader.report(p, `${what} needs a "url" (with "sha256") or a local "path"`, 'key');
+    if (url !== undefined && !/^https?:\/\//.test(url)) reader.report([...p, 'url'], `url of ${what} must start with https:// or http://`);
+    const sha256 = new Map<string, string>();
+    const sums = reader.mapping(record.sha256, [...p, 'sha256'], `"sha256" of ${what}`);
+    for (const [platformText, sum] of Object.entries(sums ?? {})) {
+      const parsed = parsePlatform(platformText);
+      if (!parsed.ok) reader.report([...p, 'sha256', platformText], `"${platformText}" in sha256 of ${what} is not a platform: ${parsed.reason}`, 'key');
+      else if (typeof sum !== 'string' || !/^[0-9a-f]{64}$/.test(sum)) reader.report([...p, 'sha256', platformText], `sha256 of ${what} for ${platformText} must be 64 lowercase hex digits`);
+      else sha256.set(`${parsed.platform.os}/${parsed.platform.architecture}${parsed.platform.variant ? `/${parsed.platform.variant}` : ''}`, sum);
+    }
+    const sha256Url = reader.string(record, 'sha256Url', p, what);
+    if (url !== undefined && localPath === undefined && sha256.size === 0 && sha256Url === undefined) {
+      reader.report(p, `${what} downloads from a url, so it needs "sha256" per platform (or a "sha256Url")`, 'key');
+    }
+    const spec: ArtifactSpec = { kind: 'artifact', name, ...located(p), sha256, fileName: reader.string(record, 'fileName', p, what) ?? name };
+    if (url !== undefined) spec.url = url;
+    if (sha256Url !== undefined) spec.sha256Url = sha256Url;
+    const extract = reader.string(record, 'extract', p, what);
+    if (extract !== undefined) spec.extract = extract;
+    if (localPath !== undefined) spec.path = localPath;
+    content.specs.push(spec);
+  });
+
+  eachEntry('images', 'image', (name, record, p) => {
+    const what = `image "${name}"`;
+    const dockerfile = reader.string(record, 'dockerfile', p, what, true);
+    if (dockerfile === undefined) return;
+    const names = (key: string) => reader.stringList(record, key, p, what).map((n) => ({ name: n.value, location: n.location }));
+    content.specs.push({
+      kind: 'image',
+      name,
+      ...located(p),
+      dockerfile: path.resolve(baseDir, dockerfile),
+      binaries: names('binaries'),
+      artifacts: names('artifacts'),
+      files: readContextFiles(reader, record, p, what, baseDir),
+      args: reader.stringMap(record, 'args', p, what),
+      bases: [...names('base'), ...names('bases')],
+    });
+  });
+
+  const groups = reader.mapping(root.groups, ['groups'], '"groups"');
+  for (const [name, members] of Object.entries(groups ?? {})) {
+    if (!NAME_PATTERN.test(name)) {
+      reader.report(['groups', name], `group name "${name}" must be lowercase letters, digits and . _ - (like all)`, 'key');
+      continue;
+    }
+    content.specs.push({
+      kind: 'group',
+      name,
+      ...located(['groups', name]),
+      members: reader.stringList({ [name]: members }, name, ['groups'], `group "${name}"`).map((m) => ({ name: m.value, location: m.location })),
+    });
+  }
+
+  eachEntry('variants', 'variant', (name, record, p) => {
+    const what = `variant "${name}"`;
+    content.variants.push({
+      name,
+      ...located(p),
+      args: reader.stringMap(record, 'args', p, what),
+      tagSuffix: reader.string(record, 'tagSuffix', p, what) ?? (name === 'default' ? '' : `-${name}`),
+    });
+  });
+  return content;
+}
+
+function keysFor(section: string): readonly string[] | undefined {
+  switch (section) {
+    case 'binaries':
+      return BINARY_KEYS;
+    case 'artifacts':
+      return ARTIFACT_KEYS;
+    case 'images':
+      return IMAGE_KEYS;
+    case 'variants':
+      return VARIANT_KEYS;
+    default:
+      return undefined;
+  }
+}
+
+function readPlatforms(reader: FieldReader, record: Record<string, unknown>, p: YamlPath, what: string, key: string): Platform[] {
+  const platforms: Platform[] = [];
+  reader.stringList(record, key, p, what).forEach((entry, index) => {
+    const parsed = parsePlatform(entry.value);
+    if (parsed.ok) platforms.push(parsed.platform);
+    else reader.report([...p, key, index], `"${entry.value}" in ${key} of ${what} is not a platform: ${parsed.reason}`);
+  });
+  return platforms;
+}
+
+function readContextFiles(reader: FieldReader, record: Record<string, unknown>, p: YamlPath, what: string, baseDir: string): ContextFileSpec[] {
+  const value = record.files;
+  if (value === undefined || value === null) return [];
+  const listPath = [...p, 'files'];
+  if (!Array.isArray(value)) {
+    reader.report(listPath, `"files" of ${what} must be a list of {path: ..., to: ...} or {source: ..., to: ...}`);
+    return [];
+  }
+  const files: ContextFileSpec[] = [];
+  value.forEach((item, index) => {
+    const itemPath = [...listPath, index];
+    const entry = reader.mapping(item, itemPath, `a file of ${what}`, FILE_KEYS);
+    if (!entry) return;
+    const fromTargets = reader.string(entry, 'path', itemPath, `a file of ${what}`);
+    const fromSource = reader.string(entry, 'source', itemPath, `a file of ${what}`);
+    if ((fromTargets === undefined) === (fromSource === undefined)) {
+      reader.report(itemPath, `a file of ${what} needs exactly one of "path" (next to the targets file) or "source" (in the source tree)`);
+      return;
+    }
+    const from = (fromTargets ?? fromSource)!;
+    const to = reader.string(entry, 'to', itemPath, `a file of ${what}`) ?? path.posix.basename(from);
+    if (path.posix.isAbsolute(to) || to.split('/').includes('..')) {
+      reader.report([...itemPath, 'to'], `"to" of a file of ${what} must be a relative path inside the build context`);
+      return;
+    }
+    files.push({
+      from: fromTargets !== undefined ? path.resolve(baseDir, fromTargets) : from,
+      to: path.posix.normalize(to),
+      location: reader.at(itemPath),
+      root: fromTargets !== undefined ? 'targets' : 'source',
+    });
+  });
+  return files;
+}

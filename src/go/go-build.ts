@@ -1,0 +1,74 @@
+/**
+ * Cross-compiles one batch of binaries for one platform with a single `go build -o DIR pkg...`
+ * (CGO off unless asked, -trimpath, version stamped through -ldflags), then moves each binary
+ * into `out/<os>_<arch>/`. Compiler output is shown under the binaries' names when it fails.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { stepError, usageError } from '../errors.js';
+import { formatPlatform, goEnvironment } from '../platform.js';
+import type { GoBuildJob } from '../plan/types.js';
+import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
+import { CommandNotFoundError, runProcess } from '../run/process.js';
+import type { JobContext } from '../run/scheduler.js';
+
+export interface GoBuildResult {
+  platform: string;
+  binaries: Array<{ name: string; output: string }>;
+}
+
+/** The `go build` arguments for a job, output into `outputDir`. Exported for plan printing and tests. */
+export function goBuildArgs(job: GoBuildJob, outputDir: string): string[] {
+  const args = ['build', '-trimpath', '-o', outputDir + path.sep];
+  if (job.tags.length > 0) args.push('-tags', job.tags.join(','));
+  if (job.ldflags !== '') args.push('-ldflags', job.ldflags);
+  args.push(...job.binaries.map((b) => b.package));
+  return args;
+}
+
+export function goBuildEnv(job: GoBuildJob): Record<string, string> {
+  return { CGO_ENABLED: job.cgo ? '1' : '0', ...goEnvironment(job.platform) };
+}
+
+export async function runGoBuild(job: GoBuildJob, context: JobContext, outDir: string): Promise<GoBuildResult> {
+  const temp = await makeTempDir(outDir, 'go');
+  try {
+    let result;
+    try {
+      result = await runProcess('go', goBuildArgs(job, temp), { cwd: job.sourceDir, env: goBuildEnv(job), signal: context.signal });
+    } catch (error) {
+      if (error instanceof CommandNotFoundError) throw goMissing();
+      throw error;
+    }
+    if (result.exitCode !== 0) {
+      throw stepError(`go build failed for ${job.binaries.map((b) => b.name).join(', ')} (${formatPlatform(job.platform)})`, {
+        detail: result.output.trim(),
+      });
+    }
+    for (const binary of job.binaries) {
+      const built = path.join(temp, path.posix.basename(binary.package) + (job.platform.os === 'windows' ? '.exe' : ''));
+      await moveIntoPlace(built, binary.output);
+    }
+    return { platform: formatPlatform(job.platform), binaries: job.binaries.map((b) => ({ name: b.name, output: b.output })) };
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+function goMissing() {
+  return usageError('the Go toolchain was not found (no "go" on PATH)', {
+    hint: 'install Go (https://go.dev/dl, or on Debian: apt-get install golang-go) and make sure "go version" works',
+  });
+}
+
+/** Checks that `go` runs before any job starts, so a missing toolchain is one clear message. */
+export async function checkGoToolchain(): Promise<string> {
+  try {
+    const result = await runProcess('go', ['version']);
+    if (result.exitCode !== 0) throw goMissing();
+    return result.stdout.trim();
+  } catch (error) {
+    if (error instanceof CommandNotFoundError) throw goMissing();
+    throw error;
+  }
+}

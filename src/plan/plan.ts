@@ -1,0 +1,287 @@
+/**
+ * graph + request -> plan. A synchronous, pure function: no disk, no processes, no clock; the
+ * same inputs give the same plan, which is what `meshbuild plan --json` prints.
+ */
+import path from 'node:path';
+import { usageError } from '../errors.js';
+import { baseImagesOf, type FileTarget, type Graph, type ImageNode } from '../graph/graph.js';
+import { selectTargets } from '../graph/select.js';
+import { formatPlatform, platformDirName, samePlatform, type Platform } from '../platform.js';
+import { chooseBuilder } from './builder-choice.js';
+import { orderJobs } from './order.js';
+import {
+  PLAN_SCHEMA_VERSION,
+  type BuilderChoice,
+  type ContextEntry,
+  type FetchJob,
+  type GoBuildJob,
+  type ImageBuildJob,
+  type ImageOutput,
+  type Job,
+  type Plan,
+} from './types.js';
+
+export interface PlanRequest {
+  /** Target, image, group or `kind:name` selectors; empty means the `all` group. */
+  targets: string[];
+  platforms: Platform[];
+  variants: string[];
+  hubs: string[];
+  tags: string[];
+  /** Stamped into binaries. */
+  version: string;
+  outDir: string;
+  binariesOnly: boolean;
+  builder: BuilderChoice;
+  /** Where images go; null with binariesOnly. */
+  output: ImageOutput | null;
+  /** Environment for `{env:NAME}` placeholders in artifact URLs (passed in: planning reads nothing). */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export function createPlan(graph: Graph, request: PlanRequest): Plan {
+  const selection = selectTargets(graph, request.targets.length > 0 ? request.targets : ['all']);
+  for (const variant of request.variants) {
+    if (!graph.variants.has(variant)) {
+      throw usageError(`--variants: no variant named "${variant}"`, { hint: `known variants: ${[...graph.variants.keys()].join(', ')}` });
+    }
+  }
+
+  // Every image asked for, with its in-graph bases, bases first.
+  const images: ImageNode[] = [];
+  for (const name of selection.images) {
+    const node = graph.images.get(name)!;
+    for (const image of [...baseImagesOf(graph, node), node]) if (!images.includes(image)) images.push(image);
+  }
+
+  // Which files (binaries, artifacts) to produce for which platforms.
+  const wanted = new Map<FileTarget, Platform[]>();
+  const want = (target: FileTarget, platforms: Platform[]) => {
+    const list = wanted.get(target) ?? [];
+    for (const p of platforms) if (!list.some((q) => samePlatform(p, q))) list.push(p);
+    wanted.set(target, list);
+  };
+  for (const image of images) for (const input of image.inputs) want(input, request.platforms);
+  for (const name of selection.files) {
+    const target = graph.fileTargets.get(name)!;
+    want(target, target.kind === 'binary' ? [...request.platforms, ...target.extraPlatforms] : request.platforms);
+  }
+
+  const fileJobs = new Map<string, string>(); // `${name}@${platform}` -> job id
+  const jobs: Job[] = [...planGoBuilds(graph, request, wanted, fileJobs), ...planFetches(graph, request, wanted, fileJobs)];
+
+  if (!request.binariesOnly) {
+    const imageJobs = planImages(graph, request, images, fileJobs);
+    jobs.push(...imageJobs);
+    if (request.output?.kind === 'registry' || request.output?.kind === 'oci') {
+      jobs.push({
+        kind: 'publish',
+        id: 'publish',
+        needs: imageJobs.map((j) => j.id),
+        title: request.output.kind === 'registry' ? `tag ${imageJobs.length} images in ${request.hubs.join(', ')}` : `name ${imageJobs.length} images in ${request.output.dir}`,
+        images: imageJobs.map((j) => j.id),
+      });
+    }
+  }
+
+  return {
+    schemaVersion: PLAN_SCHEMA_VERSION,
+    version: request.version,
+    platforms: request.platforms,
+    variants: request.variants,
+    hubs: request.hubs,
+    tags: request.tags,
+    outDir: request.outDir,
+    output: request.binariesOnly ? null : request.output,
+    jobs: orderJobs(jobs),
+  };
+}
+
+/** `out/linux_arm64/pilot-discovery` (`.exe` on Windows), as Istio lays out its binaries. */
+export function binaryOutputPath(outDir: string, platform: Platform, name: string): string {
+  return path.join(outDir, platformDirName(platform), platform.os === 'windows' ? `${name}.exe` : name);
+}
+
+function fileKey(name: string, platform: Platform): string {
+  return `${name}@${formatPlatform(platform)}`;
+}
+
+/**
+ * One `go build -o DIR pkg...` per platform and flag set: Go compiles shared packages once and
+ * links in parallel, which beats a process per binary (scripts/bench-go-batch measures it).
+ */
+function planGoBuilds(graph: Graph, request: PlanRequest, wanted: Map<FileTarget, Platform[]>, fileJobs: Map<string, string>): GoBuildJob[] {
+  const batches = new Map<string, GoBuildJob>();
+  const versionFlags = graph.defaults.goLdflags.map((flag) => flag.replaceAll('{version}', request.version));
+  for (const [target, platforms] of wanted) {
+    if (target.kind !== 'binary') continue;
+    const ldflags = [...versionFlags, ...target.ldflags].join(' ');
+    for (const platform of platforms) {
+      const flagsKey = JSON.stringify([target.tags, target.cgo, ldflags]);
+      let batchKey = `${formatPlatform(platform)} ${flagsKey}`;
+      // `go build -o DIR` names outputs after the package's last element: two alike must not share a batch.
+      const packageBase = path.posix.basename(target.package);
+      let suffix = 1;
+      while (batches.get(batchKey)?.binaries.some((b) => path.posix.basename(b.package) === packageBase)) {
+        batchKey = `${formatPlatform(platform)} ${flagsKey} ${++suffix}`;
+      }
+      let job = batches.get(batchKey);
+      if (!job) {
+        const sameDir = [...batches.values()].filter((b) => samePlatform(b.platform, platform)).length;
+        job = {
+          kind: 'go-build',
+          id: `go:${platformDirName(platform)}${sameDir > 0 ? `#${sameDir + 1}` : ''}`,
+          needs: [],
+          title: '',
+          platform,
+          binaries: [],
+          tags: target.tags,
+          cgo: target.cgo,
+          ldflags,
+          sourceDir: graph.sourceDir,
+        };
+        batches.set(batchKey, job);
+      }
+      job.binaries.push({ name: target.name, package: target.package, output: binaryOutputPath(request.outDir, platform, target.name) });
+      fileJobs.set(fileKey(target.name, platform), job.id);
+    }
+  }
+  for (const job of batches.values()) {
+    job.binaries.sort((a, b) => a.name.localeCompare(b.name));
+    job.title = `go build ${formatPlatform(job.platform)}: ${job.binaries.map((b) => b.name).join(', ')}`;
+  }
+  return [...batches.values()];
+}
+
+function planFetches(graph: Graph, request: PlanRequest, wanted: Map<FileTarget, Platform[]>, fileJobs: Map<string, string>): FetchJob[] {
+  const jobs: FetchJob[] = [];
+  for (const [target, platforms] of wanted) {
+    if (target.kind !== 'artifact') continue;
+    for (const platform of platforms) {
+      const fill = (template: string) =>
+        fillEnv(template, request.env, target)
+          .replaceAll('{os}', platform.os)
+          .replaceAll('{arch}', platform.architecture)
+          .replaceAll('{variant}', platform.variant ?? '')
+          .replaceAll('{platform}', platformDirName(platform));
+      const job: FetchJob = {
+        kind: 'fetch',
+        id: `fetch:${target.name}:${platformDirName(platform)}`,
+        needs: [],
+        title: `fetch ${target.name} ${formatPlatform(platform)}`,
+        artifact: target.name,
+        platform,
+        output: path.join(request.outDir, platformDirName(platform), target.fileName),
+      };
+      if (target.path !== undefined) {
+        job.localPath = path.resolve(target.baseDir, fill(target.path));
+      } else {
+        const sha256 = target.sha256.get(formatPlatform(platform));
+        if (sha256 === undefined && target.sha256Url !== undefined) {
+          job.sha256Url = fill(target.sha256Url);
+        } else if (sha256 === undefined) {
+          throw usageError(`artifact "${target.name}" has no sha256 for ${formatPlatform(platform)}`, {
+            location: target.location,
+            hint: `add "${formatPlatform(platform)}: <sha256>" under its sha256, or leave ${formatPlatform(platform)} out of --platforms`,
+          });
+        }
+        job.url = fill(target.url!);
+        if (sha256 !== undefined) job.sha256 = sha256;
+        if (target.extract !== undefined) job.extract = target.extract;
+      }
+      jobs.push(job);
+      fileJobs.set(fileKey(target.name, platform), job.id);
+    }
+  }
+  return jobs;
+}
+
+function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fileJobs: Map<string, string>): ImageBuildJob[] {
+  const jobs: ImageBuildJob[] = [];
+  // (image, variant) -> the build job serving it.
+  const buildFor = new Map<string, ImageBuildJob>();
+  for (const image of images) {
+    const { builder, reason } = chooseBuilder(image.parsedDockerfile, request.builder);
+    const contextDir = path.join(request.outDir, 'context', image.name);
+    const context = contextEntries(graph, image, request.platforms, request.outDir);
+    const fileNeeds = image.inputs.flatMap((input) => request.platforms.map((p) => fileJobs.get(fileKey(input.name, p))!));
+    const byInputs = new Map<string, ImageBuildJob>();
+    for (const variantName of request.variants) {
+      const variant = graph.variants.get(variantName)!;
+      const buildArgs: Record<string, string> = { ...image.args };
+      for (const [key, value] of Object.entries(variant.args)) if (image.declaredArgs.has(key)) buildArgs[key] = value;
+      const bases = image.bases.map((b) => ({ name: b.name, jobId: buildFor.get(`${b.name} ${variantName}`)!.id }));
+      // Variants whose effective inputs are equal give byte-identical images: build once, tag for each.
+      const inputsKey = JSON.stringify([Object.entries(buildArgs).sort(), bases]);
+      let job = byInputs.get(inputsKey);
+      if (!job) {
+        job = {
+          kind: 'image-build',
+          id: byInputs.size === 0 ? `image:${image.name}` : `image:${image.name}:${variantName}`,
+          needs: [...new Set([...fileNeeds, ...bases.map((b) => b.jobId)])],
+          title: '',
+          image: image.name,
+          builder,
+          builderReason: reason,
+          platforms: request.platforms,
+          dockerfile: image.dockerfile,
+          contextDir,
+          context,
+          buildArgs,
+          bases,
+          variants: [],
+          repositories: request.hubs.map((hub) => `${hub.replace(/\/+$/, '')}/${image.name}`),
+        };
+        byInputs.set(inputsKey, job);
+        jobs.push(job);
+      }
+      job.variants.push({ variant: variantName, refs: imageRefs(request, image.name, variant.tagSuffix) });
+      buildFor.set(`${image.name} ${variantName}`, job);
+    }
+    for (const job of byInputs.values()) {
+      const variants = job.variants.map((v) => v.variant);
+      job.title = `${job.builder} ${image.name}${variants.length > 1 || variants[0] !== 'default' ? ` [${variants.join(', ')}]` : ''} ${request.platforms.map(formatPlatform).join(',')}`;
+    }
+  }
+  return jobs;
+}
+
+function fillEnv(template: string, env: PlanRequest['env'], target: FileTarget): string {
+  return template.replace(/\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const value = env[name];
+    if (value === undefined || value === '') {
+      throw usageError(`artifact "${target.name}" needs the environment variable ${name}`, {
+        location: target.location,
+        hint: `set ${name} (see the comment on "${target.name}" in its targets file), or override the artifact in <source>/meshbuild.yaml`,
+      });
+    }
+    return value;
+  });
+}
+
+function imageRefs(request: PlanRequest, image: string, suffix: string): string[] {
+  if (request.output?.kind === 'registry' || request.output?.kind === 'docker') {
+    return request.hubs.flatMap((hub) => request.tags.map((tag) => `${hub.replace(/\/+$/, '')}/${image}:${tag}${suffix}`));
+  }
+  return request.tags.map((tag) => `${image}:${tag}${suffix}`);
+}
+
+/** What goes into an image's minimal build context: `<arch>/<name>` per input, plus declared files. */
+function contextEntries(graph: Graph, image: ImageNode, platforms: Platform[], outDir: string): ContextEntry[] {
+  const entries: ContextEntry[] = [];
+  for (const input of image.inputs) {
+    for (const platform of platforms) {
+      const from = input.kind === 'artifact' ? path.join(outDir, platformDirName(platform), input.fileName) : binaryOutputPath(outDir, platform, input.name);
+      entries.push({ from, to: `${contextArchDir(platform)}/${input.kind === 'artifact' ? input.fileName : input.name}`, platform, root: 'build' });
+    }
+  }
+  for (const file of image.files) {
+    entries.push({ from: file.root === 'source' ? path.resolve(graph.sourceDir, file.from) : file.from, to: file.to, root: file.root });
+  }
+  return entries;
+}
+
+/** `amd64`, `arm64`, `arm` (v7): matches `${TARGETARCH}` in Dockerfiles. */
+export function contextArchDir(platform: Platform): string {
+  return platform.variant && platform.architecture === 'arm' && platform.variant !== 'v7' ? `arm${platform.variant}` : platform.architecture;
+}

@@ -1,0 +1,146 @@
+/**
+ * The machine-readable record of a run (`--report FILE`): every job with its status and timing,
+ * and every image with its references and digests. Carries a schema version; whatever reads a
+ * report back (`merge`, `push --from`) checks it.
+ */
+import { usageError } from '../errors.js';
+import { formatPlatform } from '../platform.js';
+import type { Plan } from '../plan/types.js';
+import { writeFileAtomic } from '../run/atomic-files.js';
+import type { Reporter, RunEvent } from '../run/events.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface ReportedPlatformImage {
+  platform: string;
+  digest: string;
+  size: number;
+}
+
+export interface ReportedImage {
+  image: string;
+  variant: string;
+  /** Repository per hub (`127.0.0.1:5555/mesh/pilot`), or the layout/engine where it lives. */
+  repository: string;
+  /** Full references written (tags); empty for --push-by-digest. */
+  refs: string[];
+  /** The index (manifest list) digest. */
+  digest: string;
+  mediaType: string;
+  size: number;
+  platforms: ReportedPlatformImage[];
+}
+
+export interface ReportedJob {
+  id: string;
+  kind: string;
+  title: string;
+  status: 'succeeded' | 'failed' | 'skipped' | 'not-run';
+  startedAt?: string;
+  durationMs?: number;
+  error?: { message: string; detail?: string };
+  reason?: string;
+}
+
+export interface RunReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  tool: 'meshbuild';
+  version: string;
+  platforms: string[];
+  hubs: string[];
+  tags: string[];
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  ok: boolean;
+  jobs: ReportedJob[];
+  images: ReportedImage[];
+}
+
+/** Builds the report from the event stream and writes it (atomically) when the run ends. */
+export class JsonReportWriter implements Reporter {
+  private plan: Plan | undefined;
+  private readonly jobs = new Map<string, ReportedJob>();
+  private readonly images: ReportedImage[] = [];
+  private startedAt = 0;
+  private finished: Extract<RunEvent, { type: 'run-finished' }> | undefined;
+
+  constructor(private readonly file: string) {}
+
+  /** Image results are added by the publish step, which knows the final references. */
+  addImages(images: ReportedImage[]): void {
+    this.images.push(...images);
+  }
+
+  onEvent(event: RunEvent): void {
+    switch (event.type) {
+      case 'run-started':
+        this.plan = event.plan;
+        this.startedAt = event.at;
+        for (const job of event.plan.jobs) this.jobs.set(job.id, { id: job.id, kind: job.kind, title: job.title, status: 'not-run' });
+        break;
+      case 'job-started':
+        Object.assign(this.jobs.get(event.job.id)!, { startedAt: new Date(event.at).toISOString() });
+        break;
+      case 'job-succeeded':
+        Object.assign(this.jobs.get(event.job.id)!, { status: 'succeeded', durationMs: event.durationMs });
+        break;
+      case 'job-failed': {
+        const error: ReportedJob['error'] = { message: event.failure.message };
+        if (event.failure.detail) error.detail = event.failure.detail;
+        Object.assign(this.jobs.get(event.job.id)!, { status: 'failed', durationMs: event.durationMs, error });
+        break;
+      }
+      case 'job-skipped':
+        Object.assign(this.jobs.get(event.job.id)!, { status: 'skipped', reason: event.reason });
+        break;
+      case 'run-finished':
+        this.finished = event;
+        break;
+      default:
+        break;
+    }
+  }
+
+  report(): RunReport {
+    const plan = this.plan;
+    return {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      tool: 'meshbuild',
+      version: plan?.version ?? '',
+      platforms: (plan?.platforms ?? []).map(formatPlatform),
+      hubs: plan?.hubs ?? [],
+      tags: plan?.tags ?? [],
+      startedAt: new Date(this.startedAt).toISOString(),
+      finishedAt: new Date(this.finished?.at ?? this.startedAt).toISOString(),
+      durationMs: this.finished?.durationMs ?? 0,
+      ok: this.finished?.ok ?? false,
+      jobs: [...this.jobs.values()],
+      images: this.images,
+    };
+  }
+
+  async close(): Promise<void> {
+    await writeFileAtomic(this.file, `${JSON.stringify(this.report(), null, 2)}\n`);
+  }
+}
+
+/** Parses a report written by meshbuild, checking its schema version. */
+export function parseReport(text: string, file: string): RunReport {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw usageError(`${file} is not a meshbuild report (not JSON)`, { hint: 'pass a file written by --report' });
+  }
+  const report = value as Partial<RunReport>;
+  if (report.tool !== 'meshbuild' || typeof report.schemaVersion !== 'number') {
+    throw usageError(`${file} is not a meshbuild report`, { hint: 'pass a file written by --report' });
+  }
+  if (report.schemaVersion !== REPORT_SCHEMA_VERSION) {
+    throw usageError(`${file} has report schema version ${report.schemaVersion}; this meshbuild reads version ${REPORT_SCHEMA_VERSION}`, {
+      hint: 'write the report again with this version of meshbuild',
+    });
+  }
+  return report as RunReport;
+}

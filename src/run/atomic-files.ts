@@ -1,0 +1,51 @@
+/**
+ * Outputs appear whole or not at all: everything is written under `<out>/.tmp/` (same file
+ * system, so rename is atomic) and renamed into place once complete. Ctrl-C leaves only
+ * `.tmp/` behind, which the next run clears.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export function tempRoot(outDir: string): string {
+  return path.join(outDir, '.tmp');
+}
+
+/** A fresh temp folder under `<out>/.tmp/`. */
+export async function makeTempDir(outDir: string, prefix: string): Promise<string> {
+  await mkdir(tempRoot(outDir), { recursive: true });
+  return mkdtemp(path.join(tempRoot(outDir), `${prefix}-`));
+}
+
+/** Moves a finished file or folder into place, replacing what was there. */
+export async function moveIntoPlace(from: string, to: string): Promise<void> {
+  await mkdir(path.dirname(to), { recursive: true });
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // A folder cannot be renamed over a non-empty one: move the old one aside first.
+    const aside = `${to}.old-${randomBytes(4).toString('hex')}`;
+    await rename(to, aside);
+    await rename(from, to);
+    await rm(aside, { recursive: true, force: true });
+  }
+}
+
+/** Writes a file by writing a sibling temp file and renaming it. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(temp, data);
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Clears leftovers of an interrupted run. */
+export async function clearTemp(outDir: string): Promise<void> {
+  await rm(tempRoot(outDir), { recursive: true, force: true });
+}

@@ -1,0 +1,125 @@
+/**
+ * Runs a plan: each job starts as soon as the jobs it needs have succeeded, at most `jobs` at a
+ * time. A failure stops everything (or, with keepGoing, only what depends on it); an abort
+ * (Ctrl-C) cancels running jobs through their AbortSignal and starts nothing new.
+ */
+import { InterruptedError, isMeshbuildError } from '../errors.js';
+import type { Job, JobKind, Plan } from '../plan/types.js';
+import type { JobFailure, RunEvent } from './events.js';
+
+export interface JobContext {
+  /** Aborted when the run is cancelled or, without keepGoing, when another job failed. */
+  signal: AbortSignal;
+  progress(message: string): void;
+  /** The result a finished dependency returned. */
+  resultOf(jobId: string): unknown;
+}
+
+export type Executor<J extends Job> = (job: J, context: JobContext) => Promise<unknown>;
+export type Executors = { [K in JobKind]: Executor<Extract<Job, { kind: K }>> };
+
+export interface RunOptions {
+  /** Jobs running at once. Default: 4. */
+  jobs?: number;
+  /** Let independent jobs finish after a failure. Default: false. */
+  keepGoing?: boolean;
+  /** Abort to cancel the run (the CLI ties it to SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+  emit(event: RunEvent): void;
+  now?: () => number;
+}
+
+export interface RunSummary {
+  ok: boolean;
+  interrupted: boolean;
+  durationMs: number;
+  results: Map<string, unknown>;
+  failures: Array<{ job: Job; failure: JobFailure; error: unknown }>;
+  skipped: Job[];
+}
+
+export async function runPlan(plan: Plan, executors: Executors, options: RunOptions): Promise<RunSummary> {
+  const now = options.now ?? Date.now;
+  const limit = Math.max(1, options.jobs ?? 4);
+  const started = now();
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(options.signal?.reason ?? new InterruptedError());
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const summary: RunSummary = { ok: true, interrupted: false, durationMs: 0, results: new Map(), failures: [], skipped: [] };
+  const state = new Map<string, 'waiting' | 'running' | 'succeeded' | 'failed' | 'skipped'>(plan.jobs.map((j) => [j.id, 'waiting']));
+  const running = new Set<Promise<void>>();
+  options.emit({ type: 'run-started', at: started, plan });
+
+  const skip = (job: Job, reason: string) => {
+    state.set(job.id, 'skipped');
+    summary.skipped.push(job);
+    options.emit({ type: 'job-skipped', at: now(), job, reason });
+  };
+
+  const start = (job: Job) => {
+    state.set(job.id, 'running');
+    const jobStart = now();
+    options.emit({ type: 'job-started', at: jobStart, job });
+    const context: JobContext = {
+      signal: stop.signal,
+      progress: (message) => options.emit({ type: 'job-progress', at: now(), job, message }),
+      resultOf: (id) => summary.results.get(id),
+    };
+    const executor = executors[job.kind] as Executor<Job>;
+    const promise = (async () => {
+      try {
+        const result = await executor(job, context);
+        summary.results.set(job.id, result);
+        state.set(job.id, 'succeeded');
+        options.emit({ type: 'job-succeeded', at: now(), job, durationMs: now() - jobStart, result });
+      } catch (error) {
+        state.set(job.id, 'failed');
+        const interrupted = stop.signal.aborted && (error instanceof InterruptedError || stop.signal.reason instanceof InterruptedError);
+        const failure = toFailure(interrupted ? stop.signal.reason : error);
+        summary.ok = false;
+        summary.failures.push({ job, failure, error: interrupted ? stop.signal.reason : error });
+        options.emit({ type: 'job-failed', at: now(), job, durationMs: now() - jobStart, failure });
+        if (!options.keepGoing && !stop.signal.aborted) stop.abort(error);
+      }
+    })();
+    running.add(promise);
+    void promise.finally(() => running.delete(promise));
+  };
+
+  for (;;) {
+    for (const job of plan.jobs) {
+      if (state.get(job.id) !== 'waiting') continue;
+      if (stop.signal.aborted) {
+        skip(job, stop.signal.reason instanceof InterruptedError ? 'interrupted' : 'stopped after a failure');
+        continue;
+      }
+      const blocker = job.needs.find((id) => state.get(id) === 'failed' || state.get(id) === 'skipped');
+      if (blocker) {
+        skip(job, `needs ${blocker}, which ${state.get(blocker) === 'failed' ? 'failed' : 'was skipped'}`);
+        continue;
+      }
+      if (running.size < limit && job.needs.every((id) => state.get(id) === 'succeeded' || !state.has(id))) start(job);
+    }
+    if (running.size === 0) break;
+    await Promise.race(running);
+  }
+
+  options.signal?.removeEventListener('abort', onAbort);
+  summary.interrupted = stop.signal.reason instanceof InterruptedError;
+  summary.ok = summary.failures.length === 0 && summary.skipped.length === 0;
+  summary.durationMs = now() - started;
+  options.emit({ type: 'run-finished', at: now(), ok: summary.ok, durationMs: summary.durationMs, interrupted: summary.interrupted });
+  return summary;
+}
+
+function toFailure(error: unknown): JobFailure {
+  if (isMeshbuildError(error)) {
+    const failure: JobFailure = { message: error.message };
+    if (error.detail !== undefined) failure.detail = error.detail;
+    if (error.hint !== undefined) failure.hint = error.hint;
+    return failure;
+  }
+  return { message: `Internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` };
+}
