@@ -11,12 +11,23 @@ import { TtyReporter } from '../report/tty-reporter.js';
 import { clearTemp } from '../run/atomic-files.js';
 import { CombinedReporter, type Reporter } from '../run/events.js';
 import { runPlan, type Executors, type RunSummary } from '../run/scheduler.js';
-import { InterruptedError, stepError } from '../errors.js';
+import { InterruptedError } from '../errors.js';
+import { buildImage } from '../image/build-image.js';
+import { checkBuildx } from '../image/docker-preflight.js';
+import { Destinations } from '../publish/destinations.js';
+import { publish } from '../publish/publish.js';
 import type { CommandIo } from './main.js';
-import type { BuildFlags } from './settings.js';
+import { listValue, type BuildFlags } from './settings.js';
 
 export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<RunSummary> {
   if (plan.jobs.some((j) => j.kind === 'go-build')) await checkGoToolchain();
+  const buildxJobs = plan.jobs.filter((j) => j.kind === 'image-build' && j.builder === 'buildx');
+  if (buildxJobs.length > 0) await checkBuildx(plan.platforms, flags['builder-name']);
+  const destinations = new Destinations(plan, {
+    insecureRegistries: listValue(flags['insecure-registry']),
+    maxConcurrentRequests: flags['registry-concurrency'],
+  });
+  const buildxOptions = { attest: flags.attest, sourceDateEpoch: io.env.SOURCE_DATE_EPOCH ?? '0', ...(flags['builder-name'] ? { builderName: flags['builder-name'] } : {}) };
   await clearTemp(plan.outDir);
 
   const reporters: Reporter[] = [io.interactive ? new TtyReporter() : new CiReporter(io.stderr)];
@@ -27,12 +38,8 @@ export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo):
   const executors: Executors = {
     'go-build': (job, context) => runGoBuild(job, context, plan.outDir),
     fetch: (job, context) => fetchArtifact(job, context, plan.outDir),
-    'image-build': async (job) => {
-      throw stepError(`image builds are not available yet (${job.image})`);
-    },
-    publish: async () => {
-      throw stepError('publishing is not available yet');
-    },
+    'image-build': (job, context) => buildImage(job, context, { plan, destinations, buildx: buildxOptions }),
+    publish: (job, context) => publish(job, context, plan, destinations),
   };
 
   const interrupt = new AbortController();

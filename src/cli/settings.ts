@@ -35,6 +35,8 @@ export interface BuildFlags extends GraphFlags {
   report?: string;
   attest: boolean;
   'insecure-registry'?: string[];
+  'registry-concurrency': number;
+  'builder-name'?: string;
 }
 
 export function withGraphFlags<T>(yargs: Argv<T>) {
@@ -60,7 +62,9 @@ export function withBuildFlags<T>(yargs: Argv<T>) {
     .option('output', { type: 'string', describe: 'Write images to oci:DIR or tar:DIR', defaultDescription: 'oci:<out>/images' })
     .option('report', { type: 'string', describe: 'Write a JSON report of the run to FILE' })
     .option('attest', { type: 'boolean', default: false, describe: 'Add provenance/SBOM attestations (off: they add unknown/unknown entries)' })
-    .option('insecure-registry', { type: 'string', array: true, describe: 'Registry host that may be reached over plain HTTP (loopback always may)' });
+    .option('insecure-registry', { type: 'string', array: true, describe: 'Registry host that may be reached over plain HTTP (loopback always may)' })
+    .option('registry-concurrency', { type: 'number', default: 8, describe: 'Requests in flight per registry host' })
+    .option('builder-name', { type: 'string', describe: 'buildx builder to use (e.g. a multi-node builder with native arm64 nodes)' });
 }
 
 export interface Loaded {

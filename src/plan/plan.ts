@@ -73,12 +73,12 @@ export function createPlan(graph: Graph, request: PlanRequest): Plan {
   if (!request.binariesOnly) {
     const imageJobs = planImages(graph, request, images, fileJobs);
     jobs.push(...imageJobs);
-    if (request.output?.kind === 'registry' || request.output?.kind === 'oci') {
+    if (request.output && request.output.kind !== 'docker') {
       jobs.push({
         kind: 'publish',
         id: 'publish',
         needs: imageJobs.map((j) => j.id),
-        title: request.output.kind === 'registry' ? `tag ${imageJobs.length} images in ${request.hubs.join(', ')}` : `name ${imageJobs.length} images in ${request.output.dir}`,
+        title: request.output.kind === 'registry' ? `tag ${imageJobs.length} images in ${request.hubs.join(', ')}` : `name ${imageJobs.length} images in ${request.output.kind}:${request.output.dir}`,
         images: imageJobs.map((j) => j.id),
       });
     }
@@ -92,6 +92,7 @@ export function createPlan(graph: Graph, request: PlanRequest): Plan {
     hubs: request.hubs,
     tags: request.tags,
     outDir: request.outDir,
+    sourceDir: graph.sourceDir,
     output: request.binariesOnly ? null : request.output,
     jobs: orderJobs(jobs),
   };

@@ -111,6 +111,8 @@ export interface Plan {
   hubs: string[];
   tags: string[];
   outDir: string;
+  /** The source tree built. */
+  sourceDir: string;
   output: ImageOutput | null;
   /** In an order that respects `needs`. */
   jobs: Job[];

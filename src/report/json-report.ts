@@ -67,11 +67,6 @@ export class JsonReportWriter implements Reporter {
 
   constructor(private readonly file: string) {}
 
-  /** Image results are added by the publish step, which knows the final references. */
-  addImages(images: ReportedImage[]): void {
-    this.images.push(...images);
-  }
-
   onEvent(event: RunEvent): void {
     switch (event.type) {
       case 'run-started':
@@ -84,6 +79,7 @@ export class JsonReportWriter implements Reporter {
         break;
       case 'job-succeeded':
         Object.assign(this.jobs.get(event.job.id)!, { status: 'succeeded', durationMs: event.durationMs });
+        if (event.job.kind === 'publish') this.images.push(...(event.result as { images: ReportedImage[] }).images);
         break;
       case 'job-failed': {
         const error: ReportedJob['error'] = { message: event.failure.message };

@@ -1,0 +1,46 @@
+/**
+ * One image-build job: stage the context, build every platform with the job's builder, check
+ * the result lists every requested platform, and keep it by digest in each destination.
+ * Tags are not written here (see publish/publish.ts).
+ */
+import { stepError } from '../errors.js';
+import { formatPlatform } from '../platform.js';
+import type { ImageBuildJob, Plan } from '../plan/types.js';
+import { copyImage } from '../publish/copy-image.js';
+import type { Destinations } from '../publish/destinations.js';
+import { LayoutStore } from '../publish/layout-store.js';
+import type { JobContext } from '../run/scheduler.js';
+import type { BuiltImage } from './built-image.js';
+import { buildWithBuildx, type BuildxOptions } from './buildx-builder.js';
+import { stageContext } from './stage-context.js';
+
+export interface ImageBuildDeps {
+  plan: Plan;
+  destinations: Destinations;
+  buildx: Omit<BuildxOptions, 'loadNames' | 'outDir'>;
+}
+
+export async function buildImage(job: ImageBuildJob, context: JobContext, deps: ImageBuildDeps): Promise<BuiltImage> {
+  const { plan } = deps;
+  context.progress('staging the build context');
+  const contextDir = await stageContext(job, plan.outDir, plan.sourceDir);
+  const bases = job.bases.map((b) => context.resultOf(b.jobId) as BuiltImage);
+  if (job.builder !== 'buildx') throw stepError(`the ${job.builder} builder is not available in this version`, { hint: 'use --builder buildx' });
+  const loadNames = plan.output?.kind === 'docker' ? job.variants.flatMap((v) => v.refs) : undefined;
+  const built = await buildWithBuildx(job, contextDir, bases, context, { ...deps.buildx, outDir: plan.outDir, ...(loadNames ? { loadNames } : {}) });
+  if (loadNames) return built;
+
+  const missing = job.platforms.map(formatPlatform).filter((p) => !built.platforms.some((b) => b.platform === p));
+  if (missing.length > 0) throw stepError(`image ${job.image} was built without ${missing.join(', ')}`);
+
+  const destinations = await deps.destinations.forImage(job);
+  if (destinations.length > 0) {
+    const source = await LayoutStore.at(built.layoutDir, false);
+    for (const destination of destinations) {
+      const stats = await copyImage(source, destination.store, built.index);
+      context.progress(`stored by digest in ${destination.store.name}: ${stats.blobsSent} blobs sent, ${stats.blobsSkipped} already there`);
+      built.storedIn.push(destination.store.name);
+    }
+  }
+  return built;
+}

@@ -1,0 +1,104 @@
+/**
+ * The buildx image builder: one `docker buildx build --platform a,b` per image (all platforms in
+ * one invocation), into an OCI layout folder (or, with --load, into the engine's containerd
+ * image store). The result is read from buildx's --metadata-file, not from its output.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { stepError } from '../errors.js';
+import { formatPlatform } from '../platform.js';
+import type { ImageBuildJob } from '../plan/types.js';
+import type { Descriptor, ImageIndex } from '../oci/types.js';
+import { isIndexMediaType } from '../oci/media-types.js';
+import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
+import { CommandNotFoundError, runProcess } from '../run/process.js';
+import type { JobContext } from '../run/scheduler.js';
+import type { BuiltImage } from './built-image.js';
+import { dockerMissing, explainBuildxFailure } from './docker-preflight.js';
+
+export interface BuildxOptions {
+  outDir: string;
+  /** Provenance and SBOM attestations (they add unknown/unknown index entries). Default off. */
+  attest: boolean;
+  /** `--builder NAME`: a buildx builder other than the current one (e.g. a multi-node builder). */
+  builderName?: string;
+  /** Build into the local engine under these names instead of an OCI layout. */
+  loadNames?: string[];
+  /** SOURCE_DATE_EPOCH for reproducible output. Default "0". */
+  sourceDateEpoch: string;
+}
+
+/** The `docker buildx build` arguments for a job. Pure; exported for tests and `plan`. */
+export function buildxArgs(job: ImageBuildJob, contextDir: string, output: string, metadataFile: string, namedContexts: Record<string, string>, options: BuildxOptions): string[] {
+  const args = ['buildx', 'build'];
+  if (options.builderName) args.push('--builder', options.builderName);
+  args.push('--platform', job.platforms.map(formatPlatform).join(','));
+  args.push('--file', job.dockerfile);
+  for (const [key, value] of Object.entries(job.buildArgs).sort()) args.push('--build-arg', `${key}=${value}`);
+  for (const [name, reference] of Object.entries(namedContexts).sort()) args.push('--build-context', `${name}=${reference}`);
+  args.push(`--provenance=${options.attest ? 'mode=min' : 'false'}`, `--sbom=${options.attest ? 'true' : 'false'}`);
+  args.push('--metadata-file', metadataFile, '--output', output, '--progress', 'plain', contextDir);
+  return args;
+}
+
+export async function buildWithBuildx(job: ImageBuildJob, contextDir: string, bases: BuiltImage[], context: JobContext, options: BuildxOptions): Promise<BuiltImage> {
+  const temp = await makeTempDir(options.outDir, `buildx-${job.image}`);
+  try {
+    const metadataFile = path.join(temp, 'metadata.json');
+    const layoutTemp = path.join(temp, 'layout');
+    const output = options.loadNames
+      ? `type=image,"name=${options.loadNames.join(',')}",rewrite-timestamp=true`
+      : `type=oci,dest=${layoutTemp},tar=false,rewrite-timestamp=true`;
+    const namedContexts = Object.fromEntries(job.bases.map((b) => [b.name, bases.find((x) => x.jobId === b.jobId)!.namedContext]));
+    const args = buildxArgs(job, contextDir, output, metadataFile, namedContexts, options);
+    context.progress(`docker ${args.slice(0, 4).join(' ')} ...`);
+    let result;
+    try {
+      result = await runProcess('docker', args, { env: { SOURCE_DATE_EPOCH: options.sourceDateEpoch }, signal: context.signal });
+    } catch (error) {
+      if (error instanceof CommandNotFoundError) throw dockerMissing();
+      throw error;
+    }
+    if (result.exitCode !== 0) throw explainBuildxFailure(job, result.output);
+
+    const index = await readMetadataDescriptor(metadataFile, job.image);
+    const layoutDir = path.join(options.outDir, 'build', job.id.replace(/[^a-zA-Z0-9._-]/g, '_'));
+    if (!options.loadNames) await moveIntoPlace(layoutTemp, layoutDir);
+    const platforms = options.loadNames ? [] : await platformManifests(layoutDir, index);
+    return {
+      image: job.image,
+      jobId: job.id,
+      layoutDir: options.loadNames ? '' : layoutDir,
+      index,
+      platforms,
+      namedContext: options.loadNames ? `docker-image://${options.loadNames[0]}` : `oci-layout://${layoutDir}@${index.digest}`,
+      storedIn: [],
+    };
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+async function readMetadataDescriptor(file: string, image: string): Promise<Descriptor> {
+  let metadata: Record<string, unknown>;
+  try {
+    metadata = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    throw stepError(`buildx finished ${image} but wrote no readable --metadata-file`, { hint: 'a buildx older than 0.10? run "docker buildx version"' });
+  }
+  const descriptor = metadata['containerimage.descriptor'] as Partial<Descriptor> | undefined;
+  if (!descriptor || typeof descriptor.digest !== 'string' || typeof descriptor.size !== 'number' || typeof descriptor.mediaType !== 'string') {
+    throw stepError(`buildx metadata for ${image} has no image descriptor`);
+  }
+  if (!isIndexMediaType(descriptor.mediaType)) {
+    throw stepError(`buildx built ${image} as a single ${descriptor.mediaType}, not an index of platforms`);
+  }
+  return { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size };
+}
+
+async function platformManifests(layoutDir: string, index: Descriptor): Promise<BuiltImage['platforms']> {
+  const parsed = JSON.parse(await readFile(path.join(layoutDir, 'blobs', 'sha256', index.digest.slice('sha256:'.length)), 'utf8')) as ImageIndex;
+  return parsed.manifests
+    .filter((m) => m.platform && m.platform.os !== 'unknown')
+    .map((m) => ({ platform: [m.platform!.os, m.platform!.architecture, m.platform!.variant].filter(Boolean).join('/'), descriptor: m }));
+}

@@ -1,0 +1,88 @@
+/**
+ * Where a run's images go, as image stores: each hub's repository (registry output) or the OCI
+ * layout. One registry client per registry host is shared by every store on it.
+ */
+import path from 'node:path';
+import { usageError } from '../errors.js';
+import type { ImageBuildJob, Plan } from '../plan/types.js';
+import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
+import { parseReference } from '../registry/reference.js';
+import type { ImageStore } from './image-store.js';
+import { LayoutStore } from './layout-store.js';
+import { RegistryStore } from './registry-store.js';
+
+export interface Destination {
+  store: ImageStore;
+  /** The tag to write in this store for a planned ref, or undefined if the ref is not this store's. */
+  tagFor(ref: string): string | undefined;
+}
+
+export class Destinations {
+  private readonly clients = new Map<string, RegistryClient>();
+  private readonly layouts = new Map<string, Promise<LayoutStore>>();
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly clientOptions: RegistryClientOptions,
+  ) {}
+
+  client(registry: string): RegistryClient {
+    let client = this.clients.get(registry);
+    if (!client) {
+      client = new RegistryClient(registry, this.clientOptions);
+      this.clients.set(registry, client);
+    }
+    return client;
+  }
+
+  /** The stores an image build is kept in by digest before anything is tagged. */
+  async forImage(job: ImageBuildJob): Promise<Destination[]> {
+    const output = this.plan.output;
+    if (!output) return [];
+    switch (output.kind) {
+      case 'registry': {
+        // Blobs of in-graph bases are already in the bases' repositories: mount, don't send.
+        const siblings = new Map<string, string[]>();
+        for (const base of job.bases) {
+          const baseJob = this.plan.jobs.find((j): j is ImageBuildJob => j.id === base.jobId && j.kind === 'image-build');
+          for (const repository of baseJob?.repositories ?? []) {
+            const reference = parseReference(repository);
+            siblings.set(reference.registry, [...(siblings.get(reference.registry) ?? []), reference.repository]);
+          }
+        }
+        return job.repositories.map((repository) => {
+          const reference = parseReference(repository);
+          const known = siblings.get(reference.registry) ?? [];
+          const store = new RegistryStore(this.client(reference.registry), reference.repository, [...known]);
+          siblings.set(reference.registry, [...known, reference.repository]);
+          return {
+            store,
+            tagFor: (ref: string) => {
+              const parsed = parseReference(ref);
+              return parsed.registry === reference.registry && parsed.repository === reference.repository ? parsed.tag : undefined;
+            },
+          };
+        });
+      }
+      case 'oci': {
+        const store = await this.layout(output.dir);
+        return [{ store, tagFor: (ref: string) => (ref.startsWith(`${job.image}:`) ? ref : undefined) }];
+      }
+      case 'tar':
+      case 'docker':
+        return [];
+    }
+  }
+
+  private layout(dir: string): Promise<LayoutStore> {
+    const key = path.resolve(dir);
+    let store = this.layouts.get(key);
+    if (!store) {
+      store = LayoutStore.at(key).catch((error: unknown) => {
+        throw usageError(`cannot write the OCI layout ${key}: ${(error as Error).message}`);
+      });
+      this.layouts.set(key, store);
+    }
+    return store;
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * A place images live, seen as content-addressed blobs and manifests plus names. An OCI layout
+ * folder and a registry repository are both stores, so building, pushing, `push --from` and
+ * mirroring are the same copy between two stores.
+ */
+import type { Readable } from 'node:stream';
+import type { Descriptor } from '../oci/types.js';
+
+export interface ImageStore {
+  /** For messages: `oci:out/images`, `127.0.0.1:5555/mesh/pilot`. */
+  readonly name: string;
+  hasBlob(descriptor: Descriptor): Promise<boolean>;
+  openBlob(descriptor: Descriptor): Promise<Readable>;
+  /** Stores a blob (config or layer) read from `open`; may skip the read when it can mount it. */
+  putBlob(descriptor: Descriptor, open: () => Promise<Readable>): Promise<void>;
+  hasManifest(descriptor: Descriptor): Promise<boolean>;
+  readManifest(descriptor: Descriptor): Promise<Buffer>;
+  /** Stores a manifest or index by digest, and under `tag` when given. */
+  putManifest(descriptor: Descriptor, bytes: Buffer, tag?: string): Promise<void>;
+  /** What `tag` names now, if anything. */
+  resolveTag(tag: string): Promise<Descriptor | undefined>;
+}

@@ -1,0 +1,121 @@
+/**
+ * The last step of a run: every image is already stored by digest; check that each index in each
+ * destination lists every requested platform, then write all the tags together. A failure before
+ * this step leaves no tag written; nothing here points a tag at an incomplete index.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { stepError } from '../errors.js';
+import type { BuiltImage } from '../image/built-image.js';
+import { createTarStream, type TarInputEntry } from '../oci/tar-writer.js';
+import type { ImageIndex } from '../oci/types.js';
+import { formatPlatform } from '../platform.js';
+import type { ImageBuildJob, Plan, PublishJob } from '../plan/types.js';
+import type { ReportedImage } from '../report/json-report.js';
+import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
+import type { JobContext } from '../run/scheduler.js';
+import { copyImage, indexPlatforms } from './copy-image.js';
+import type { Destinations } from './destinations.js';
+import { LayoutStore } from './layout-store.js';
+
+export interface PublishResult {
+  images: ReportedImage[];
+}
+
+export async function publish(job: PublishJob, context: JobContext, plan: Plan, destinations: Destinations): Promise<PublishResult> {
+  const builds = job.images.map((id) => {
+    const planned = plan.jobs.find((j): j is ImageBuildJob => j.id === id && j.kind === 'image-build');
+    const built = context.resultOf(id) as BuiltImage | undefined;
+    if (!planned || !built) throw new Error(`Internal error: publish needs the result of ${id}`);
+    return { planned, built };
+  });
+  if (plan.output?.kind === 'tar') return writeTarFiles(builds, plan.output.dir, plan, context);
+
+  const writes: Array<() => Promise<void>> = [];
+  const reported: ReportedImage[] = [];
+  const wanted = plan.platforms.map(formatPlatform);
+  for (const { planned, built } of builds) {
+    for (const destination of await destinations.forImage(planned)) {
+      context.progress(`checking ${built.image} in ${destination.store.name}`);
+      const bytes = await destination.store.readManifest(built.index);
+      const index = JSON.parse(bytes.toString('utf8')) as ImageIndex;
+      const listed = indexPlatforms(index);
+      const missing = wanted.filter((p) => !listed.includes(p));
+      if (missing.length > 0) {
+        throw stepError(`${destination.store.name}@${built.index.digest} lacks ${missing.join(', ')}; no tag was written`, {
+          hint: 'build the missing platforms and run again',
+        });
+      }
+      for (const child of index.manifests) {
+        if (!(await destination.store.hasManifest(child))) throw stepError(`${destination.store.name} lacks ${child.digest} of ${built.image}; no tag was written`);
+      }
+      for (const variant of planned.variants) {
+        const tags = variant.refs.map((ref) => destination.tagFor(ref)).filter((t): t is string => t !== undefined);
+        for (const tag of tags) writes.push(() => destination.store.putManifest(built.index, bytes, tag));
+        reported.push({
+          image: built.image,
+          variant: variant.variant,
+          repository: destination.store.name,
+          refs: tags.map((t) => (plan.output?.kind === 'oci' ? t : `${destination.store.name}:${t}`)),
+          digest: built.index.digest,
+          mediaType: built.index.mediaType,
+          size: built.index.size,
+          platforms: built.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest, size: p.descriptor.size })),
+        });
+      }
+    }
+  }
+  context.progress(`writing ${writes.length} tags`);
+  for (const write of writes) await write();
+  return { images: reported };
+}
+
+/** `--output tar:DIR`: one OCI archive per image and tag (`DIR/pilot_1.0.0.tar`), loadable with docker load. */
+async function writeTarFiles(builds: Array<{ planned: ImageBuildJob; built: BuiltImage }>, dir: string, plan: Plan, context: JobContext): Promise<PublishResult> {
+  const images: ReportedImage[] = [];
+  await mkdir(dir, { recursive: true });
+  for (const { planned, built } of builds) {
+    for (const variant of planned.variants) {
+      for (const ref of variant.refs) {
+        const temp = await makeTempDir(plan.outDir, 'tar');
+        try {
+          const layoutDir = path.join(temp, 'layout');
+          const store = await LayoutStore.at(layoutDir);
+          const source = await LayoutStore.at(built.layoutDir, false);
+          await copyImage(source, store, built.index);
+          await store.putManifest(built.index, await source.readManifest(built.index), ref);
+          const file = path.join(temp, 'image.tar');
+          await pipeline(createTarStream(await filesUnder(layoutDir)), createWriteStream(file));
+          const target = path.join(dir, `${ref.replace(/[/:]/g, '_')}.tar`);
+          await moveIntoPlace(file, target);
+          context.progress(`wrote ${target}`);
+          images.push({
+            image: built.image,
+            variant: variant.variant,
+            repository: target,
+            refs: [ref],
+            digest: built.index.digest,
+            mediaType: built.index.mediaType,
+            size: built.index.size,
+            platforms: built.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest, size: p.descriptor.size })),
+          });
+        } finally {
+          await rm(temp, { recursive: true, force: true });
+        }
+      }
+    }
+  }
+  return { images };
+}
+
+async function filesUnder(dir: string): Promise<TarInputEntry[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => {
+      const full = path.join(e.parentPath, e.name);
+      return { type: 'file' as const, path: path.relative(dir, full), source: full };
+    });
+}

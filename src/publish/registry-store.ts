@@ -1,0 +1,81 @@
+/**
+ * One repository of a registry as an image store. Blobs the registry has are skipped; blobs
+ * another repository of the same registry has (a sibling image, another hub namespace) are
+ * mounted rather than sent again.
+ */
+import { Readable, Transform } from 'node:stream';
+import type { Descriptor } from '../oci/types.js';
+import { MANIFEST_ACCEPT } from '../registry/manifests.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { ImageStore } from './image-store.js';
+
+export class RegistryStore implements ImageStore {
+  readonly name: string;
+
+  /**
+   * @param mountFrom repositories of the same registry that may hold the blobs already
+   *   (tried before uploading). Default none.
+   */
+  constructor(
+    readonly client: RegistryClient,
+    readonly repository: string,
+    private readonly mountFrom: string[] = [],
+  ) {
+    this.name = `${client.registry}/${repository}`;
+  }
+
+  hasBlob(descriptor: Descriptor): Promise<boolean> {
+    return this.client.hasBlob(this.repository, descriptor.digest);
+  }
+
+  openBlob(descriptor: Descriptor): Promise<Readable> {
+    return this.client.getBlob(this.repository, descriptor.digest);
+  }
+
+  async putBlob(descriptor: Descriptor, open: () => Promise<Readable>): Promise<void> {
+    const openAt = async (start: number) => skipBytes(await open(), start);
+    for (const sibling of this.mountFrom) {
+      if (sibling !== this.repository && (await this.client.hasBlob(sibling, descriptor.digest))) {
+        await this.client.mountBlob(this.repository, descriptor, sibling, openAt);
+        return;
+      }
+    }
+    await this.client.pushBlob(this.repository, descriptor, openAt);
+  }
+
+  async hasManifest(descriptor: Descriptor): Promise<boolean> {
+    return (await this.client.headManifest(this.repository, descriptor.digest, [descriptor.mediaType, ...MANIFEST_ACCEPT])) !== undefined;
+  }
+
+  async readManifest(descriptor: Descriptor): Promise<Buffer> {
+    return (await this.client.getManifest(this.repository, descriptor.digest, [descriptor.mediaType, ...MANIFEST_ACCEPT])).bytes;
+  }
+
+  async putManifest(descriptor: Descriptor, bytes: Buffer, tag?: string): Promise<void> {
+    await this.client.putManifest(this.repository, tag ?? descriptor.digest, bytes, descriptor.mediaType);
+  }
+
+  resolveTag(tag: string): Promise<Descriptor | undefined> {
+    return this.client.headManifest(this.repository, tag);
+  }
+}
+
+/** Drops the first `count` bytes of a stream (resuming a chunked upload from the registry's offset). */
+function skipBytes(stream: Readable, count: number): Readable {
+  if (count <= 0) return stream;
+  let remaining = count;
+  return stream.pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        if (remaining >= chunk.length) {
+          remaining -= chunk.length;
+          done();
+        } else {
+          const rest = chunk.subarray(remaining);
+          remaining = 0;
+          done(null, rest);
+        }
+      },
+    }),
+  );
+}
