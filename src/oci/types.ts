@@ -49,6 +49,7 @@ export interface ImageConfigDetails {
 export interface HistoryEntry {
   created?: string;
   created_by?: string;
+  author?: string;
   comment?: string;
   empty_layer?: boolean;
 }
@@ -58,6 +59,8 @@ export interface ImageConfig {
   author?: string;
   architecture: string;
   os: string;
+  'os.version'?: string;
+  'os.features'?: string[];
   variant?: string;
   config?: ImageConfigDetails;
   rootfs: { type: 'layers'; diff_ids: string[] };
