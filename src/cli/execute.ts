@@ -16,8 +16,17 @@ import { buildImage } from '../image/build-image.js';
 import { checkBuildx } from '../image/docker-preflight.js';
 import { Destinations } from '../publish/destinations.js';
 import { publish } from '../publish/publish.js';
+import type { LayerCompression } from '../oci/layer.js';
+import { isLoopbackHost } from '../registry/insecure-policy.js';
+import { parseReference } from '../registry/reference.js';
 import type { CommandIo } from './main.js';
 import { listValue, type BuildFlags } from './settings.js';
+
+/** Istio skips compression for registries on loopback: sending is cheaper than gzip there. */
+function layerCompressionFor(plan: Plan): LayerCompression {
+  if (plan.output?.kind !== 'registry') return 'gzip';
+  return plan.hubs.every((hub) => isLoopbackHost(parseReference(`${hub}/x`).registry)) ? 'none' : 'gzip';
+}
 
 export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<RunSummary> {
   if (plan.jobs.some((j) => j.kind === 'go-build')) await checkGoToolchain();
@@ -27,6 +36,12 @@ export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo):
     insecureRegistries: listValue(flags['insecure-registry']),
     maxConcurrentRequests: flags['registry-concurrency'],
   });
+  const epoch = io.env.SOURCE_DATE_EPOCH !== undefined && /^\d+$/.test(io.env.SOURCE_DATE_EPOCH) ? Number(io.env.SOURCE_DATE_EPOCH) : undefined;
+  const nativeOptions = {
+    compression: layerCompressionFor(plan),
+    ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+    openExternalBase: (reference: string) => destinations.openImage(reference),
+  };
   const buildxOptions = { attest: flags.attest, sourceDateEpoch: io.env.SOURCE_DATE_EPOCH ?? '0', ...(flags['builder-name'] ? { builderName: flags['builder-name'] } : {}) };
   await clearTemp(plan.outDir);
 
@@ -38,7 +53,7 @@ export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo):
   const executors: Executors = {
     'go-build': (job, context) => runGoBuild(job, context, plan.outDir),
     fetch: (job, context) => fetchArtifact(job, context, plan.outDir),
-    'image-build': (job, context) => buildImage(job, context, { plan, destinations, buildx: buildxOptions }),
+    'image-build': (job, context) => buildImage(job, context, { plan, destinations, buildx: buildxOptions, native: nativeOptions }),
     publish: (job, context) => publish(job, context, plan, destinations),
   };
 

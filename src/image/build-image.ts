@@ -3,7 +3,7 @@
  * the result lists every requested platform, and keep it by digest in each destination.
  * Tags are not written here (see publish/publish.ts).
  */
-import { stepError } from '../errors.js';
+import { stepError, usageError } from '../errors.js';
 import { formatPlatform } from '../platform.js';
 import type { ImageBuildJob, Plan } from '../plan/types.js';
 import { copyImage } from '../publish/copy-image.js';
@@ -12,12 +12,14 @@ import { LayoutStore } from '../publish/layout-store.js';
 import type { JobContext } from '../run/scheduler.js';
 import type { BuiltImage } from './built-image.js';
 import { buildWithBuildx, type BuildxOptions } from './buildx-builder.js';
+import { buildNative, type NativeOptions } from './native/native-builder.js';
 import { stageContext } from './stage-context.js';
 
 export interface ImageBuildDeps {
   plan: Plan;
   destinations: Destinations;
   buildx: Omit<BuildxOptions, 'loadNames' | 'outDir'>;
+  native: Omit<NativeOptions, 'outDir'>;
 }
 
 export async function buildImage(job: ImageBuildJob, context: JobContext, deps: ImageBuildDeps): Promise<BuiltImage> {
@@ -25,9 +27,14 @@ export async function buildImage(job: ImageBuildJob, context: JobContext, deps: 
   context.progress('staging the build context');
   const contextDir = await stageContext(job, plan.outDir, plan.sourceDir);
   const bases = job.bases.map((b) => context.resultOf(b.jobId) as BuiltImage);
-  if (job.builder !== 'buildx') throw stepError(`the ${job.builder} builder is not available in this version`, { hint: 'use --builder buildx' });
   const loadNames = plan.output?.kind === 'docker' ? job.variants.flatMap((v) => v.refs) : undefined;
-  const built = await buildWithBuildx(job, contextDir, bases, context, { ...deps.buildx, outDir: plan.outDir, ...(loadNames ? { loadNames } : {}) });
+  if (job.builder === 'native' && loadNames) {
+    throw usageError('--load needs the buildx builder (the native builder does not talk to a Docker Engine)', { hint: 'use --builder buildx with --load, or write an OCI layout / push instead' });
+  }
+  const built =
+    job.builder === 'native'
+      ? await buildNative(job, contextDir, bases, context, { ...deps.native, outDir: plan.outDir })
+      : await buildWithBuildx(job, contextDir, bases, context, { ...deps.buildx, outDir: plan.outDir, ...(loadNames ? { loadNames } : {}) });
   if (loadNames) return built;
 
   const missing = job.platforms.map(formatPlatform).filter((p) => !built.platforms.some((b) => b.platform === p));

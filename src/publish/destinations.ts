@@ -3,7 +3,8 @@
  * layout. One registry client per registry host is shared by every store on it.
  */
 import path from 'node:path';
-import { usageError } from '../errors.js';
+import { stepError, usageError } from '../errors.js';
+import type { Descriptor } from '../oci/types.js';
 import type { ImageBuildJob, Plan } from '../plan/types.js';
 import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
 import { parseReference } from '../registry/reference.js';
@@ -33,6 +34,15 @@ export class Destinations {
       this.clients.set(registry, client);
     }
     return client;
+  }
+
+  /** A registry image by reference (`host/repo:tag` or `@sha256:`), for reading: its store and root descriptor. */
+  async openImage(reference: string): Promise<{ store: RegistryStore; index: Descriptor }> {
+    const parsed = parseReference(reference);
+    const store = new RegistryStore(this.client(parsed.registry), parsed.repository);
+    const index = await store.resolveTag(parsed.digest ?? parsed.tag ?? 'latest');
+    if (!index) throw stepError(`${reference} does not exist in ${parsed.registry}`, { hint: 'check the name and tag, and that you are logged in (docker login)' });
+    return { store, index };
   }
 
   /** The stores an image build is kept in by digest before anything is tagged. */

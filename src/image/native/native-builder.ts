@@ -1,0 +1,302 @@
+/**
+ * The native image builder: assembles images for Dockerfiles that only copy files onto a base,
+ * with no daemon and no emulation. Per platform it takes the base's manifest and config (never
+ * unpacking its layers: their blobs are linked or streamed as they are), adds one deterministic
+ * layer per COPY/ADD and WORKDIR, and writes the config, manifests and index into an OCI layout,
+ * the same shape buildx produces, so everything downstream is shared.
+ */
+import { lstat, readFile, readdir, readlink, realpath, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { stepError, usageError } from '../../errors.js';
+import { buildLayer, type LayerCompression } from '../../oci/layer.js';
+import { encodeImageConfig, encodeImageIndex, encodeImageManifest } from '../../oci/manifest.js';
+import type { TarInputEntry } from '../../oci/tar-writer.js';
+import type { Descriptor, HistoryEntry, ImageConfig, ImageConfigDetails, ImageManifest } from '../../oci/types.js';
+import { formatPlatform, type Platform } from '../../platform.js';
+import type { ImageBuildJob } from '../../plan/types.js';
+import { LayoutStore } from '../../publish/layout-store.js';
+import type { ImageStore } from '../../publish/image-store.js';
+import { makeTempDir, moveIntoPlace } from '../../run/atomic-files.js';
+import type { JobContext } from '../../run/scheduler.js';
+import type { BuiltImage } from '../built-image.js';
+import { parseDockerfile } from '../dockerfile.js';
+import { interpretDockerfile, type BuildProgram, type BuildStep } from './build-steps.js';
+import { pickPlatformManifest } from './platform-manifest.js';
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface NativeOptions {
+  outDir: string;
+  /** Layer mtimes and, when set explicitly, the config's `created`. Default 0 and no `created`. */
+  sourceDateEpoch?: number;
+  /** `none` for registries on loopback (compressing costs more than sending). Default gzip. */
+  compression: LayerCompression;
+  /** Resolves a `FROM <reference>` that is not an image of the graph (a registry image). */
+  openExternalBase(reference: string): Promise<{ store: ImageStore; index: Descriptor }>;
+}
+
+/** An image being assembled for one platform: base layers first. */
+interface ImageState {
+  layers: Array<{ descriptor: Descriptor; diffId: string; from: ImageStore }>;
+  config: ImageConfigDetails;
+  history: HistoryEntry[];
+  /** Folders this build created, so WORKDIR does not add them twice. */
+  created: Set<string>;
+  cmdFromBase: boolean;
+}
+
+export async function buildNative(job: ImageBuildJob, contextDir: string, bases: BuiltImage[], context: JobContext, options: NativeOptions): Promise<BuiltImage> {
+  const dockerfile = parseDockerfile(await readFile(job.dockerfile, 'utf8'), path.relative(process.cwd(), job.dockerfile));
+  const temp = await makeTempDir(options.outDir, `native-${job.image}`);
+  try {
+    const layoutDir = path.join(temp, 'layout');
+    const layout = await LayoutStore.at(layoutDir);
+    const manifests: Descriptor[] = [];
+    for (const platform of job.platforms) {
+      if (context.signal.aborted) throw context.signal.reason;
+      const program = interpretDockerfile(dockerfile, job.buildArgs, platform, { os: 'linux', architecture: process.arch === 'arm64' ? 'arm64' : 'amd64' });
+      const state = await buildStage(program, program.target, platform, { job, contextDir, bases, options, layout, temp });
+      manifests.push(await writeImage(state, platform, layout, options));
+      context.progress(`assembled ${formatPlatform(platform)}`);
+    }
+    const index = encodeImageIndex({ manifests });
+    await layout.putManifest(index.descriptor, index.bytes);
+    const finalDir = path.join(options.outDir, 'build', job.id.replace(/[^a-zA-Z0-9._-]/g, '_'));
+    await moveIntoPlace(layoutDir, finalDir);
+    return {
+      image: job.image,
+      jobId: job.id,
+      layoutDir: finalDir,
+      index: index.descriptor,
+      platforms: manifests.map((m) => ({ platform: [m.platform!.os, m.platform!.architecture, m.platform!.variant].filter(Boolean).join('/'), descriptor: m })),
+      namedContext: `oci-layout://${finalDir}@${index.descriptor.digest}`,
+      storedIn: [],
+    };
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+interface StageInputs {
+  job: ImageBuildJob;
+  contextDir: string;
+  bases: BuiltImage[];
+  options: NativeOptions;
+  layout: LayoutStore;
+  temp: string;
+}
+
+async function buildStage(program: BuildProgram, index: number, platform: Platform, inputs: StageInputs): Promise<ImageState> {
+  const stage = program.stages[index]!;
+  let state: ImageState;
+  switch (stage.base.kind) {
+    case 'scratch':
+      state = { layers: [], config: {}, history: [], created: new Set(), cmdFromBase: false };
+      break;
+    case 'stage': {
+      const base = await buildStage(program, stage.base.index, platform, inputs);
+      state = { ...base, layers: [...base.layers], history: [...base.history], created: new Set(base.created), config: { ...base.config } };
+      break;
+    }
+    case 'image':
+      state = await baseImageState(stage.base.name, platform, inputs);
+      break;
+  }
+  if (!(state.config.Env ?? []).some((e) => e.startsWith('PATH='))) state.config.Env = [DEFAULT_PATH, ...(state.config.Env ?? [])];
+  for (const step of stage.steps) await applyStep(step, state, inputs);
+  return state;
+}
+
+/** A base image of the graph (by its named context) or from a registry: its platform's manifest and config. */
+async function baseImageState(name: string, platform: Platform, inputs: StageInputs): Promise<ImageState> {
+  const inGraph = inputs.job.bases.find((b) => b.name === name);
+  let store: ImageStore;
+  let root: Descriptor;
+  if (inGraph) {
+    const built = inputs.bases.find((b) => b.jobId === inGraph.jobId)!;
+    store = await LayoutStore.at(built.layoutDir, false);
+    root = built.index;
+  } else {
+    ({ store, index: root } = await inputs.options.openExternalBase(name));
+  }
+  const manifestDescriptor = await pickPlatformManifest(store, root, platform, name);
+  const manifest = JSON.parse((await store.readManifest(manifestDescriptor)).toString('utf8')) as ImageManifest;
+  const config = JSON.parse((await readAll(await store.openBlob(manifest.config))).toString('utf8')) as ImageConfig;
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) throw stepError(`base image ${name} (${formatPlatform(platform)}) has ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);
+  return {
+    layers: manifest.layers.map((descriptor, i) => ({ descriptor, diffId: diffIds[i]!, from: store })),
+    config: { ...(config.config ?? {}) },
+    history: [...(config.history ?? [])],
+    created: new Set(),
+    cmdFromBase: (config.config?.Cmd ?? null) !== null,
+  };
+}
+
+async function applyStep(step: BuildStep, state: ImageState, inputs: StageInputs): Promise<void> {
+  const config = state.config;
+  const note = (created_by: string, empty = true) => state.history.push({ created_by, comment: 'meshbuild', ...(empty ? { empty_layer: true } : {}) });
+  switch (step.kind) {
+    case 'copy': {
+      const entries = await copyEntries(step, config.WorkingDir ?? '/', inputs);
+      await addLayer(state, entries, inputs);
+      for (const entry of entries) if (entry.type === 'directory') state.created.add(normal(entry.path));
+      note(step.text, false);
+      return;
+    }
+    case 'workdir': {
+      const dir = path.posix.resolve(config.WorkingDir ?? '/', step.path);
+      config.WorkingDir = dir;
+      if (dir !== '/' && !state.created.has(normal(dir))) {
+        await addLayer(state, [{ type: 'directory', path: dir, mtime: inputs.options.sourceDateEpoch ?? 0 }], inputs);
+        for (let d = dir; d !== '/'; d = path.posix.dirname(d)) state.created.add(normal(d));
+        note(`WORKDIR ${step.path}`, false);
+      } else {
+        note(`WORKDIR ${step.path}`);
+      }
+      return;
+    }
+    case 'env': {
+      const env = [...(config.Env ?? [])];
+      for (const [key, value] of step.values) {
+        const at = env.findIndex((e) => e.startsWith(`${key}=`));
+        if (at >= 0) env[at] = `${key}=${value}`;
+        else env.push(`${key}=${value}`);
+      }
+      config.Env = env;
+      note(`ENV ${step.values.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      return;
+    }
+    case 'label':
+      config.Labels = { ...(config.Labels ?? {}), ...Object.fromEntries(step.values) };
+      note(`LABEL ${step.values.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      return;
+    case 'user':
+      config.User = step.value;
+      note(`USER ${step.value}`);
+      return;
+    case 'entrypoint':
+      config.Entrypoint = step.value;
+      // As Docker does: a new ENTRYPOINT drops the CMD inherited from the base.
+      if (state.cmdFromBase) config.Cmd = null;
+      note(`ENTRYPOINT ${JSON.stringify(step.value)}`);
+      return;
+    case 'cmd':
+      config.Cmd = step.value;
+      state.cmdFromBase = false;
+      note(`CMD ${JSON.stringify(step.value)}`);
+      return;
+    case 'expose':
+      config.ExposedPorts = { ...(config.ExposedPorts ?? {}), ...Object.fromEntries(step.ports.map((p) => [p, {}])) };
+      note(`EXPOSE ${step.ports.join(' ')}`);
+      return;
+    case 'volume':
+      config.Volumes = { ...(config.Volumes ?? {}), ...Object.fromEntries(step.paths.map((p) => [p, {}])) };
+      note(`VOLUME ${JSON.stringify(step.paths)}`);
+      return;
+    case 'stopsignal':
+      config.StopSignal = step.value;
+      note(`STOPSIGNAL ${step.value}`);
+      return;
+  }
+}
+
+/**
+ * COPY as BuildKit does it: a folder's contents go into the destination; several sources or a
+ * destination ending in `/` make the destination a folder; modes are kept, owners are 0:0 unless
+ * --chown; sources must stay inside the build context.
+ */
+async function copyEntries(step: Extract<BuildStep, { kind: 'copy' }>, workdir: string, inputs: StageInputs): Promise<TarInputEntry[]> {
+  const root = await realpath(inputs.contextDir);
+  const destination = path.posix.resolve(workdir, step.destination);
+  const intoFolder = step.destination.endsWith('/') || step.sources.length > 1;
+  const mtime = inputs.options.sourceDateEpoch ?? 0;
+  const owner = step.chown ?? { uid: 0, gid: 0 };
+  const entries: TarInputEntry[] = [];
+  const dockerfile = path.relative(process.cwd(), inputs.job.dockerfile);
+  for (const source of step.sources) {
+    const resolved = path.resolve(root, source.replace(/^\/+/, ''));
+    const real = await realpath(resolved).catch(() => undefined);
+    if (!isInside(root, resolved) || (real !== undefined && !isInside(root, real))) {
+      throw usageError(`${dockerfile}:${step.line}: COPY source ${source} is outside the build context`, {
+        hint: 'COPY can only take files staged into the image context (binaries, artifacts and the image\'s "files")',
+      });
+    }
+    if (real === undefined) throw usageError(`${dockerfile}:${step.line}: COPY source ${source} is not in the build context of image ${inputs.job.image}`, { hint: 'add it to the image\'s binaries, artifacts or files in the targets' });
+    const info = await lstat(real);
+    const mode = (m: number) => step.chmod ?? m & 0o7777;
+    if (info.isDirectory()) {
+      entries.push({ type: 'directory', path: destination, mode: mode(info.mode), uid: owner.uid, gid: owner.gid, mtime });
+      await walk(real, destination, entries, root, { mode, owner, mtime });
+    } else {
+      const target = intoFolder ? path.posix.join(destination, path.basename(source)) : destination;
+      entries.push({ type: 'file', path: target, source: real, mode: mode(info.mode), uid: owner.uid, gid: owner.gid, mtime });
+    }
+  }
+  return entries;
+}
+
+async function walk(dir: string, destination: string, entries: TarInputEntry[], root: string, meta: { mode: (m: number) => number; owner: { uid: number; gid: number }; mtime: number }): Promise<void> {
+  for (const name of (await readdir(dir)).sort()) {
+    const full = path.join(dir, name);
+    const target = path.posix.join(destination, name);
+    const info = await lstat(full);
+    const common = { path: target, uid: meta.owner.uid, gid: meta.owner.gid, mtime: meta.mtime };
+    if (info.isDirectory()) {
+      entries.push({ type: 'directory', mode: meta.mode(info.mode), ...common });
+      await walk(full, target, entries, root, meta);
+    } else if (info.isSymbolicLink()) {
+      const link = await readlink(full);
+      if (!isInside(root, path.resolve(dir, link))) throw usageError(`symlink ${path.relative(root, full)} in the build context points outside it (${link})`);
+      entries.push({ type: 'symlink', target: link, ...common });
+    } else {
+      entries.push({ type: 'file', source: full, mode: meta.mode(info.mode), ...common });
+    }
+  }
+}
+
+async function addLayer(state: ImageState, entries: TarInputEntry[], inputs: StageInputs): Promise<void> {
+  const file = path.join(inputs.temp, `layer-${state.layers.length}-${Math.random().toString(36).slice(2)}`);
+  const layer = await buildLayer(entries, file, { compression: inputs.options.compression, mtime: inputs.options.sourceDateEpoch ?? 0 });
+  await inputs.layout.layout.writeBlobFromFile(layer.path, { digest: layer.descriptor.digest });
+  await rm(layer.path, { force: true });
+  state.layers.push({ descriptor: layer.descriptor, diffId: layer.diffId, from: inputs.layout });
+}
+
+async function writeImage(state: ImageState, platform: Platform, layout: LayoutStore, options: NativeOptions): Promise<Descriptor> {
+  // Base layers are referenced, not rebuilt: their blobs are copied as they are into this layout.
+  for (const layer of state.layers) {
+    if (layer.from !== layout) await layout.putBlob(layer.descriptor, () => layer.from.openBlob(layer.descriptor));
+  }
+  const created = options.sourceDateEpoch !== undefined ? new Date(options.sourceDateEpoch * 1000).toISOString() : undefined;
+  const config = encodeImageConfig({
+    platform: { os: platform.os, architecture: platform.architecture, ...(platform.variant ? { variant: platform.variant } : {}) },
+    diffIds: state.layers.map((l) => l.diffId),
+    config: state.config,
+    history: state.history,
+    ...(created ? { created } : {}),
+  });
+  await layout.layout.writeBlob(config.bytes, { digest: config.descriptor.digest });
+  const manifest = encodeImageManifest({
+    config: config.descriptor,
+    layers: state.layers.map((l) => l.descriptor),
+    platform: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}) },
+  });
+  await layout.putManifest(manifest.descriptor, manifest.bytes);
+  return manifest.descriptor;
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const rel = path.relative(root, candidate);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function normal(p: string): string {
+  return p.replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
