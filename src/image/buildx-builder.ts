@@ -46,8 +46,10 @@ export async function buildWithBuildx(job: ImageBuildJob, contextDir: string, ba
   try {
     const metadataFile = path.join(temp, 'metadata.json');
     const layoutTemp = path.join(temp, 'layout');
+    // Not rewrite-timestamp for --load: the engine's image exporter always unpacks, and buildx
+    // refuses rewrite-timestamp together with unpack.
     const output = options.loadNames
-      ? `type=image,"name=${options.loadNames.join(',')}",rewrite-timestamp=true`
+      ? `type=image,"name=${options.loadNames.join(',')}"`
       : `type=oci,dest=${layoutTemp},tar=false,rewrite-timestamp=true`;
     const namedContexts = Object.fromEntries(job.bases.map((b) => [b.name, bases.find((x) => x.jobId === b.jobId)!.namedContext]));
     const args = buildxArgs(job, contextDir, output, metadataFile, namedContexts, options);
