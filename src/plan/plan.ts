@@ -73,7 +73,7 @@ export function createPlan(graph: Graph, request: PlanRequest): Plan {
   if (!request.binariesOnly) {
     const imageJobs = planImages(graph, request, images, fileJobs);
     jobs.push(...imageJobs);
-    if (request.output && request.output.kind !== 'docker') {
+    if (request.output && request.output.kind !== 'docker' && !(request.output.kind === 'registry' && !request.output.tags)) {
       jobs.push({
         kind: 'publish',
         id: 'publish',
@@ -261,7 +261,8 @@ function fillEnv(template: string, env: PlanRequest['env'], target: FileTarget):
 }
 
 function imageRefs(request: PlanRequest, image: string, suffix: string): string[] {
-  if (request.output?.kind === 'registry' || request.output?.kind === 'docker') {
+  // --load without --hub names images `pilot:TAG` in the engine, as layouts and tar files do.
+  if (request.output?.kind === 'registry' || (request.output?.kind === 'docker' && request.hubs.length > 0)) {
     return request.hubs.flatMap((hub) => request.tags.map((tag) => `${hub.replace(/\/+$/, '')}/${image}:${tag}${suffix}`));
   }
   return request.tags.map((tag) => `${image}:${tag}${suffix}`);
