@@ -30,6 +30,7 @@ export interface BuildFlags extends GraphFlags {
   'binaries-only': boolean;
   builder: BuilderChoice;
   push: boolean;
+  'push-by-digest': boolean;
   load: boolean;
   output?: string;
   report?: string;
@@ -58,6 +59,7 @@ export function withBuildFlags<T>(yargs: Argv<T>) {
     .option('binaries-only', { type: 'boolean', default: false, describe: 'Stop after binaries and downloads (like make build)' })
     .option('builder', { choices: ['auto', 'buildx', 'native'] as const, default: 'auto' as BuilderChoice, describe: 'Image builder' })
     .option('push', { type: 'boolean', default: false, describe: 'Push images to --hub (by digest first, tags last)' })
+    .option('push-by-digest', { type: 'boolean', default: false, describe: 'Push to --hub by digest only, write no tag (CI shards; see meshbuild merge)' })
     .option('load', { type: 'boolean', default: false, describe: 'Keep images in the local Docker Engine (every platform, containerd image store)' })
     .option('output', { type: 'string', describe: 'Write images to oci:DIR or tar:DIR', defaultDescription: 'oci:<out>/images' })
     .option('report', { type: 'string', describe: 'Write a JSON report of the run to FILE' })
@@ -115,11 +117,12 @@ export async function planRequest(flags: BuildFlags, targets: string[], graph: G
 }
 
 function imageOutput(flags: BuildFlags, hubs: string[]): ImageOutput {
-  const chosen = [flags.push && '--push', flags.load && '--load', flags.output !== undefined && '--output'].filter(Boolean);
+  const chosen = [flags.push && '--push', flags['push-by-digest'] && '--push-by-digest', flags.load && '--load', flags.output !== undefined && '--output'].filter(Boolean);
   if (chosen.length > 1) throw usageError(`${chosen.join(' and ')} cannot be used together`, { hint: 'pick one place for the images' });
-  if (flags.push) {
-    if (hubs.length === 0) throw usageError('--push needs --hub (or the HUB environment variable)', { hint: 'e.g. --hub docker.io/myhub' });
-    return { kind: 'registry' };
+  if (flags.push || flags['push-by-digest']) {
+    const flag = flags.push ? '--push' : '--push-by-digest';
+    if (hubs.length === 0) throw usageError(`${flag} needs --hub (or the HUB environment variable)`, { hint: 'e.g. --hub docker.io/myhub' });
+    return { kind: 'registry', tags: flags.push };
   }
   if (flags.load) return { kind: 'docker' };
   if (flags.output !== undefined) {

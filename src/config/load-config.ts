@@ -91,7 +91,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     if (spec.kind === 'image') {
       if (!dockerfiles.has(spec.dockerfile)) {
         if (!existsSync(spec.dockerfile)) {
-          diagnostics.push({ message: `image "${spec.name}": Dockerfile ${relative(spec.dockerfile)} does not exist`, location: spec.location });
+          diagnostics.push({ message: `image "${spec.name}": Dockerfile ${relative(spec.dockerfile)} does not exist`, location: spec.dockerfileLocation ?? spec.location });
           continue;
         }
         try {

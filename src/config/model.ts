@@ -61,6 +61,8 @@ export interface ImageSpec extends Located {
   name: string;
   /** Absolute path of the Dockerfile. */
   dockerfile: string;
+  /** Where `dockerfile:` is written, for "does not exist" messages. Default: the image's location. */
+  dockerfileLocation?: SourceLocation;
   /** Binaries and artifacts staged as `<arch>/<name>` in the context. */
   binaries: Array<{ name: string; location: SourceLocation }>;
   artifacts: Array<{ name: string; location: SourceLocation }>;

@@ -109,6 +109,7 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer']): Tar
       name,
       ...located(p),
       dockerfile: path.resolve(baseDir, dockerfile),
+      dockerfileLocation: reader.at([...p, 'dockerfile']),
       binaries: names('binaries'),
       artifacts: names('artifacts'),
       files: readContextFiles(reader, record, p, what, baseDir),

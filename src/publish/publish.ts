@@ -13,7 +13,7 @@ import { createTarStream, type TarInputEntry } from '../oci/tar-writer.js';
 import type { ImageIndex } from '../oci/types.js';
 import { formatPlatform } from '../platform.js';
 import type { ImageBuildJob, Plan, PublishJob } from '../plan/types.js';
-import type { ReportedImage } from '../report/json-report.js';
+import { reportedPlatforms, type ReportedImage } from '../report/json-report.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import type { JobContext } from '../run/scheduler.js';
 import { copyImage, indexPlatforms } from './copy-image.js';
@@ -62,7 +62,7 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
           digest: built.index.digest,
           mediaType: built.index.mediaType,
           size: built.index.size,
-          platforms: built.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest, size: p.descriptor.size })),
+          platforms: reportedPlatforms(built),
         });
       }
     }
@@ -99,7 +99,7 @@ async function writeTarFiles(builds: Array<{ planned: ImageBuildJob; built: Buil
             digest: built.index.digest,
             mediaType: built.index.mediaType,
             size: built.index.size,
-            platforms: built.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest, size: p.descriptor.size })),
+            platforms: reportedPlatforms(built),
           });
         } finally {
           await rm(temp, { recursive: true, force: true });

@@ -5,7 +5,8 @@
  */
 import { usageError } from '../errors.js';
 import { formatPlatform } from '../platform.js';
-import type { Plan } from '../plan/types.js';
+import type { BuiltImage } from '../image/built-image.js';
+import type { ImageBuildJob, Plan } from '../plan/types.js';
 import { writeFileAtomic } from '../run/atomic-files.js';
 import type { Reporter, RunEvent } from '../run/events.js';
 
@@ -15,6 +16,7 @@ export interface ReportedPlatformImage {
   platform: string;
   digest: string;
   size: number;
+  mediaType: string;
 }
 
 export interface ReportedImage {
@@ -80,6 +82,10 @@ export class JsonReportWriter implements Reporter {
       case 'job-succeeded':
         Object.assign(this.jobs.get(event.job.id)!, { status: 'succeeded', durationMs: event.durationMs });
         if (event.job.kind === 'publish') this.images.push(...(event.result as { images: ReportedImage[] }).images);
+        // Pushed by digest with no publish step (CI shards): report the digests for `merge`.
+        if (event.job.kind === 'image-build' && !this.plan?.jobs.some((j) => j.kind === 'publish')) {
+          this.images.push(...reportedByDigest(event.job, event.result as BuiltImage));
+        }
         break;
       case 'job-failed': {
         const error: ReportedJob['error'] = { message: event.failure.message };
@@ -119,6 +125,26 @@ export class JsonReportWriter implements Reporter {
   async close(): Promise<void> {
     await writeFileAtomic(this.file, `${JSON.stringify(this.report(), null, 2)}\n`);
   }
+}
+
+/** One entry per variant and per repository the image was stored in, without tags. */
+export function reportedByDigest(job: ImageBuildJob, built: BuiltImage): ReportedImage[] {
+  return job.variants.flatMap((variant) =>
+    built.storedIn.map((repository) => ({
+      image: built.image,
+      variant: variant.variant,
+      repository,
+      refs: [],
+      digest: built.index.digest,
+      mediaType: built.index.mediaType,
+      size: built.index.size,
+      platforms: reportedPlatforms(built),
+    })),
+  );
+}
+
+export function reportedPlatforms(built: BuiltImage): ReportedPlatformImage[] {
+  return built.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest, size: p.descriptor.size, mediaType: p.descriptor.mediaType }));
 }
 
 /** Parses a report written by meshbuild, checking its schema version. */

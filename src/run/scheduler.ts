@@ -75,6 +75,11 @@ export async function runPlan(plan: Plan, executors: Executors, options: RunOpti
         state.set(job.id, 'succeeded');
         options.emit({ type: 'job-succeeded', at: now(), job, durationMs: now() - jobStart, result });
       } catch (error) {
+        // Cancelled because another job failed: not a failure of its own (it would repeat the other's message).
+        if (stop.signal.aborted && error === stop.signal.reason && !(error instanceof InterruptedError)) {
+          skip(job, 'cancelled after a failure');
+          return;
+        }
         state.set(job.id, 'failed');
         const interrupted = stop.signal.aborted && (error instanceof InterruptedError || stop.signal.reason instanceof InterruptedError);
         const failure = toFailure(interrupted ? stop.signal.reason : error);
