@@ -7,7 +7,8 @@
 import { copyFile, link, lstat, mkdir, open, readdir, readlink, realpath, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { stepError, usageError } from '../errors.js';
-import { ELF_MACHINE, formatPlatform, type Platform } from '../platform.js';
+import { ELF_HEADER_SIZE, checkElfPlatform, readElfHeader } from '../oci/elf.js';
+import { formatPlatform, type Platform } from '../platform.js';
 import type { ContextEntry, ImageBuildJob } from '../plan/types.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 
@@ -74,21 +75,17 @@ async function copyInto(from: string, to: string, confineTo: string | undefined)
 /** Refuses a binary whose ELF machine is not its platform's: the `exec format error` caught early. */
 export async function checkElfMachine(file: string, platform: Platform, image: string): Promise<void> {
   if (platform.os !== 'linux') return;
-  const expected = ELF_MACHINE[platform.architecture];
-  if (!expected) return;
   const handle = await open(file, 'r');
-  let header: Buffer;
+  const header = Buffer.alloc(ELF_HEADER_SIZE);
   try {
-    header = Buffer.alloc(20);
-    await handle.read(header, 0, 20, 0);
+    await handle.read(header, 0, ELF_HEADER_SIZE, 0);
   } finally {
     await handle.close();
   }
-  if (header.readUInt32BE(0) !== 0x7f454c46) return; // not ELF: scripts and data files are fine
-  const machine = header[5] === 2 ? header.readUInt16BE(18) : header.readUInt16LE(18);
-  if (machine !== expected.code) {
-    const actual = Object.entries(ELF_MACHINE).find(([, m]) => m.code === machine);
-    throw stepError(`image ${image}: ${file} is a ${actual ? actual[1].name : `machine ${machine}`} binary, but it is staged for ${formatPlatform(platform)}`, {
+  if (readElfHeader(header) === undefined) return; // not ELF: scripts and data files are fine
+  const check = checkElfPlatform(header, platform);
+  if (!check.ok) {
+    throw stepError(`image ${image}: ${file} is staged for ${formatPlatform(platform)}, but it is ${check.reason.split(', but')[0]}`, {
       hint: 'an exec format error waiting to happen: rebuild the binary for this platform',
     });
   }
