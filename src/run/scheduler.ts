@@ -43,7 +43,12 @@ export async function runPlan(plan: Plan, executors: Executors, options: RunOpti
   const limit = Math.max(1, options.jobs ?? 4);
   const started = now();
   const stop = new AbortController();
-  const onAbort = () => stop.abort(options.signal?.reason ?? new InterruptedError());
+  // Any abort from outside is a cancellation: `abort()` without a reason gives a DOMException,
+  // which would otherwise be reported as a failure ("stopped after a failure"), not an interruption.
+  const onAbort = () => {
+    const reason: unknown = options.signal?.reason;
+    stop.abort(reason instanceof InterruptedError ? reason : new InterruptedError());
+  };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
