@@ -13,6 +13,7 @@ interface Pending {
   settle?: (outcome: { ok: true } | { ok: false; message: string } | { skipped: string }) => void;
   early?: { ok: true } | { ok: false; message: string } | { skipped: string };
   title: string;
+  started: boolean;
 }
 
 export class TtyReporter implements Reporter {
@@ -24,13 +25,14 @@ export class TtyReporter implements Reporter {
       case 'run-started': {
         const list = new Listr(
           event.plan.jobs.map((job) => {
-            const entry: Pending = { title: job.title };
+            const entry: Pending = { title: job.title, started: false };
             this.pending.set(job.id, entry);
             return {
               title: `${job.title} (waiting)`,
               task: (_: unknown, task: Task) =>
                 new Promise<void>((resolve, reject) => {
                   entry.task = task;
+                  if (entry.started) task.title = entry.title;
                   entry.settle = (outcome) => {
                     if ('skipped' in outcome) task.skip(`${entry.title}: ${outcome.skipped}`);
                     if ('ok' in outcome && !outcome.ok) reject(new Error(outcome.message));
@@ -47,6 +49,7 @@ export class TtyReporter implements Reporter {
       }
       case 'job-started':
         this.update(event.job.id, (entry) => {
+          entry.started = true;
           if (entry.task) entry.task.title = entry.title;
         });
         break;
