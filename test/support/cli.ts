@@ -1,0 +1,116 @@
+/**
+ * Runs the real meshbuild CLI for tests, two ways:
+ * - `runCli`: in this process through `main(argv, io)`, with stdout/stderr captured and the CI
+ *   reporter (plain lines, as in a pipeline log). Fast; used by most tests.
+ * - `runSpawnedCli` / `startSpawnedCli`: `node bin/meshbuild.js` as a child process, for what only
+ *   a real process shows (PATH without go, SIGINT, the exit code node ends with). dist/ is
+ *   built once with `npm run build` when it is missing or older than src/.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/main.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI_BIN = path.join(REPO_ROOT, 'bin', 'meshbuild.js');
+const DIST_MAIN = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  /** Added to (and overriding) this process's environment. `CI=1` is always set. */
+  env?: Record<string, string | undefined>;
+}
+
+/** A stream that keeps what is written to it. */
+class CapturedOutput extends Writable {
+  private readonly chunks: string[] = [];
+
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    done();
+  }
+
+  get text(): string {
+    return this.chunks.join('');
+  }
+}
+
+function cliEnv(options: CliOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+/** Runs `meshbuild <args>` in this process, as CI would see it (no TTY, CI=1). */
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const stdout = new CapturedOutput();
+  const stderr = new CapturedOutput();
+  const exitCode = await main(args, { stdout, stderr, env: cliEnv(options), interactive: false });
+  return { exitCode, stdout: stdout.text, stderr: stderr.text };
+}
+
+let distReady: Promise<void> | undefined;
+
+/** Builds dist/ (once per test process) if it is missing or older than any file under src/. */
+export function ensureDistBuilt(): Promise<void> {
+  distReady ??= (async () => {
+    if (existsSync(DIST_MAIN) && newestMtime(path.join(REPO_ROOT, 'src')) <= statSync(DIST_MAIN).mtimeMs) return;
+    const build = await execa('npm', ['run', 'build'], { cwd: REPO_ROOT, reject: false, all: true });
+    // tsc emits even when some file has a type error; what matters here is a runnable dist/.
+    if (!existsSync(DIST_MAIN)) throw new Error(`npm run build did not produce ${DIST_MAIN}:\n${String(build.all)}`);
+  })();
+  return distReady;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** A running `node bin/meshbuild.js`: await it for the result, `.kill('SIGINT')` it, read `.stderr`. */
+export type SpawnedCli = ResultPromise<{ reject: false; stdin: 'ignore' }>;
+
+export interface SpawnOptions extends CliOptions {
+  /** Replace the environment instead of extending this process's. */
+  replaceEnv?: boolean;
+  cwd?: string;
+}
+
+/**
+ * Starts `node bin/meshbuild.js <args>` and returns the running child (send it signals, read
+ * its stderr as it comes). It never rejects on a non-zero exit.
+ */
+export async function startSpawnedCli(args: string[], options: SpawnOptions = {}): Promise<SpawnedCli> {
+  await ensureDistBuilt();
+  const env = options.replaceEnv ? { CI: '1', ...options.env } : cliEnv(options);
+  return execa(process.execPath, [CLI_BIN, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env,
+    extendEnv: !options.replaceEnv,
+    reject: false,
+    stdin: 'ignore',
+  } as const);
+}
+
+/** Runs `node bin/meshbuild.js <args>` to completion. */
+export async function runSpawnedCli(args: string[], options: SpawnOptions = {}): Promise<CliResult> {
+  const result = await (await startSpawnedCli(args, options));
+  return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** Lines that look like a JavaScript stack frame (`    at fn (file.js:1:2)`). */
+export const STACK_FRAME = /^\s+at\s.+(\(.+:\d+:\d+\)|:\d+:\d+)$/m;
