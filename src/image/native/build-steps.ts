@@ -27,7 +27,15 @@ export interface BuildStage {
   base: BaseReference;
   steps: BuildStep[];
   line: number;
+  /** The environment at the end of the stage (base image env, then its ENVs): a child stage starts from it. */
+  env: Map<string, string>;
 }
+
+/** The `Env` of a base image (`KEY=value` strings), when known; ENV expansion starts from it. */
+export type BaseEnvLookup = (image: string) => readonly string[] | undefined;
+
+/** BuildKit's empty image (FROM scratch) has this PATH; so does an expansion of `$PATH` in it. */
+export const DEFAULT_LINUX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The stages the target (last) stage depends on, keyed by index; `target` is the last. */
 export interface BuildProgram {
@@ -48,7 +56,11 @@ export function platformArgs(platform: Platform, buildPlatform: Platform): Map<s
   ]);
 }
 
-export function interpretDockerfile(dockerfile: Dockerfile, buildArgs: Record<string, string>, platform: Platform, buildPlatform: Platform): BuildProgram {
+/**
+ * `baseEnv` gives the Env of registry and graph base images, so `ENV PATH=$PATH:/x` expands as
+ * BuildKit does, against the base's PATH. Default: base images have no Env.
+ */
+export function interpretDockerfile(dockerfile: Dockerfile, buildArgs: Record<string, string>, platform: Platform, buildPlatform: Platform, baseEnv: BaseEnvLookup = () => undefined): BuildProgram {
   const automatic = platformArgs(platform, buildPlatform);
   const fail = (instruction: DockerfileInstruction, message: string) =>
     usageError(`${dockerfile.file}:${instruction.line}: ${message}`, { location: { file: dockerfile.file, line: instruction.line, column: 1 } });
@@ -58,6 +70,7 @@ export function interpretDockerfile(dockerfile: Dockerfile, buildArgs: Record<st
   const stages: BuildStage[] = [];
   let stage: BuildStage | undefined;
   let scope = new Map<string, string>(); // variables visible to this stage's instructions
+  let envNames = new Set<string>(); // names in scope set by ENV (or the base's Env): an ARG does not override them
 
   for (const instruction of dockerfile.instructions) {
     if (!NATIVE_INSTRUCTIONS.has(instruction.keyword)) {
@@ -72,7 +85,9 @@ export function interpretDockerfile(dockerfile: Dockerfile, buildArgs: Record<st
         const fallback = rest.length > 0 ? expandVariables(rest.join('='), stage ? scope : globalArgs) : stage ? declaredGlobals.get(name) : undefined;
         const value = automatic.get(name) ?? buildArgs[name] ?? fallback;
         if (!stage) declaredGlobals.set(name, value ?? '');
-        if (value !== undefined) (stage ? scope : globalArgs).set(name, value);
+        if (value === undefined) continue;
+        if (!stage) globalArgs.set(name, value);
+        else if (!envNames.has(name)) scope.set(name, value);
       }
       continue;
     }
@@ -84,9 +99,16 @@ export function interpretDockerfile(dockerfile: Dockerfile, buildArgs: Record<st
       const name = words[1]?.toLowerCase() === 'as' ? words[2]?.toLowerCase() : undefined;
       const stageIndex = stages.findIndex((s) => s.name === image.toLowerCase());
       const base: BaseReference = image === 'scratch' ? { kind: 'scratch' } : stageIndex >= 0 ? { kind: 'stage', index: stageIndex } : { kind: 'image', name: image };
-      stage = { base, steps: [], line: instruction.line, ...(name ? { name } : {}) };
+      const env =
+        base.kind === 'scratch'
+          ? new Map([['PATH', DEFAULT_LINUX_PATH]])
+          : base.kind === 'stage'
+            ? new Map(stages[base.index]!.env)
+            : parseEnv(baseEnv(base.name) ?? []);
+      stage = { base, steps: [], line: instruction.line, env, ...(name ? { name } : {}) };
       stages.push(stage);
-      scope = new Map();
+      scope = new Map(env);
+      envNames = new Set(env.keys());
       continue;
     }
     if (!stage) throw fail(instruction, `${instruction.keyword} before the first FROM`);
@@ -114,7 +136,13 @@ export function interpretDockerfile(dockerfile: Dockerfile, buildArgs: Record<st
       case 'ENV':
       case 'LABEL': {
         const values = keyValues(instruction, expand);
-        if (instruction.keyword === 'ENV') for (const [key, value] of values) scope.set(key, value);
+        if (instruction.keyword === 'ENV') {
+          for (const [key, value] of values) {
+            scope.set(key, value);
+            envNames.add(key);
+            stage.env.set(key, value);
+          }
+        }
         stage.steps.push({ kind: instruction.keyword === 'ENV' ? 'env' : 'label', values });
         break;
       }
@@ -148,6 +176,15 @@ export function interpretDockerfile(dockerfile: Dockerfile, buildArgs: Record<st
   }
   if (stages.length === 0) throw usageError(`${dockerfile.file}: no FROM instruction`);
   return { stages, target: stages.length - 1 };
+}
+
+function parseEnv(env: readonly string[]): Map<string, string> {
+  const vars = new Map<string, string>();
+  for (const entry of env) {
+    const at = entry.indexOf('=');
+    if (at > 0) vars.set(entry.slice(0, at), entry.slice(at + 1));
+  }
+  return vars;
 }
 
 function keyValues(instruction: DockerfileInstruction, expand: (text: string) => string): Array<[string, string]> {

@@ -20,10 +20,10 @@ import { makeTempDir, moveIntoPlace } from '../../run/atomic-files.js';
 import type { JobContext } from '../../run/scheduler.js';
 import type { BuiltImage } from '../built-image.js';
 import { parseDockerfile } from '../dockerfile.js';
-import { interpretDockerfile, type BuildProgram, type BuildStep } from './build-steps.js';
+import { DEFAULT_LINUX_PATH, interpretDockerfile, type BuildProgram, type BuildStep } from './build-steps.js';
 import { pickPlatformManifest } from './platform-manifest.js';
 
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const DEFAULT_PATH = `PATH=${DEFAULT_LINUX_PATH}`;
 
 export interface NativeOptions {
   outDir: string;
@@ -54,8 +54,14 @@ export async function buildNative(job: ImageBuildJob, contextDir: string, bases:
     const manifests: Descriptor[] = [];
     for (const platform of job.platforms) {
       if (context.signal.aborted) throw context.signal.reason;
-      const program = interpretDockerfile(dockerfile, job.buildArgs, platform, { os: 'linux', architecture: process.arch === 'arm64' ? 'arm64' : 'amd64' });
-      const state = await buildStage(program, program.target, platform, { job, contextDir, bases, options, layout, temp });
+      const buildPlatform: Platform = { os: 'linux', architecture: process.arch === 'arm64' ? 'arm64' : 'amd64' };
+      // FROM lines do not depend on base images, so a first reading finds the bases the target
+      // needs; the second expands ENV against their Env (`ENV PATH=$PATH:/x`), as BuildKit does.
+      const inputs: StageInputs = { job, contextDir, bases, options, layout, temp, baseStates: new Map() };
+      const outline = interpretDockerfile(dockerfile, job.buildArgs, platform, buildPlatform);
+      for (const name of baseImagesOf(outline, outline.target)) inputs.baseStates.set(name, await baseImageState(name, platform, inputs));
+      const program = interpretDockerfile(dockerfile, job.buildArgs, platform, buildPlatform, (name) => inputs.baseStates.get(name)?.config.Env);
+      const state = await buildStage(program, program.target, platform, inputs);
       manifests.push(await writeImage(state, platform, layout, options));
       context.progress(`assembled ${formatPlatform(platform)}`);
     }
@@ -84,6 +90,15 @@ interface StageInputs {
   options: NativeOptions;
   layout: LayoutStore;
   temp: string;
+  /** Base images the target stage builds on, by name in FROM, read once per platform. */
+  baseStates: Map<string, ImageState>;
+}
+
+/** Names of the base images (not stages, not scratch) that stage `index` builds on. */
+function baseImagesOf(program: BuildProgram, index: number): string[] {
+  const base = program.stages[index]!.base;
+  if (base.kind === 'stage') return baseImagesOf(program, base.index);
+  return base.kind === 'image' ? [base.name] : [];
 }
 
 async function buildStage(program: BuildProgram, index: number, platform: Platform, inputs: StageInputs): Promise<ImageState> {
@@ -98,9 +113,11 @@ async function buildStage(program: BuildProgram, index: number, platform: Platfo
       state = { ...base, layers: [...base.layers], history: [...base.history], created: new Set(base.created), config: { ...base.config } };
       break;
     }
-    case 'image':
-      state = await baseImageState(stage.base.name, platform, inputs);
+    case 'image': {
+      const base = inputs.baseStates.get(stage.base.name) ?? (await baseImageState(stage.base.name, platform, inputs));
+      state = { ...base, layers: [...base.layers], history: [...base.history], created: new Set(base.created), config: { ...base.config } };
       break;
+    }
   }
   if (!(state.config.Env ?? []).some((e) => e.startsWith('PATH='))) state.config.Env = [DEFAULT_PATH, ...(state.config.Env ?? [])];
   for (const step of stage.steps) await applyStep(step, state, inputs);
