@@ -106,7 +106,8 @@ async function buildStage(program: BuildProgram, index: number, platform: Platfo
   let state: ImageState;
   switch (stage.base.kind) {
     case 'scratch':
-      state = { layers: [], config: {}, history: [], created: new Set(), cmdFromBase: false };
+      // BuildKit's empty image: working directory / (and the default PATH, added below).
+      state = { layers: [], config: { WorkingDir: '/' }, history: [], created: new Set(), cmdFromBase: false };
       break;
     case 'stage': {
       const base = await buildStage(program, stage.base.index, platform, inputs);
