@@ -1,0 +1,82 @@
+/** Reading and probing blobs, and mounting them across repositories of one registry. */
+import type { Readable } from 'node:stream';
+import type { Descriptor } from '../oci/types.js';
+import { DigestVerifier, digestAlgorithm, type OpenBlobStream } from './blob-source.js';
+import { uploadBlob } from './blob-upload.js';
+import type { RegistryHttp } from './registry-http.js';
+import { header } from './registry-error.js';
+import { discardBody } from './transport.js';
+import { describeBlob, startMount } from './upload-session.js';
+
+/** Whether `repo` holds the blob (HEAD). */
+export async function hasBlob(http: RegistryHttp, repo: string, digest: string): Promise<boolean> {
+  const response = await http.request({
+    method: 'HEAD',
+    target: `/v2/${repo}/blobs/${digest}`,
+    scopes: [{ repository: repo, actions: ['pull'] }],
+    context: { repository: repo, what: `check blob ${digest.slice(0, 19)} in ${repo}` },
+    expect: [200, 404],
+  });
+  discardBody(response);
+  return response.status === 200;
+}
+
+export interface GetBlobOptions {
+  /**
+   * Hold the per-host concurrency slot until the stream ends. Default true. False releases it once
+   * the headers arrive (used when copying a blob into an upload on the same host, which needs a
+   * second slot and must not wait on itself).
+   */
+  holdSlot?: boolean;
+}
+
+/**
+ * The blob's bytes as a stream, redirects followed, checked against `digest` as they flow: a
+ * mismatch makes the stream fail at its end. The caller must read it to the end or destroy it.
+ */
+export async function getBlob(http: RegistryHttp, repo: string, digest: string, options: GetBlobOptions = {}): Promise<Readable> {
+  digestAlgorithm(digest);
+  const response = await http.request({
+    method: 'GET',
+    target: `/v2/${repo}/blobs/${digest}`,
+    scopes: [{ repository: repo, actions: ['pull'] }],
+    context: { repository: repo, what: `get blob ${digest.slice(0, 19)} from ${repo}` },
+    expect: [200],
+    followRedirects: true,
+    holdSlot: options.holdSlot ?? true,
+  });
+  const length = Number(header(response.headers, 'content-length') ?? 'NaN');
+  const verifier = new DigestVerifier({ digest, size: Number.isFinite(length) ? length : undefined });
+  response.body.once('error', (error) => verifier.destroy(error));
+  verifier.once('close', () => response.body.destroy());
+  return response.body.pipe(verifier);
+}
+
+/**
+ * Mounts `descriptor` from `fromRepo` into `repo`. When the registry declines (202), uploads it
+ * instead: from `openStream` if given, else by copying it out of `fromRepo` through this host.
+ */
+export async function mountBlob(
+  http: RegistryHttp,
+  repo: string,
+  descriptor: Descriptor,
+  fromRepo: string,
+  upload: { openStream: OpenBlobStream | undefined; exists: () => Promise<boolean>; chunkSize: number; chunked: boolean },
+): Promise<'mounted' | 'uploaded'> {
+  const started = await startMount(http, repo, descriptor.digest, fromRepo);
+  if (started === 'mounted') return 'mounted';
+  http.log(`${describeBlob('mount', descriptor.digest, repo)}: the registry declined the mount; uploading instead`);
+  let open = upload.openStream;
+  let chunked = upload.chunked;
+  if (open === undefined) {
+    // A copy streams once from start to end: chunked mode would re-read the source per chunk.
+    chunked = false;
+    open = async (start) => {
+      const stream = await getBlob(http, fromRepo, descriptor.digest, { holdSlot: false });
+      if (start === 0) return stream;
+      throw new Error('Internal error: a copied blob cannot be opened mid-way');
+    };
+  }
+  await uploadBlob(http, repo, descriptor, open, { mode: chunked ? 'chunked' : 'monolithic', chunkSize: upload.chunkSize, session: started, exists: upload.exists });
+  return 'uploaded';
+}

@@ -1,0 +1,231 @@
+/**
+ * Requests to one registry host with everything around the single exchange: the scheme policy,
+ * authorization (and answering 401 challenges), the per-host concurrency limit, redirects, and
+ * retries with backoff on dropped connections, timeouts, 429 and 5xx.
+ */
+import type { Readable } from 'node:stream';
+import { RegistryAuth, type AuthScope, type TokenHttpResponse } from './auth.js';
+import type { ConcurrencyLimiter, Release } from './concurrency-limiter.js';
+import type { RegistryCredentials } from './docker-config.js';
+import { assertUrlAllowed, type SchemePolicyOptions } from './insecure-policy.js';
+import { redactText } from './redact.js';
+import { header, networkError, RegistryError, responseError, type RequestContext } from './registry-error.js';
+import { isRetryableStatus, retryDelay, sleep, type RetryPolicy } from './retry-policy.js';
+import { discardBody, readBodyText, sendHttp, type HttpResponse } from './transport.js';
+
+/** A request body: bytes in memory, or a stream opened afresh for every attempt. */
+export type RequestBody = { bytes: Buffer } | { length: number; open: () => Readable | Promise<Readable> };
+
+export interface RegistryRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** A path under the registry origin (`/v2/...`) or an absolute URL (a `Location` header). */
+  target: string;
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  scopes: readonly AuthScope[];
+  context: Omit<RequestContext, 'registry'>;
+  /** Statuses handed back to the caller; any other status becomes a RegistryError. */
+  expect: readonly number[];
+  /** Retry dropped connections and retryable statuses here. Default true. */
+  retry?: boolean;
+  /** Follow 301/302/303/307/308 (blob downloads). Default false. */
+  followRedirects?: boolean;
+  /** Keep the concurrency slot until the response body ends. Default true; false frees it at the headers. */
+  holdSlot?: boolean;
+}
+
+export interface RegistryHttpOptions {
+  /** The registry as the user names it (`docker.io`, `127.0.0.1:5555`). */
+  registry: string;
+  /** `http://127.0.0.1:5555`, `https://registry-1.docker.io`. */
+  origin: string;
+  schemePolicy: SchemePolicyOptions;
+  loadCredentials: () => Promise<RegistryCredentials | undefined>;
+  limiter: ConcurrencyLimiter;
+  retry: RetryPolicy;
+  timeoutMs: number;
+  userAgent: string;
+  debug?: ((line: string) => void) | undefined;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+/** A 401 is answered at most this often per request (a fresh token, then give up). */
+const MAX_AUTH_ROUNDS = 2;
+
+export class RegistryHttp {
+  readonly registry: string;
+  readonly auth: RegistryAuth;
+  readonly retryPolicy: RetryPolicy;
+  private readonly origin: URL;
+
+  constructor(private readonly options: RegistryHttpOptions) {
+    this.registry = options.registry;
+    this.origin = new URL(options.origin);
+    this.retryPolicy = options.retry;
+    this.auth = new RegistryAuth({
+      registry: options.registry,
+      loadCredentials: options.loadCredentials,
+      requestToken: (request) => this.requestToken(request),
+      schemePolicy: options.schemePolicy,
+    });
+  }
+
+  /** Logs one line through the `debug` option, scrubbed of secrets. */
+  log(line: string): void {
+    this.options.debug?.(redactText(line));
+  }
+
+  /** Waits before attempt `attempt + 1`, honouring a capped `Retry-After`. */
+  async backoff(attempt: number, retryAfterMs: number | undefined, why: string): Promise<void> {
+    const ms = retryDelay(attempt, this.retryPolicy, retryAfterMs);
+    this.log(`retry: ${why}; waiting ${ms} ms before attempt ${attempt + 1}`);
+    await sleep(ms);
+  }
+
+  /** Resolves a path or an absolute URL against the registry origin. */
+  resolve(target: string): URL {
+    return new URL(target, this.origin);
+  }
+
+  /**
+   * Sends a request and returns the response when its status is one of `expect`; the caller must
+   * read or discard its body (the concurrency slot is held until the body ends or is destroyed).
+   */
+  async request(request: RegistryRequest): Promise<HttpResponse> {
+    const context: RequestContext = { registry: this.registry, ...request.context };
+    const retry = request.retry ?? true;
+    let url = this.resolve(request.target);
+    let method = request.method;
+    let attempt = 0;
+    let authRounds = 0;
+    let redirects = 0;
+    for (;;) {
+      attempt += 1;
+      assertUrlAllowed(url, this.options.schemePolicy);
+      const ownHost = url.host === this.origin.host;
+      const authorization = ownHost ? await this.auth.authorization(request.scopes) : undefined;
+      let response: HttpResponse;
+      let release: Release = () => {};
+      try {
+        // The body is opened before a slot is taken: opening it may itself need one (a blob
+        // copied from another repository of this host), and must not wait on this request.
+        const body = await openBody(request.body);
+        release = await this.options.limiter.acquire();
+        response = await this.send(method, url, request, authorization, body);
+      } catch (error) {
+        release();
+        const failure = networkError(error, context);
+        this.log(`${method} ${url.pathname} failed: ${failure.code ?? ''} ${failure.message} (attempt ${attempt})`);
+        if (retry && failure.retryable && attempt < this.retryPolicy.maxAttempts) {
+          await this.backoff(attempt, undefined, failure.code ?? 'network error');
+          continue;
+        }
+        throw withAttempts(failure, attempt);
+      }
+      const { status } = response;
+      this.log(`${method} ${url.pathname}${url.search} -> ${status} (attempt ${attempt})`);
+      if (status === 401 && ownHost && authRounds < MAX_AUTH_ROUNDS) {
+        discardBody(response);
+        release();
+        authRounds += 1;
+        if (await this.auth.handleChallenge(header(response.headers, 'www-authenticate'), request.scopes, authorization)) {
+          attempt -= 1;
+          continue;
+        }
+        throw responseError(context, { status, statusText: response.statusText, headers: response.headers, body: '', attempts: 1, sentCredentials: authorization !== undefined });
+      }
+      if (request.followRedirects && REDIRECTS.has(status) && header(response.headers, 'location') !== undefined && redirects < MAX_REDIRECTS) {
+        discardBody(response);
+        release();
+        redirects += 1;
+        url = new URL(header(response.headers, 'location') ?? '', url);
+        if (status === 303) method = 'GET';
+        attempt -= 1;
+        continue;
+      }
+      if (request.expect.includes(status)) {
+        if (request.holdSlot === false) release();
+        else holdUntilConsumed(response, release);
+        return response;
+      }
+      const body = await readBodyText(response).catch(() => '');
+      release();
+      const failure = responseError(context, { status, statusText: response.statusText, headers: response.headers, body, attempts: attempt, sentCredentials: authorization !== undefined });
+      if (retry && isRetryableStatus(status) && attempt < this.retryPolicy.maxAttempts) {
+        await this.backoff(attempt, failure.retryAfterMs, `${status} ${response.statusText}`);
+        continue;
+      }
+      throw failure;
+    }
+  }
+
+  private send(method: string, url: URL, request: RegistryRequest, authorization: string | undefined, body: Buffer | Readable | undefined): Promise<HttpResponse> {
+    const headers: Record<string, string> = { 'user-agent': this.options.userAgent };
+    for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value;
+    if (authorization !== undefined) headers.authorization = authorization;
+    if (request.body !== undefined) {
+      headers['content-length'] = String('bytes' in request.body ? request.body.bytes.length : request.body.length);
+    } else if (method === 'PUT' || method === 'POST' || method === 'PATCH') {
+      headers['content-length'] = '0';
+    }
+    return sendHttp({ method, url, headers, body, timeoutMs: this.options.timeoutMs });
+  }
+
+  /** Token realm requests: retried like registry requests, outside the concurrency limit. */
+  private async requestToken(request: { method: 'GET' | 'POST'; url: URL; headers: Record<string, string>; body?: string }): Promise<TokenHttpResponse> {
+    const context: RequestContext = { registry: this.registry, what: `get a token from ${request.url.host}` };
+    for (let attempt = 1; ; attempt += 1) {
+      const headers: Record<string, string> = { 'user-agent': this.options.userAgent, ...request.headers };
+      const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
+      if (body !== undefined) headers['content-length'] = String(body.length);
+      try {
+        const response = await sendHttp({ method: request.method, url: request.url, headers, body, timeoutMs: this.options.timeoutMs });
+        const text = await readBodyText(response, 1024 * 1024);
+        this.log(`${request.method} ${request.url.origin}${request.url.pathname} -> ${response.status} (token, attempt ${attempt})`);
+        if (isRetryableStatus(response.status) && attempt < this.retryPolicy.maxAttempts) {
+          await this.backoff(attempt, undefined, `token service ${response.status}`);
+          continue;
+        }
+        return { status: response.status, statusText: response.statusText, headers: response.headers, body: text };
+      } catch (error) {
+        const failure = networkError(error, context);
+        if (failure.retryable && attempt < this.retryPolicy.maxAttempts) {
+          await this.backoff(attempt, undefined, failure.code ?? 'network error');
+          continue;
+        }
+        throw withAttempts(failure, attempt);
+      }
+    }
+  }
+}
+
+async function openBody(body: RequestBody | undefined): Promise<Buffer | Readable | undefined> {
+  if (body === undefined) return undefined;
+  return 'bytes' in body ? body.bytes : body.open();
+}
+
+/** Gives the concurrency slot back once the body has ended, failed or been destroyed. */
+function holdUntilConsumed(response: HttpResponse, release: Release): void {
+  if (response.body.destroyed || response.body.readableEnded) {
+    release();
+    return;
+  }
+  response.body.once('close', release);
+  response.body.once('end', release);
+  response.body.once('error', release);
+}
+
+/** The same error, its message saying how many attempts were made when there was more than one. */
+export function withAttempts(error: RegistryError, attempts: number): RegistryError {
+  if (attempts <= 1) return error;
+  return new RegistryError(`${error.message} (gave up after ${attempts} attempts)`, {
+    hint: error.hint,
+    detail: error.detail,
+    exitCode: error.exitCode,
+    status: error.status,
+    code: error.code,
+    retryable: error.retryable,
+    cause: error.cause,
+  });
+}
