@@ -59,8 +59,10 @@ export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo):
 
   const interrupt = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => interrupt.abort(new InterruptedError(signal));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // `on`, not `once`: execa's exit hook (signal-exit) re-raises a signal when it finds itself the
+  // only listener left, which would kill the process before running jobs stop and out/.tmp is cleared.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     return await runPlan(plan, executors, { jobs: flags.jobs, keepGoing: flags['keep-going'], signal: interrupt.signal, emit: (e) => reporter.onEvent(e) });
   } finally {
