@@ -21,6 +21,7 @@ import type { JobContext } from '../../run/scheduler.js';
 import type { BuiltImage } from '../built-image.js';
 import { parseDockerfile } from '../dockerfile.js';
 import { DEFAULT_LINUX_PATH, interpretDockerfile, type BuildProgram, type BuildStep } from './build-steps.js';
+import { ImagePaths, listLayer, type LayerListing } from './image-paths.js';
 import { pickPlatformManifest } from './platform-manifest.js';
 
 const DEFAULT_PATH = `PATH=${DEFAULT_LINUX_PATH}`;
@@ -40,8 +41,8 @@ interface ImageState {
   layers: Array<{ descriptor: Descriptor; diffId: string; from: ImageStore }>;
   config: ImageConfigDetails;
   history: HistoryEntry[];
-  /** Folders this build created, so WORKDIR does not add them twice. */
-  created: Set<string>;
+  /** The image's paths as its layers leave them (base layers listed, never unpacked). */
+  paths: ImagePaths;
   cmdFromBase: boolean;
 }
 
@@ -107,16 +108,16 @@ async function buildStage(program: BuildProgram, index: number, platform: Platfo
   switch (stage.base.kind) {
     case 'scratch':
       // BuildKit's empty image: working directory / (and the default PATH, added below).
-      state = { layers: [], config: { WorkingDir: '/' }, history: [], created: new Set(), cmdFromBase: false };
+      state = { layers: [], config: { WorkingDir: '/' }, history: [], paths: ImagePaths.empty(), cmdFromBase: false };
       break;
     case 'stage': {
       const base = await buildStage(program, stage.base.index, platform, inputs);
-      state = { ...base, layers: [...base.layers], history: [...base.history], created: new Set(base.created), config: { ...base.config } };
+      state = { ...base, layers: [...base.layers], history: [...base.history], paths: base.paths.clone(), config: { ...base.config } };
       break;
     }
     case 'image': {
       const base = inputs.baseStates.get(stage.base.name) ?? (await baseImageState(stage.base.name, platform, inputs));
-      state = { ...base, layers: [...base.layers], history: [...base.history], created: new Set(base.created), config: { ...base.config } };
+      state = { ...base, layers: [...base.layers], history: [...base.history], paths: base.paths.clone(), config: { ...base.config } };
       break;
     }
   }
@@ -142,11 +143,13 @@ async function baseImageState(name: string, platform: Platform, inputs: StageInp
   const config = JSON.parse((await readAll(await store.openBlob(manifest.config))).toString('utf8')) as ImageConfig;
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== manifest.layers.length) throw stepError(`base image ${name} (${formatPlatform(platform)}) has ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);
+  const paths = ImagePaths.empty();
+  for (const layer of manifest.layers) paths.applyListing(await listLayer(layer.digest, () => store.openBlob(layer)));
   return {
     layers: manifest.layers.map((descriptor, i) => ({ descriptor, diffId: diffIds[i]!, from: store })),
     config: { ...(config.config ?? {}) },
     history: [...(config.history ?? [])],
-    created: new Set(),
+    paths,
     cmdFromBase: (config.config?.Cmd ?? null) !== null,
   };
 }
@@ -156,18 +159,20 @@ async function applyStep(step: BuildStep, state: ImageState, inputs: StageInputs
   const note = (created_by: string, empty = true) => state.history.push({ created_by, comment: 'meshbuild', ...(empty ? { empty_layer: true } : {}) });
   switch (step.kind) {
     case 'copy': {
-      const entries = await copyEntries(step, config.WorkingDir ?? '/', inputs);
-      await addLayer(state, entries, inputs);
-      for (const entry of entries) if (entry.type === 'directory') state.created.add(normal(entry.path));
+      const entries = await copyEntries(step, config.WorkingDir ?? '/', state.paths, inputs);
+      await addLayer(state, withParents(entries, state.paths, step.chown ?? { uid: 0, gid: 0 }, inputs.options.sourceDateEpoch ?? 0), inputs);
       note(step.text, false);
       return;
     }
     case 'workdir': {
       const dir = path.posix.resolve(config.WorkingDir ?? '/', step.path);
       config.WorkingDir = dir;
-      if (dir !== '/' && !state.created.has(normal(dir))) {
-        await addLayer(state, [{ type: 'directory', path: dir, mtime: inputs.options.sourceDateEpoch ?? 0 }], inputs);
-        for (let d = dir; d !== '/'; d = path.posix.dirname(d)) state.created.add(normal(d));
+      const target = state.paths.resolve(dir, true);
+      if (target !== '' && state.paths.get(target)?.type !== 'directory') {
+        // As BuildKit's WORKDIR: the folders it creates belong to the USER at that point.
+        const owner = config.User ? state.paths.resolveUser(config.User) : { uid: 0, gid: 0 };
+        const mtime = inputs.options.sourceDateEpoch ?? 0;
+        await addLayer(state, withParents([{ type: 'directory', path: target, mode: 0o755, ...owner, mtime }], state.paths, owner, mtime), inputs);
         note(`WORKDIR ${step.path}`, false);
       } else {
         note(`WORKDIR ${step.path}`);
@@ -222,12 +227,16 @@ async function applyStep(step: BuildStep, state: ImageState, inputs: StageInputs
 /**
  * COPY as BuildKit does it: a folder's contents go into the destination; several sources or a
  * destination ending in `/` make the destination a folder; modes are kept, owners are 0:0 unless
- * --chown; sources must stay inside the build context.
+ * --chown; symlinks on the destination path are followed inside the image; a destination folder
+ * that exists keeps its mode and owner, a new one is 0755 with the --chown owner; sources must
+ * stay inside the build context.
  */
-async function copyEntries(step: Extract<BuildStep, { kind: 'copy' }>, workdir: string, inputs: StageInputs): Promise<TarInputEntry[]> {
+async function copyEntries(step: Extract<BuildStep, { kind: 'copy' }>, workdir: string, paths: ImagePaths, inputs: StageInputs): Promise<TarInputEntry[]> {
   const root = await realpath(inputs.contextDir);
-  const destination = path.posix.resolve(workdir, step.destination);
-  const intoFolder = step.destination.endsWith('/') || step.sources.length > 1;
+  const destinationPath = path.posix.resolve(workdir, step.destination);
+  // A destination folder the image has takes the file inside it, as in `COPY app /usr/bin`.
+  const existingFolder = paths.get(paths.resolve(destinationPath, true))?.type === 'directory';
+  const intoFolder = step.destination.endsWith('/') || step.sources.length > 1 || existingFolder;
   const mtime = inputs.options.sourceDateEpoch ?? 0;
   const owner = step.chown ?? { uid: 0, gid: 0 };
   const entries: TarInputEntry[] = [];
@@ -243,8 +252,9 @@ async function copyEntries(step: Extract<BuildStep, { kind: 'copy' }>, workdir: 
     if (real === undefined) throw usageError(`${dockerfile}:${step.line}: COPY source ${source} is not in the build context of image ${inputs.job.image}`, { hint: 'add it to the image\'s binaries, artifacts or files in the targets' });
     const info = await lstat(real);
     const mode = (m: number) => step.chmod ?? m & 0o7777;
+    const destination = `/${paths.resolve(destinationPath, intoFolder || info.isDirectory())}`;
     if (info.isDirectory()) {
-      entries.push({ type: 'directory', path: destination, mode: mode(info.mode), uid: owner.uid, gid: owner.gid, mtime });
+      if (destination !== '/') entries.push(directoryEntry(destination, paths, owner, mtime));
       await walk(real, destination, entries, root, { mode, owner, mtime });
     } else {
       const target = intoFolder ? path.posix.join(destination, path.basename(source)) : destination;
@@ -273,12 +283,45 @@ async function walk(dir: string, destination: string, entries: TarInputEntry[], 
   }
 }
 
+/** A folder a layer writes: as the image has it already, or new (0755, `owner`). */
+function directoryEntry(dir: string, paths: ImagePaths, owner: { uid: number; gid: number }, mtime: number): TarInputEntry {
+  const existing = paths.get(normal(dir));
+  if (existing?.type === 'directory') return { type: 'directory', path: dir, mode: existing.mode, uid: existing.uid, gid: existing.gid, mtime };
+  return { type: 'directory', path: dir, mode: 0o755, uid: owner.uid, gid: owner.gid, mtime };
+}
+
+/**
+ * `entries` with every parent folder written explicitly, as BuildKit's layer diffs have them:
+ * one the image has keeps its mode and owner (an implicit 0755 root:root parent would replace
+ * them), a new one belongs to `owner` (the --chown or USER owner).
+ */
+function withParents(entries: TarInputEntry[], paths: ImagePaths, owner: { uid: number; gid: number }, mtime: number): TarInputEntry[] {
+  const written = new Set(entries.map((e) => normal(e.path)));
+  const parents: TarInputEntry[] = [];
+  for (const entry of entries) {
+    for (let dir = path.posix.dirname(`/${normal(entry.path)}`); dir !== '/'; dir = path.posix.dirname(dir)) {
+      if (written.has(normal(dir))) break;
+      written.add(normal(dir));
+      parents.push(directoryEntry(dir, paths, owner, mtime));
+    }
+  }
+  return [...parents, ...entries];
+}
+
 async function addLayer(state: ImageState, entries: TarInputEntry[], inputs: StageInputs): Promise<void> {
   const file = path.join(inputs.temp, `layer-${state.layers.length}-${Math.random().toString(36).slice(2)}`);
   const layer = await buildLayer(entries, file, { compression: inputs.options.compression, mtime: inputs.options.sourceDateEpoch ?? 0 });
   await inputs.layout.layout.writeBlobFromFile(layer.path, { digest: layer.descriptor.digest });
   await rm(layer.path, { force: true });
   state.layers.push({ descriptor: layer.descriptor, diffId: layer.diffId, from: inputs.layout });
+  const listing: LayerListing = { paths: new Map(), removed: [], opaque: [], accounts: new Map() };
+  for (const entry of entries) {
+    const at = normal(entry.path);
+    const mode = entry.mode ?? (entry.type === 'directory' ? 0o755 : entry.type === 'symlink' ? 0o777 : 0o644);
+    listing.paths.set(at, { type: entry.type, mode, uid: entry.uid ?? 0, gid: entry.gid ?? 0, linkname: entry.type === 'symlink' ? entry.target : '' });
+    if (entry.type === 'file' && (at === 'etc/passwd' || at === 'etc/group')) listing.accounts.set(at, 'source' in entry ? await readFile(entry.source, 'utf8') : entry.content.toString());
+  }
+  state.paths.applyListing(listing);
 }
 
 async function writeImage(state: ImageState, platform: Platform, layout: LayoutStore, options: NativeOptions): Promise<Descriptor> {
