@@ -82,7 +82,7 @@ function newestMtime(dir: string): number {
 }
 
 /** A running `node bin/meshbuild.js`: await it for the result, `.kill('SIGINT')` it, read `.stderr`. */
-export type SpawnedCli = ResultPromise<{ reject: false; stdin: 'ignore' }>;
+export type SpawnedCli = ResultPromise<{ reject: false; stdin: 'ignore'; stripFinalNewline: false }>;
 
 export interface SpawnOptions extends CliOptions {
   /** Replace the environment instead of extending this process's. */
@@ -91,24 +91,29 @@ export interface SpawnOptions extends CliOptions {
 }
 
 /**
- * Starts `node bin/meshbuild.js <args>` and returns the running child (send it signals, read
- * its stderr as it comes). It never rejects on a non-zero exit.
+ * Starts `node bin/meshbuild.js <args>` and resolves to the running child (send it signals, read
+ * its stderr as it comes; await `child` for the result). It never rejects on a non-zero exit.
+ * The child is wrapped in an object: awaiting a bare execa child would wait for it to end.
  */
-export async function startSpawnedCli(args: string[], options: SpawnOptions = {}): Promise<SpawnedCli> {
+export async function startSpawnedCli(args: string[], options: SpawnOptions = {}): Promise<{ child: SpawnedCli }> {
   await ensureDistBuilt();
   const env = options.replaceEnv ? { CI: '1', ...options.env } : cliEnv(options);
-  return execa(process.execPath, [CLI_BIN, ...args], {
+  const child = execa(process.execPath, [CLI_BIN, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env,
     extendEnv: !options.replaceEnv,
     reject: false,
     stdin: 'ignore',
+    // The same text the in-process runner captures, final newline included.
+    stripFinalNewline: false,
   } as const);
+  return { child };
 }
 
 /** Runs `node bin/meshbuild.js <args>` to completion. */
 export async function runSpawnedCli(args: string[], options: SpawnOptions = {}): Promise<CliResult> {
-  const result = await (await startSpawnedCli(args, options));
+  const { child } = await startSpawnedCli(args, options);
+  const result = await child;
   return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
