@@ -4,7 +4,7 @@
  * code (RUN, ONBUILD, HEALTHCHECK, ADD of a URL) needs buildx.
  */
 import { usageError } from '../errors.js';
-import type { Dockerfile } from '../image/dockerfile.js';
+import { splitWords, type Dockerfile } from '../image/dockerfile.js';
 import type { BuilderChoice, BuilderName } from './types.js';
 
 export const NATIVE_INSTRUCTIONS: ReadonlySet<string> = new Set([
@@ -14,14 +14,24 @@ export const NATIVE_INSTRUCTIONS: ReadonlySet<string> = new Set([
 /** False until the native builder lands: `auto` then always means buildx. */
 export const NATIVE_BUILDER_AVAILABLE = false;
 
-/** The first instruction the native builder cannot do, if any. */
+/**
+ * The first instruction the native builder cannot do, if any: what its interpreter refuses
+ * (image/native/build-steps.ts), so that `auto` never picks a builder that then fails.
+ */
 export function nativeBlocker(dockerfile: Dockerfile): { keyword: string; line: number } | undefined {
   for (const instruction of dockerfile.instructions) {
-    if (!NATIVE_INSTRUCTIONS.has(instruction.keyword)) return { keyword: instruction.keyword, line: instruction.line };
-    if (instruction.keyword === 'ADD' && /(^|\s)(https?|git):\/\//.test(instruction.text)) return { keyword: 'ADD <url>', line: instruction.line };
-    if (instruction.keyword === 'COPY' && instruction.flags.from !== undefined && /[/:]/.test(instruction.flags.from)) {
-      return { keyword: 'COPY --from=<image>', line: instruction.line };
-    }
+    const blocked = (keyword: string) => ({ keyword, line: instruction.line });
+    if (!NATIVE_INSTRUCTIONS.has(instruction.keyword)) return blocked(instruction.keyword);
+    if (instruction.keyword === 'FROM' && instruction.flags.platform !== undefined) return blocked('FROM --platform');
+    if (instruction.keyword !== 'COPY' && instruction.keyword !== 'ADD') continue;
+    const sources = (instruction.json ?? splitWords(instruction.text)).slice(0, -1);
+    if (instruction.keyword === 'ADD' && sources.some((s) => /^(https?|git):\/\//.test(s))) return blocked('ADD <url>');
+    // BuildKit unpacks a local archive that ADD copies; the native builder does not.
+    if (instruction.keyword === 'ADD' && sources.some((s) => /\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst))$/i.test(s))) return blocked('ADD <archive>');
+    if (instruction.flags.from !== undefined) return blocked(`${instruction.keyword} --from`);
+    if (sources.some((s) => /[*?[]/.test(s))) return blocked(`${instruction.keyword} <wildcard>`);
+    const chown = instruction.flags.chown;
+    if (chown !== undefined && !chown.includes('$') && !/^\d+(:\d+)?$/.test(chown)) return blocked(`${instruction.keyword} --chown=<name>`);
   }
   return undefined;
 }
@@ -33,9 +43,9 @@ export function chooseBuilder(dockerfile: Dockerfile, choice: BuilderChoice): { 
       return { builder: 'buildx', reason: '--builder buildx' };
     case 'native':
       if (blocker) {
-        throw usageError(`${dockerfile.file}:${blocker.line}: ${blocker.keyword} cannot be built by the native builder`, {
+        throw usageError(`${blocker.keyword} cannot be built by the native builder`, {
           location: { file: dockerfile.file, line: blocker.line, column: 1 },
-          hint: 'use --builder buildx (or --builder auto) for Dockerfiles that run commands',
+          hint: 'use --builder buildx, or --builder auto, which picks buildx for this Dockerfile',
         });
       }
       return { builder: 'native', reason: '--builder native' };
