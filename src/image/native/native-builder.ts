@@ -5,7 +5,7 @@
  * layer per COPY/ADD and WORKDIR, and writes the config, manifests and index into an OCI layout,
  * the same shape buildx produces, so everything downstream is shared.
  */
-import { lstat, readFile, readdir, readlink, realpath, rm } from 'node:fs/promises';
+import { lstat, open, readFile, readdir, readlink, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { stepError, usageError } from '../../errors.js';
 import { buildLayer, type LayerCompression } from '../../oci/layer.js';
@@ -257,6 +257,11 @@ async function copyEntries(step: Extract<BuildStep, { kind: 'copy' }>, workdir: 
       if (destination !== '/') entries.push(directoryEntry(destination, paths, owner, mtime));
       await walk(real, destination, entries, root, { mode, owner, mtime });
     } else {
+      if (step.text.startsWith('ADD ') && (await isArchive(real))) {
+        throw usageError(`${dockerfile}:${step.line}: ADD ${source} is an archive, which BuildKit would unpack; the native builder does not`, {
+          hint: 'use COPY to copy it as it is, or --builder buildx to unpack it',
+        });
+      }
       const target = intoFolder ? path.posix.join(destination, path.basename(source)) : destination;
       entries.push({ type: 'file', path: target, source: real, mode: mode(info.mode), uid: owner.uid, gid: owner.gid, mtime });
     }
@@ -345,6 +350,19 @@ async function writeImage(state: ImageState, platform: Platform, layout: LayoutS
   });
   await layout.putManifest(manifest.descriptor, manifest.bytes);
   return manifest.descriptor;
+}
+
+/** Whether a file starts like what ADD unpacks: tar, or tar under gzip, bzip2, xz or zstd. */
+async function isArchive(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(262);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const starts = (...bytes: number[]) => bytesRead >= bytes.length && bytes.every((b, i) => head[i] === b);
+    return starts(0x1f, 0x8b) || starts(0x42, 0x5a, 0x68) || starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00) || starts(0x28, 0xb5, 0x2f, 0xfd) || (bytesRead >= 262 && head.toString('latin1', 257, 262) === 'ustar');
+  } finally {
+    await handle.close();
+  }
 }
 
 function isInside(root: string, candidate: string): boolean {
