@@ -6,10 +6,12 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { stepError } from '../errors.js';
-import { formatPlatform } from '../platform.js';
+import { formatPlatform, type Platform } from '../platform.js';
 import type { ImageBuildJob } from '../plan/types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
 import { isIndexMediaType } from '../oci/media-types.js';
+import { OciLayout } from '../oci/layout.js';
+import { encodeImageIndex } from '../oci/manifest.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import { CommandNotFoundError, runProcess } from '../run/process.js';
 import type { JobContext } from '../run/scheduler.js';
@@ -63,9 +65,14 @@ export async function buildWithBuildx(job: ImageBuildJob, contextDir: string, ba
     }
     if (result.exitCode !== 0) throw explainBuildxFailure(job, result.output);
 
-    const index = await readMetadataDescriptor(metadataFile, job.image);
+    let index = await readMetadataDescriptor(metadataFile, job.image);
     const layoutDir = path.join(options.outDir, 'build', job.id.replace(/[^a-zA-Z0-9._-]/g, '_'));
-    if (!options.loadNames) await moveIntoPlace(layoutTemp, layoutDir);
+    if (!options.loadNames) {
+      // buildx writes a lone manifest for a single platform; everything downstream takes an index.
+      if (!isIndexMediaType(index.mediaType) && job.platforms.length === 1) index = await wrapInIndex(layoutTemp, index, job.platforms[0]!);
+      if (!isIndexMediaType(index.mediaType)) throw stepError(`buildx built ${job.image} as a single ${index.mediaType}, not an index of platforms`);
+      await moveIntoPlace(layoutTemp, layoutDir);
+    }
     const platforms = options.loadNames ? [] : await platformManifests(layoutDir, index);
     return {
       image: job.image,
@@ -92,10 +99,15 @@ async function readMetadataDescriptor(file: string, image: string): Promise<Desc
   if (!descriptor || typeof descriptor.digest !== 'string' || typeof descriptor.size !== 'number' || typeof descriptor.mediaType !== 'string') {
     throw stepError(`buildx metadata for ${image} has no image descriptor`);
   }
-  if (!isIndexMediaType(descriptor.mediaType)) {
-    throw stepError(`buildx built ${image} as a single ${descriptor.mediaType}, not an index of platforms`);
-  }
   return { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size };
+}
+
+/** Stores an index listing the one manifest buildx built for `platform`, and returns its descriptor. */
+async function wrapInIndex(layoutDir: string, manifest: Descriptor, platform: Platform): Promise<Descriptor> {
+  const orderedPlatform = { os: platform.os, architecture: platform.architecture, ...(platform.variant ? { variant: platform.variant } : {}) };
+  const index = encodeImageIndex({ manifests: [{ ...manifest, platform: orderedPlatform }] });
+  await (await OciLayout.open(layoutDir)).writeBlob(index.bytes, { digest: index.descriptor.digest });
+  return index.descriptor;
 }
 
 async function platformManifests(layoutDir: string, index: Descriptor): Promise<BuiltImage['platforms']> {
