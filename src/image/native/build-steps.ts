@@ -120,6 +120,7 @@ export function interpretDockerfile(dockerfile: Dockerfile, buildArgs: Record<st
         const expanded = words.map(expand);
         if (expanded.length < 2) throw fail(instruction, `${instruction.keyword} needs a source and a destination`);
         const step: Extract<BuildStep, { kind: 'copy' }> = { kind: 'copy', sources: expanded.slice(0, -1), destination: expanded[expanded.length - 1]!, line: instruction.line, text: `${instruction.keyword} ${instruction.text}` };
+        if (step.sources.some((s) => /^(https?|git):\/\//.test(s))) throw fail(instruction, `${instruction.keyword} <url> cannot be built by the native builder; use --builder buildx`);
         if (step.sources.some((s) => /[*?[]/.test(s))) throw fail(instruction, 'wildcards in COPY sources cannot be built by the native builder; use --builder buildx');
         if (instruction.flags.chown !== undefined) {
           const match = /^(\d+)(?::(\d+))?$/.exec(expand(instruction.flags.chown));
