@@ -6,7 +6,10 @@ import yargs from 'yargs';
 import { EXIT_USAGE, usageError } from '../errors.js';
 import { buildCommands } from './build-command.js';
 import { listCommand } from './list-command.js';
+import { mirrorCommand } from './mirror-command.js';
 import { planCommand } from './plan-command.js';
+import { pushCommand } from './push-command.js';
+import { verifyCommand } from './verify-command.js';
 import { formatError } from './print-error.js';
 
 export interface CommandIo {
@@ -29,7 +32,10 @@ export async function main(argv: string[], io: CommandIo = defaultIo()): Promise
     .command(buildCommands(io, setExit))
     .command(planCommand(io, setExit))
     .command(listCommand(io, setExit))
-    .demandCommand(1, 'name a command: all, build, plan or list (meshbuild --help shows them)')
+    .command(verifyCommand(io, setExit))
+    .command(mirrorCommand(io, setExit))
+    .command(pushCommand(io, setExit))
+    .demandCommand(1, 'name a command: all, build, plan, list, verify, mirror or push (meshbuild --help shows them)')
     .strict()
     .recommendCommands()
     .parserConfiguration({ 'camel-case-expansion': true, 'strip-aliased': true })

@@ -1,0 +1,98 @@
+/**
+ * `meshbuild mirror <src-ref> <dst-hub>` and `meshbuild mirror --from-report REPORT <dst-hub>`:
+ * copies whole images (every platform, digests unchanged) between registries into
+ * `<dst-hub>/<image name>`, verifies each copy against the source's platforms, then tags it.
+ */
+import { readFile } from 'node:fs/promises';
+import type { CommandModule } from 'yargs';
+import { EXIT_FAILED, isMeshbuildError, usageError } from '../errors.js';
+import { parsePlatformList } from '../platform.js';
+import { mirrorDestination, mirrorImage, mirrorSourcesFromReport, type MirrorResult, type MirrorSource } from '../release/mirror.js';
+import { parseReport } from '../report/json-report.js';
+import { formatBytes } from '../report/format.js';
+import type { CommandIo } from './main.js';
+import { formatError } from './print-error.js';
+import { registryClients, withInterrupt, withRegistryFlags, type RegistryFlags } from './push-command.js';
+import { formatVerifyReport } from './verify-command.js';
+
+type MirrorArgs = RegistryFlags & { source?: string; destination?: string; tag?: string; platforms?: string[]; 'from-report'?: string };
+
+export function mirrorCommand(io: CommandIo, setExit: (code: number) => void): CommandModule<object, MirrorArgs> {
+  return {
+    command: 'mirror [source] [destination]',
+    describe: 'Copy images with every platform to another registry or namespace, verify the copy, then tag it',
+    builder: (yargs) =>
+      withRegistryFlags(yargs)
+        .usage('$0 mirror <src-ref> <dst-hub> [--tag T] [--platforms ...]\n$0 mirror --from-report REPORT <dst-hub>\n\nCopy images with every platform (digests unchanged) to <dst-hub>/<image name>, verify the copy, then tag it')
+        .positional('source', { type: 'string', describe: 'Image to copy: host/repo:tag or host/repo@sha256:... (with --from-report: the destination hub)' })
+        .positional('destination', { type: 'string', describe: 'Hub to copy into (registry/namespace); the copy is <hub>/<image name>' })
+        .option('tag', { type: 'string', describe: 'Tag to write in the destination', defaultDescription: "the source's tag" })
+        .option('platforms', { type: 'string', array: true, describe: 'Platforms the source must have', defaultDescription: 'what it lists' })
+        .option('from-report', { type: 'string', describe: 'Mirror every image of a meshbuild --report file' }),
+    handler: async (argv) => {
+      const { sources, hub } = await mirrorSources(argv);
+      const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : undefined;
+      for (const source of sources) mirrorDestination(source.reference, hub, argv.tag); // bad input: exit 2 before any copy
+      const clients = registryClients(argv);
+      let failed = 0;
+      await withInterrupt(async (signal) => {
+        for (const source of sources) {
+          try {
+            const wanted = platforms ?? (source.platforms.length > 0 ? source.platforms : undefined);
+            const result = await mirrorImage(source.reference, hub, {
+              clients,
+              signal,
+              ...(argv.tag !== undefined ? { tag: argv.tag } : {}),
+              ...(wanted ? { platforms: wanted } : {}),
+            });
+            if (!result.listing.isIndex) {
+              io.stderr.write(
+                `warning: ${source.reference} is a single-platform image (${result.listing.platforms.map((p) => p.name).join(', ')}), not an index: ` +
+                  'nodes of any other architecture that pull it fail with "exec format error"\n',
+              );
+            }
+            io.stdout.write(formatMirrorResult(result));
+            if (!result.ok) failed++;
+          } catch (error) {
+            if (signal.aborted || !isMeshbuildError(error) || error.exitCode !== EXIT_FAILED) throw error;
+            failed++;
+            io.stderr.write(formatError(error).text);
+          }
+        }
+      });
+      io.stdout.write(`mirror: ${sources.length - failed} of ${sources.length} images copied and verified\n`);
+      setExit(failed === 0 ? 0 : EXIT_FAILED);
+    },
+  };
+}
+
+async function mirrorSources(argv: MirrorArgs): Promise<{ sources: MirrorSource[]; hub: string }> {
+  const file = argv['from-report'];
+  if (file === undefined) {
+    if (argv.source === undefined || argv.destination === undefined) {
+      throw usageError('mirror needs a source image and a destination hub', { hint: 'meshbuild mirror 127.0.0.1:5555/mesh/pilot:1.0 registry.example.com/mesh' });
+    }
+    return { sources: [{ reference: argv.source, platforms: [] }], hub: argv.destination };
+  }
+  if (argv.source === undefined || argv.destination !== undefined) {
+    throw usageError('mirror --from-report takes one argument: the destination hub', { hint: 'meshbuild mirror --from-report out/report.json registry.example.com/mesh' });
+  }
+  if (argv.tag !== undefined) throw usageError('mirror --from-report writes the tags of the report: it does not take --tag');
+  const text = await readFile(file, 'utf8').catch((error: unknown) => {
+    throw usageError(`cannot read the report ${file}: ${(error as Error).message}`);
+  });
+  return { sources: mirrorSourcesFromReport(parseReport(text, file), file), hub: argv.source };
+}
+
+export function formatMirrorResult(result: MirrorResult): string {
+  const { blobsSent, blobsSkipped, bytesSent } = result.stats;
+  const target = result.tag !== undefined ? `${result.repository}:${result.tag}` : `${result.repository}@${result.digest}`;
+  const lines = [
+    `${result.source} -> ${target}`,
+    `  digest ${result.digest} (${result.listing.platforms.map((p) => p.name).join(', ')}; ${result.listing.attestations.length} attestation entries)`,
+    result.alreadyThere ? '  already there: nothing copied' : `  ${blobsSent} blobs copied (${formatBytes(bytesSent)}), ${blobsSkipped} already there`,
+  ];
+  if (result.ok) lines.push(result.tag !== undefined ? `  verified, then tagged ${result.tag}` : '  verified (no tag: the source is named by digest; pass --tag to write one)');
+  else lines.push('  the copy failed verification: no tag was written', formatVerifyReport(result.verify).trimEnd().replace(/^/gm, '  '));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,83 @@
+/**
+ * `meshbuild verify <ref...>`: checks published images: every platform listed, each platform's
+ * config and ELF binaries built for it, and with --run each entrypoint started on its platform.
+ * Exit 0 when every reference passes, 1 when any has a problem or cannot be read, 2 for bad input.
+ */
+import type { CommandModule } from 'yargs';
+import { EXIT_FAILED, isMeshbuildError } from '../errors.js';
+import { parsePlatformList } from '../platform.js';
+import { inspectReference, type VerifyReport } from '../release/verify.js';
+import { parseReference } from '../registry/reference.js';
+import type { CommandIo } from './main.js';
+import { formatError } from './print-error.js';
+import { registryClients, withInterrupt, withRegistryFlags, type RegistryFlags } from './push-command.js';
+
+type VerifyArgs = RegistryFlags & { references: string[]; platforms?: string[]; run: boolean; json: boolean };
+
+/** A reference that could not be read at all (registry unreachable, no such tag). */
+interface UnreadableReference {
+  reference: string;
+  ok: false;
+  error: string;
+}
+
+export function verifyCommand(io: CommandIo, setExit: (code: number) => void): CommandModule<object, VerifyArgs> {
+  return {
+    command: 'verify <references..>',
+    describe: 'Check published images: every platform present, binaries built for their platform (--run: started)',
+    builder: (yargs) =>
+      withRegistryFlags(yargs)
+        .positional('references', { type: 'string', array: true, demandOption: true, describe: 'Image references: host/repo:tag or host/repo@sha256:...' })
+        .option('platforms', { type: 'string', array: true, describe: 'Platforms each image must have', defaultDescription: 'every platform its index lists' })
+        .option('run', { type: 'boolean', default: false, describe: "Also start each platform's entrypoint with --version (Docker Engine; qemu for foreign platforms)" })
+        .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' }),
+    handler: async (argv) => {
+      const references = argv.references.map(String);
+      for (const reference of references) parseReference(reference); // bad input: exit 2 before any request
+      const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : [];
+      const clients = registryClients(argv);
+      const results: Array<VerifyReport | UnreadableReference> = [];
+      await withInterrupt(async (signal) => {
+        for (const reference of references) {
+          try {
+            const report = await inspectReference(reference, {
+              platforms,
+              run: argv.run,
+              insecureRegistries: clients.insecureRegistries,
+              clientFor: (registry) => clients.for(registry),
+              signal,
+            });
+            results.push(report);
+            if (!argv.json) io.stdout.write(formatVerifyReport(report));
+          } catch (error) {
+            if (signal.aborted || !isMeshbuildError(error) || error.exitCode !== EXIT_FAILED) throw error;
+            results.push({ reference, ok: false, error: error.message });
+            if (!argv.json) io.stdout.write(`${reference}\n  could not be verified\n`);
+            io.stderr.write(formatError(error).text);
+          }
+        }
+      });
+      const failed = results.filter((r) => !r.ok).length;
+      if (argv.json) io.stdout.write(`${JSON.stringify({ ok: failed === 0, results }, null, 2)}\n`);
+      else io.stdout.write(`verify: ${results.length - failed} of ${results.length} references passed\n`);
+      setExit(failed === 0 ? 0 : EXIT_FAILED);
+    },
+  };
+}
+
+/** The per-reference summary: platforms, attestation entries, --run output, problems. */
+export function formatVerifyReport(report: VerifyReport): string {
+  const lines = [`${report.reference} @ ${report.digest}`];
+  lines.push(`  ${report.isIndex ? 'platforms' : 'single-platform image'}: ${report.platforms.join(', ') || 'none'}`);
+  lines.push(`  attestation entries: ${report.attestations.length === 0 ? 'none' : report.attestations.length}`);
+  for (const attestation of report.attestations) lines.push(`    ${attestation}`);
+  lines.push(`  ELF binaries checked: ${report.binaries}`);
+  for (const run of report.runs) lines.push(`  run ${run.platform}: ${run.command.join(' ')} -> ${run.output.split('\n')[0] ?? ''}${run.exitCode === 0 ? '' : ` (exit ${run.exitCode})`}`);
+  if (report.ok) {
+    lines.push('  ok');
+  } else {
+    lines.push(`  ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}:`);
+    for (const finding of report.problems) lines.push(`    - ${[finding.platform, finding.file].filter(Boolean).join(' ')}${finding.platform || finding.file ? ': ' : ''}${finding.problem}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,199 @@
+/**
+ * Copying published images between stores by digest: registry to registry (`mirror`), OCI layout
+ * to registry (`push --from`). Each image is copied whole, every platform and attestation, with
+ * its digests unchanged; what the destination has is skipped and, within one registry, blobs are
+ * mounted rather than sent. Tags are written last, together, once every copy is complete and
+ * checked, so a failure leaves no tag pointing at a partial copy.
+ */
+import { stepError, usageError } from '../errors.js';
+import type { Descriptor } from '../oci/types.js';
+import { formatPlatform, parsePlatform, samePlatform, type Platform } from '../platform.js';
+import { copyImage, type CopyStats } from '../publish/copy-image.js';
+import type { ImageStore } from '../publish/image-store.js';
+import { RegistryStore } from '../publish/registry-store.js';
+import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
+import { formatReference, parseHub, parseReference, referenceTarget, repositoryFromHub, type ImageReference } from '../registry/reference.js';
+import type { RunReport } from '../report/json-report.js';
+import { inspectReference, listImage, type ImageListing, type VerifyReport } from './verify.js';
+
+/** One registry client per registry host, shared by every store on it. */
+export class RegistryClients {
+  private readonly clients = new Map<string, RegistryClient>();
+
+  constructor(private readonly options: RegistryClientOptions = {}) {}
+
+  for(registry: string): RegistryClient {
+    let client = this.clients.get(registry);
+    if (client === undefined) {
+      client = new RegistryClient(registry, this.options);
+      this.clients.set(registry, client);
+    }
+    return client;
+  }
+
+  get insecureRegistries(): string[] {
+    return [...(this.options.insecureRegistries ?? [])];
+  }
+}
+
+export interface ImageTransfer {
+  /** For messages: `pilot:1.0`, `127.0.0.1:5555/mesh/pilot:1.0`. */
+  label: string;
+  from: ImageStore;
+  to: ImageStore;
+  root: Descriptor;
+  /** Written in `to` by {@link writeTags}, after every copy succeeded. */
+  tags: string[];
+  /** Platforms the image must list. Default: whatever it lists. */
+  platforms?: Platform[];
+}
+
+export interface CopiedImage {
+  transfer: ImageTransfer;
+  listing: ImageListing;
+  /** What was sent; when the image was `alreadyThere`, nothing. */
+  stats: CopyStats;
+  /** The destination had the image (by digest) before the copy: nothing was sent. */
+  alreadyThere: boolean;
+  durationMs: number;
+}
+
+/**
+ * Checks that the image lists every wanted platform, copies it by digest and checks that the
+ * destination now holds it and each of its manifests. Throws a step error naming what is missing.
+ */
+export async function copyAndCheck(transfer: ImageTransfer, signal?: AbortSignal): Promise<CopiedImage> {
+  const started = Date.now();
+  const { label, from, to, root } = transfer;
+  const listing = await listImage(from, root);
+  const wanted = transfer.platforms ?? [];
+  const missing = wanted.filter((w) => !listing.platforms.some((p) => samePlatform(p.platform, w)));
+  if (missing.length > 0) {
+    const has = listing.platforms.map((p) => p.name).join(', ') || 'no platform';
+    throw stepError(`${label} lacks ${missing.map(formatPlatform).join(', ')} (it has ${has}); no tag was written`, {
+      hint: 'build the missing platforms and publish again, or leave them out of --platforms',
+    });
+  }
+  if (listing.platforms.length === 0) throw stepError(`${label} lists no platform; no tag was written`);
+  if (signal?.aborted) throw signal.reason;
+  const alreadyThere = await to.hasManifest(root);
+  const stats = alreadyThere ? { blobsSent: 0, blobsSkipped: 0, bytesSent: 0 } : await copyImage(from, to, root);
+  const children = listing.isIndex ? (JSON.parse((await from.readManifest(root)).toString('utf8')) as { manifests: Descriptor[] }).manifests : [];
+  for (const descriptor of [root, ...children]) {
+    if (!(await to.hasManifest(descriptor))) throw stepError(`${to.name} lacks ${descriptor.digest} of ${label} after copying it; no tag was written`);
+  }
+  return { transfer, listing, stats, alreadyThere, durationMs: Date.now() - started };
+}
+
+/** Writes every transfer's tags; returns the references written (`host/repo:tag`, `pilot:1.0` in a layout). */
+export async function writeTags(copies: readonly CopiedImage[]): Promise<string[]> {
+  const written: string[] = [];
+  for (const { transfer } of copies) {
+    if (transfer.tags.length === 0) continue;
+    const bytes = await transfer.to.readManifest(transfer.root);
+    for (const tag of transfer.tags) {
+      await transfer.to.putManifest(transfer.root, bytes, tag);
+      written.push(`${transfer.to.name}:${tag}`);
+    }
+  }
+  return written;
+}
+
+/** Sums copy statistics. */
+export function addStats(total: CopyStats, more: CopyStats): CopyStats {
+  return { blobsSent: total.blobsSent + more.blobsSent, blobsSkipped: total.blobsSkipped + more.blobsSkipped, bytesSent: total.bytesSent + more.bytesSent };
+}
+
+/**
+ * `<dst-hub>/<last path element of the source repository>[:tag]`: where `mirror` puts an image.
+ * Throws a usage error for a bad source, hub or tag.
+ */
+export function mirrorDestination(source: string, dstHub: string, tag?: string): ImageReference {
+  const name = parseReference(source).repository.split('/').pop()!;
+  return repositoryFromHub(parseHub(dstHub), name, tag);
+}
+
+export interface MirrorOptions {
+  /** Tag written in the destination. Default: the source's tag (none for a source named by digest). */
+  tag?: string;
+  /** Platforms the source must list. Default: whatever it lists. */
+  platforms?: Platform[];
+  clients: RegistryClients;
+  signal?: AbortSignal;
+}
+
+export interface MirrorResult {
+  source: string;
+  /** `host/repo` of the copy. */
+  repository: string;
+  digest: string;
+  tag: string | undefined;
+  listing: ImageListing;
+  stats: CopyStats;
+  /** The destination had the image already. */
+  alreadyThere: boolean;
+  /** Verification of the copy (by digest) against the source's platforms. */
+  verify: VerifyReport;
+  /** True when the copy verified and its tag (if any) was written. */
+  ok: boolean;
+}
+
+/**
+ * Copies `source` (a tag or digest reference) to `<dstHub>/<its name>`, verifies the copy by
+ * digest, and only then writes the tag, so a copy that fails verification is never tagged.
+ * Throws for a missing source or a registry failure; a failed verification is `ok: false`.
+ */
+export async function mirrorImage(source: string, dstHub: string, options: MirrorOptions): Promise<MirrorResult> {
+  const parsed = parseReference(source);
+  const tag = options.tag ?? parsed.tag;
+  const destination = mirrorDestination(source, dstHub, tag);
+  const from = new RegistryStore(options.clients.for(parsed.registry), parsed.repository);
+  const root = await from.resolveTag(referenceTarget(parsed));
+  if (root === undefined) throw stepError(`${source} does not exist in registry ${parsed.registry}; nothing was copied`, { hint: 'check the repository and tag' });
+  const sameRegistry = destination.registry === parsed.registry;
+  const to = new RegistryStore(options.clients.for(destination.registry), destination.repository, sameRegistry ? [parsed.repository] : []);
+  const transfer: ImageTransfer = { label: source, from, to, root, tags: tag === undefined ? [] : [tag], ...(options.platforms ? { platforms: options.platforms } : {}) };
+  const copied = await copyAndCheck(transfer, options.signal);
+  const repository = formatReference({ registry: destination.registry, repository: destination.repository });
+  const verify = await inspectReference(`${repository}@${root.digest}`, {
+    platforms: options.platforms ?? copied.listing.platforms.map((p) => p.platform),
+    insecureRegistries: options.clients.insecureRegistries,
+    clientFor: (registry) => options.clients.for(registry),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (verify.ok && tag !== undefined) {
+    await writeTags([copied]);
+    const tagged = await to.resolveTag(tag);
+    if (tagged?.digest !== root.digest) throw stepError(`${repository}:${tag} names ${tagged?.digest ?? 'nothing'} after it was written as ${root.digest}`);
+  }
+  return { source, repository, digest: root.digest, tag, listing: copied.listing, stats: copied.stats, alreadyThere: copied.alreadyThere, verify, ok: verify.ok };
+}
+
+export interface MirrorSource {
+  reference: string;
+  /** The platforms the report says the image has. */
+  platforms: Platform[];
+}
+
+/** Every image reference of a meshbuild report (tags, or `repo@digest` for --push-by-digest runs). */
+export function mirrorSourcesFromReport(report: RunReport, file: string): MirrorSource[] {
+  const sources: MirrorSource[] = [];
+  for (const image of report.images ?? []) {
+    if (image.repository.startsWith('oci:') || image.repository.startsWith('/') || image.repository.endsWith('.tar')) {
+      throw usageError(`${file} lists ${image.image} in ${image.repository}, not in a registry: mirror copies between registries`, {
+        hint: 'publish an OCI layout with meshbuild push --from DIR --hub HUB',
+      });
+    }
+    const platforms = image.platforms.flatMap((p) => {
+      const parsed = parsePlatform(p.platform);
+      return parsed.ok ? [parsed.platform] : [];
+    });
+    const references = image.refs.length > 0 ? image.refs : [`${image.repository}@${image.digest}`];
+    for (const reference of references) {
+      parseReference(reference);
+      if (!sources.some((s) => s.reference === reference)) sources.push({ reference, platforms });
+    }
+  }
+  if (sources.length === 0) throw usageError(`${file} lists no images`, { hint: 'pass the --report of a run that pushed images (--push or --push-by-digest)' });
+  return sources;
+}
