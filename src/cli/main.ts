@@ -7,10 +7,13 @@ import { EXIT_USAGE, usageError } from '../errors.js';
 import { buildCommands } from './build-command.js';
 import { listCommand } from './list-command.js';
 import { mirrorCommand } from './mirror-command.js';
+import { matrixCommand } from './matrix-command.js';
+import { mergeCommand } from './merge-command.js';
 import { planCommand } from './plan-command.js';
 import { pushCommand } from './push-command.js';
 import { verifyCommand } from './verify-command.js';
 import { formatError } from './print-error.js';
+import { releaseCommand } from './release-command.js';
 
 export interface CommandIo {
   stdout: NodeJS.WritableStream;
@@ -35,7 +38,10 @@ export async function main(argv: string[], io: CommandIo = defaultIo()): Promise
     .command(verifyCommand(io, setExit))
     .command(mirrorCommand(io, setExit))
     .command(pushCommand(io, setExit))
-    .demandCommand(1, 'name a command: all, build, plan, list, verify, mirror or push (meshbuild --help shows them)')
+    .command(releaseCommand(io, setExit))
+    .command(matrixCommand(io, setExit))
+    .command(mergeCommand(io, setExit))
+    .demandCommand(1, 'name a command: all, build, plan, list, release, matrix, merge, verify, mirror or push (meshbuild --help shows them)')
     .strict()
     .recommendCommands()
     .parserConfiguration({ 'camel-case-expansion': true, 'strip-aliased': true })

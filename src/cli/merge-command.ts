@@ -1,0 +1,118 @@
+/**
+ * `meshbuild merge shard-*.json --tag T`: joins the reports of CI shard jobs (each pushed one
+ * platform by digest) into one index per image, checks every image has every platform, pushes the
+ * indexes by digest and only then writes all the tags; or names what is missing and writes nothing.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CommandModule } from 'yargs';
+import { usageError } from '../errors.js';
+import { formatPlatform, parsePlatformList } from '../platform.js';
+import { mergeShards, registryClients, type MergeResult, type ShardFile } from '../release/merge.js';
+import { parseReport, REPORT_SCHEMA_VERSION, type RunReport } from '../report/json-report.js';
+import { writeFileAtomic } from '../run/atomic-files.js';
+import type { CommandIo } from './main.js';
+import { listValue, loadGraph, withGraphFlags, type GraphFlags } from './settings.js';
+
+type MergeArgs = GraphFlags & {
+  shards: string[];
+  hub?: string[];
+  tag?: string[];
+  platforms?: string[];
+  report?: string;
+  'insecure-registry'?: string[];
+  'registry-concurrency': number;
+};
+
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+export function mergeCommand(io: CommandIo, setExit: (code: number) => void): CommandModule<object, MergeArgs> {
+  return {
+    command: 'merge <shards..>',
+    describe: 'Join CI shard reports (--push-by-digest runs) into one manifest list per image, then tag them all at once',
+    builder: (yargs) =>
+      withGraphFlags(yargs)
+        .positional('shards', { type: 'string', array: true, demandOption: true, describe: 'Reports written by --push-by-digest --report (shard-*.json)' })
+        .option('tag', { type: 'string', array: true, describe: 'Tag to write (repeat or comma-separate for several); env TAG' })
+        .option('hub', { type: 'string', array: true, describe: 'Hubs to assemble in (env HUB)', defaultDescription: 'every hub the shards pushed to' })
+        .option('platforms', { type: 'string', array: true, describe: 'Platforms every image must have', defaultDescription: 'the graph default' })
+        .option('report', { type: 'string', describe: 'Write a JSON report of the merged images to FILE' })
+        .option('insecure-registry', { type: 'string', array: true, describe: 'Registry host that may be reached over plain HTTP (loopback always may)' })
+        .option('registry-concurrency', { type: 'number', default: 8, describe: 'Requests in flight per registry host' }),
+    handler: async (argv) => {
+      const tags = listValue(argv.tag).length > 0 ? listValue(argv.tag) : listValue(io.env.TAG ? [io.env.TAG] : []);
+      if (tags.length === 0) throw usageError('merge needs --tag (or the TAG environment variable)', { hint: 'e.g. meshbuild merge shard-*.json --tag 1.2.3' });
+      for (const tag of tags) {
+        if (!TAG.test(tag)) throw usageError(`--tag: "${tag}" is not a valid image tag`, { hint: 'tags are up to 128 letters, digits, _ . - and may not start with . or -' });
+      }
+      const hubs = listValue(argv.hub).length > 0 ? listValue(argv.hub) : listValue(io.env.HUB ? [io.env.HUB] : []);
+      const { graph } = loadGraph(argv);
+      const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : graph.defaults.platforms;
+      const shards = await readShards(argv.shards);
+      const result = await mergeShards({
+        shards,
+        hubs,
+        tags,
+        platforms,
+        tagSuffix: (variant) => {
+          const spec = graph.variants.get(variant);
+          if (!spec) throw usageError(`a shard has variant "${variant}", which the targets do not define`, { hint: `known variants: ${[...graph.variants.keys()].join(', ')}` });
+          return spec.tagSuffix;
+        },
+        clientFor: registryClients({ insecureRegistries: listValue(argv['insecure-registry']), maxConcurrentRequests: argv['registry-concurrency'] }),
+      });
+      if (argv.report !== undefined) await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(mergeReport(shards, tags, platforms.map(formatPlatform), result), null, 2)}\n`);
+      const written = result.tags.filter((t) => t.status === 'written').length;
+      for (const image of result.images) {
+        io.stdout.write(`${image.group.repository}@${image.index.digest}  ${[...image.group.platforms.keys()].join(', ')}  tags ${image.tags.join(', ')}\n`);
+      }
+      io.stdout.write(`merged ${result.images.length} images from ${shards.length} shards: ${written} tags written, ${result.tags.length - written} already in place\n`);
+      setExit(0);
+    },
+  };
+}
+
+async function readShards(files: string[]): Promise<ShardFile[]> {
+  const shards: ShardFile[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw usageError(`cannot read the shard report ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+        hint: 'pass the files written by meshbuild all --push-by-digest --report FILE',
+      });
+    }
+    shards.push({ file, report: parseReport(text, file) });
+  }
+  return shards;
+}
+
+/** The merged images in the run report's shape (readable by parseReport). */
+function mergeReport(shards: ShardFile[], tags: string[], platforms: string[], result: MergeResult): RunReport {
+  const now = new Date().toISOString();
+  const written = new Set(result.tags.map((t) => `${t.repository}:${t.tag}`));
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: 'meshbuild',
+    version: shards[0]?.report.version ?? '',
+    platforms,
+    hubs: [...new Set(result.images.map((i) => i.group.hub))],
+    tags,
+    startedAt: now,
+    finishedAt: now,
+    durationMs: 0,
+    ok: true,
+    jobs: [],
+    images: result.images.map(({ group, index, tags: imageTags }) => ({
+      image: group.image,
+      variant: group.variant,
+      repository: group.repository,
+      refs: imageTags.map((t) => `${group.repository}:${t}`).filter((ref) => written.has(ref)),
+      digest: index.digest,
+      mediaType: index.mediaType,
+      size: index.size,
+      platforms: [...group.platforms].map(([platform, { descriptor }]) => ({ platform, digest: descriptor.digest, size: descriptor.size, mediaType: descriptor.mediaType })),
+    })),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * `meshbuild release <version>`: every image pushed by digest and verified, then all tags at once
+ * (`VERSION`, and `MAJOR.MINOR` / `latest` where the version is the highest), and the release
+ * files in `out/release/<version>/`. Ctrl-C before the tags leaves none; a re-run finishes it.
+ */
+import path from 'node:path';
+import type { CommandModule } from 'yargs';
+import { EXIT_INTERRUPTED, MeshbuildError, stepError, usageError } from '../errors.js';
+import { createPlan } from '../plan/plan.js';
+import { cutRelease, formatFailures, type ReleaseOutcome } from '../release/release.js';
+import { registryClients } from '../release/merge.js';
+import { parseReleaseVersion, type ReleaseVersion } from '../release/versions.js';
+import { formatPlan } from '../report/plan-text.js';
+import { writeFileAtomic } from '../run/atomic-files.js';
+import { executePlan } from './execute.js';
+import type { CommandIo } from './main.js';
+import { listValue, loadGraph, planRequest, withBuildFlags, type BuildFlags } from './settings.js';
+
+type ReleaseArgs = BuildFlags & { 'release-version': string; force: boolean; 'minor-tag': boolean; latest: boolean; 'verify-run': boolean };
+
+/** Build flags that name what `release` decides itself. */
+const NOT_FOR_RELEASE = ['tag', 'push', 'push-by-digest', 'load', 'output', 'binaries-only'] as const;
+
+export function releaseCommand(io: CommandIo, setExit: (code: number) => void): CommandModule<object, ReleaseArgs> {
+  return {
+    command: 'release <release-version>',
+    describe: 'Cut a release: build and push every image by digest, verify, then write all tags at once, and the release files',
+    builder: (yargs) =>
+      withBuildFlags(yargs)
+        .positional('release-version', { type: 'string', demandOption: true, describe: 'Semver version: 1.2.3, 1.3.0-rc.1 (a leading v is dropped)' })
+        .option('force', { type: 'boolean', default: false, describe: 'Move the version tag when it already names other content' })
+        .option('minor-tag', { type: 'boolean', default: true, describe: 'Also tag MAJOR.MINOR when this is the highest release of its line (--no-minor-tag: never)' })
+        .option('latest', { type: 'boolean', default: true, describe: 'Also tag latest when this is the highest release in the hub (--no-latest: never)' })
+        .option('verify-run', { type: 'boolean', default: false, describe: 'Verify by also starting each platform\'s image (needs a Docker Engine; qemu for foreign ones)' })
+        .hide('tag')
+        .hide('push')
+        .hide('push-by-digest')
+        .hide('load')
+        .hide('output')
+        .hide('binaries-only'),
+    handler: async (argv) => {
+      const version = parseReleaseVersion(String(argv['release-version']));
+      for (const flag of NOT_FOR_RELEASE) {
+        const value = argv[flag];
+        if (value !== undefined && value !== false && !(Array.isArray(value) && value.length === 0)) {
+          throw usageError(`release does not take --${flag}`, { hint: 'release tags the version itself and always pushes to --hub (by digest first, tags last)' });
+        }
+      }
+      const hubs = listValue(argv.hub).length > 0 ? listValue(argv.hub) : listValue(io.env.HUB ? [io.env.HUB] : []);
+      if (hubs.length === 0) throw usageError('release needs --hub (or the HUB environment variable)', { hint: 'e.g. meshbuild release 1.2.3 --hub docker.io/myhub' });
+      const { graph } = loadGraph(argv);
+      const request = await planRequest({ ...argv, hub: hubs, tag: [version.version], 'push-by-digest': true }, ['all'], graph, io.env);
+      if (argv['dry-run']) {
+        io.stdout.write(formatPlan(createPlan(graph, request)));
+        setExit(0);
+        return;
+      }
+
+      const interrupt = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => interrupt.abort(signal);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      let outcome: ReleaseOutcome;
+      try {
+        const insecureRegistries = listValue(argv['insecure-registry']);
+        outcome = await cutRelease({
+          version,
+          graph,
+          request,
+          force: argv.force,
+          tagChoices: { minorTag: argv['minor-tag'], latest: argv.latest },
+          verifyRun: argv['verify-run'],
+          insecureRegistries,
+          clientFor: registryClients({ insecureRegistries, maxConcurrentRequests: argv['registry-concurrency'] }),
+          runPlan: (plan, reportFile) => executePlan(plan, { ...argv, report: reportFile }, io),
+          signal: interrupt.signal,
+          print: (line) => io.stdout.write(`${line}\n`),
+        });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      if (argv.report !== undefined) await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(outcome.report, null, 2)}\n`);
+      printOutcome(io, version, outcome);
+      setExit(0);
+    },
+  };
+}
+
+/** Prints what the release did, or throws what stopped it (exit 1, or 130 for Ctrl-C). */
+function printOutcome(io: CommandIo, version: ReleaseVersion, outcome: ReleaseOutcome): void {
+  const { release } = outcome.report;
+  if (outcome.interrupted) {
+    throw new MeshbuildError(`release ${version.version} interrupted; no tag of it was written`, {
+      exitCode: EXIT_INTERRUPTED,
+      hint: 'run the same command again to finish it: only what the registry lacks is sent',
+    });
+  }
+  if (!outcome.ok) {
+    const conflict = release.failures.some((f) => f.step === 'conflict');
+    const causes = release.failures.filter((f) => !f.skipped).length;
+    const tagsDone = release.tags.length > 0 && release.tags.every((t) => t.status !== 'not-written');
+    const tags = tagsDone ? 'its tags are written' : release.failures.some((f) => f.step === 'tag') ? 'writing its tags failed (see below)' : 'no tag of it was written';
+    throw stepError(`release ${version.version} failed (${causes} problem${causes === 1 ? '' : 's'}); ${tags}`, {
+      detail: formatFailures(release.failures).join('\n'),
+      hint: conflict
+        ? 'a version names one content: release a new version, or pass --force to move the tag'
+        : 'fix the cause and run the same command again: what is already pushed is not sent again',
+    });
+  }
+  const out = (line: string) => io.stdout.write(`${line}\n`);
+  if (outcome.unchanged) {
+    out(`release ${version.version} is already published with this content: nothing to do (every tag already names it)`);
+  } else {
+    const written = release.tags.filter((t) => t.status === 'written').length;
+    out(`release ${version.version}: ${written} tag${written === 1 ? '' : 's'} written, ${release.tags.length - written} already in place`);
+  }
+  const byReference = new Map<string, string[]>();
+  for (const tag of release.tags) {
+    const repository = tag.reference.slice(0, tag.reference.lastIndexOf(':'));
+    const key = `${repository}@${tag.digest}`;
+    byReference.set(key, [...(byReference.get(key) ?? []), tag.reference.slice(repository.length + 1)]);
+  }
+  for (const [reference, tags] of byReference) out(`  ${reference}  ${tags.join(', ')}`);
+  for (const note of release.notes) out(`  note: ${note}`);
+  if (release.files) out(`release files: ${release.files}`);
+  for (const hub of outcome.report.hubs) out(`next: istioctl install --set hub=${hub} --set tag=${version.version}`);
+}

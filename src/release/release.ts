@@ -1,0 +1,395 @@
+/**
+ * Cutting a release: build every image for every platform and push it by digest, build istioctl
+ * for laptops, refuse a version tag that already names other content (unless forced), verify
+ * every image by digest, and only then write all the tags together. Then the release files go
+ * into `out/release/<version>/` in one rename. A failure or Ctrl-C anywhere before the tags
+ * leaves no tag of this release; running it again sends only what the registry lacks.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { InterruptedError, isMeshbuildError } from '../errors.js';
+import type { Graph } from '../graph/graph.js';
+import type { BuiltImage } from '../image/built-image.js';
+import { formatPlatform } from '../platform.js';
+import { createPlan, type PlanRequest } from '../plan/plan.js';
+import type { ImageBuildJob, Job, Plan } from '../plan/types.js';
+import { LayoutStore } from '../publish/layout-store.js';
+import type { RegistryClient } from '../registry/client.js';
+import { parseReference } from '../registry/reference.js';
+import { parseReport, REPORT_SCHEMA_VERSION, type ReportedJob, type RunReport } from '../report/json-report.js';
+import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
+import type { RunSummary } from '../run/scheduler.js';
+import { repositoryName, writeTagsLast, type TagOutcome, type TagRequest } from './merge.js';
+import { checksumsFor, formatReleaseNotes, ISTIOCTL_ARCHIVES, releaseDir, writeIstioctlArchives, type ReleasedImage } from './release-files.js';
+import { verifyReference } from './verify.js';
+import { deriveReleaseTags, type ReleaseVersion, type TagChoices } from './versions.js';
+
+/** What went wrong, per image x platform x hub where that is known. */
+export interface ReleaseFailure {
+  step: 'build' | 'conflict' | 'verify' | 'files' | 'tag';
+  image?: string;
+  platforms?: string[];
+  hubs?: string[];
+  /** The reference or job concerned. */
+  subject?: string;
+  file?: string;
+  problem: string;
+  /** Did not run because something else failed first (or Ctrl-C): a consequence, not a cause. */
+  skipped?: boolean;
+}
+
+/** The run report of both builds, plus what the release did with its tags. Readable by parseReport. */
+export interface ReleaseReport extends RunReport {
+  release: {
+    version: string;
+    ok: boolean;
+    interrupted: boolean;
+    force: boolean;
+    /** Every tag of the release: written now, already right (unchanged), or not written. */
+    tags: Array<{ reference: string; digest: string; status: 'written' | 'unchanged' | 'not-written' }>;
+    /** Tags left where they were, and why. */
+    notes: string[];
+    failures: ReleaseFailure[];
+    /** The folder of the release files, once written. */
+    files?: string;
+  };
+}
+
+export interface ReleaseRequest {
+  version: ReleaseVersion;
+  graph: Graph;
+  /** Images of the `all` group pushed by digest (registry output without tags), the version as tag. */
+  request: PlanRequest;
+  force: boolean;
+  tagChoices: TagChoices;
+  /** Also start each platform's image in verify. Default false. */
+  verifyRun: boolean;
+  insecureRegistries: string[];
+  clientFor(registry: string): RegistryClient;
+  /** Runs a plan (the CLI's composition root), writing its JSON report to `reportFile`. */
+  runPlan(plan: Plan, reportFile: string): Promise<RunSummary>;
+  /** Ctrl-C. Honoured up to the tags; once they are being written they are finished. */
+  signal: AbortSignal;
+  print(line: string): void;
+}
+
+export interface ReleaseOutcome {
+  ok: boolean;
+  interrupted: boolean;
+  /** True when every tag already named this content: the release was already published. */
+  unchanged: boolean;
+  report: ReleaseReport;
+}
+
+/** One image build as it is published in one hub, under one variant. */
+interface ReleaseTarget {
+  job: ImageBuildJob;
+  built: BuiltImage;
+  variant: string;
+  suffix: string;
+  hub: string;
+  repository: string;
+  /** The tags this release writes for it (filled once derived). */
+  tags: string[];
+}
+
+const ISTIOCTL_JOB_PREFIX = 'istioctl-archives/';
+
+export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcome> {
+  const { version, graph, request } = release;
+  const imagesPlan = createPlan(graph, { ...request, targets: ['all'] });
+  const binariesPlan = createPlan(graph, {
+    ...request,
+    targets: ['binary:istioctl'],
+    platforms: ISTIOCTL_ARCHIVES.map((a) => a.platform),
+    binariesOnly: true,
+    output: null,
+  });
+  const failures: ReleaseFailure[] = [];
+  const notes = new Map<string, string[]>();
+  let tagOutcomes: TagOutcome[] = [];
+  let plannedTags: TagRequest[] = [];
+  let interrupted = false;
+  let filesDir: string | undefined;
+  const reportDir = await mkdtemp(path.join(os.tmpdir(), 'meshbuild-release-'));
+  let runReport: RunReport | undefined;
+  let targets: ReleaseTarget[] = [];
+  try {
+    // 1. Build and push by digest; then istioctl for every archive platform.
+    if ((interrupted = release.signal.aborted)) return finish();
+    const images = await runStep(release, imagesPlan, path.join(reportDir, 'images.json'), '');
+    runReport = images.report;
+    failures.push(...buildFailures(imagesPlan, images.report));
+    interrupted = images.summary.interrupted || release.signal.aborted;
+    if (failures.length === 0 && !interrupted) {
+      const binaries = await runStep(release, binariesPlan, path.join(reportDir, 'istioctl.json'), ISTIOCTL_JOB_PREFIX);
+      runReport.jobs.push(...binaries.report.jobs);
+      failures.push(...buildFailures(binariesPlan, binaries.report, ISTIOCTL_JOB_PREFIX));
+      interrupted = binaries.summary.interrupted || release.signal.aborted;
+      targets = releaseTargets(imagesPlan, images.summary, graph);
+    }
+    if (failures.length > 0 || interrupted) return finish();
+
+    // 2. An existing version tag must name the same content, unless forced.
+    await collect(failures, 'conflict', () => checkVersionTags(release, targets, failures));
+    if (failures.length > 0 || (interrupted = release.signal.aborted)) return finish();
+
+    // 3. Verify every image by digest.
+    release.print(`verifying ${targets.length} image references`);
+    await collect(failures, 'verify', () => verifyTargets(release, imagesPlan, targets, failures));
+    if (failures.length > 0 || (interrupted = release.signal.aborted)) return finish();
+
+    // 4. Stage the release files (tags are not written if this fails), then derive the tags.
+    const staging = await makeTempDir(request.outDir, `release-${version.version}`);
+    try {
+      let archives: string[] = [];
+      await collect(failures, 'files', async () => {
+        archives = await writeIstioctlArchives(staging, version.version, request.outDir);
+      });
+      await collect(failures, 'tag', async () => {
+        plannedTags = await tagRequests(release, targets, notes);
+      });
+      if (failures.length > 0 || (interrupted = release.signal.aborted)) return finish();
+
+      // 5. Every tag, together, now that everything else succeeded. Not interruptible.
+      await collect(failures, 'tag', async () => {
+        tagOutcomes = await writeTagsLast(plannedTags, release.clientFor);
+      });
+      if (failures.length > 0) return finish();
+
+      // 6. The release files, into place in one rename (the tags are out: a failure here is fixed by running again).
+      try {
+        filesDir = releaseDir(request.outDir, version.version);
+        const checksums = await checksumsFor(staging, archives);
+        const sums = new Map(checksums.trim().split('\n').map((line) => [line.slice(66), line.slice(0, 64)] as const));
+        await writeFile(path.join(staging, 'SHA256SUMS'), checksums);
+        await writeFile(path.join(staging, 'report.json'), `${JSON.stringify(finish().report, null, 2)}\n`);
+        const images = releasedImages(targets);
+        const archiveSums = archives.map((name) => ({ name, sha256: sums.get(name) ?? '' }));
+        await writeFile(path.join(staging, 'RELEASE_NOTES.md'), formatReleaseNotes({ version: version.version, hubs: request.hubs, images, archives: archiveSums, notes: noteLines(notes) }));
+        await moveIntoPlace(staging, filesDir);
+      } catch (error) {
+        failures.push({ step: 'files', subject: filesDir, problem: `writing the release files failed: ${(error as Error).message}` });
+        filesDir = undefined;
+      }
+      return finish();
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  } finally {
+    await rm(reportDir, { recursive: true, force: true });
+  }
+
+  function finish(): ReleaseOutcome {
+    const ok = failures.length === 0 && !interrupted;
+    const written = new Map<string, TagOutcome['status']>(tagOutcomes.map((o) => [`${o.repository}:${o.tag}`, o.status]));
+    const tags = plannedTags.map((t) => ({ reference: `${t.repository}:${t.tag}`, digest: t.index.digest, status: written.get(`${t.repository}:${t.tag}`) ?? ('not-written' as const) }));
+    const base = runReport ?? emptyReport(imagesPlan);
+    const report: ReleaseReport = {
+      ...base,
+      ok,
+      images: base.images.map((image) => {
+        const target = targets.find((t) => t.repository === image.repository && t.variant === image.variant);
+        const refs = (target?.tags ?? []).map((tag) => `${image.repository}:${tag}`).filter((ref) => written.has(ref));
+        return { ...image, refs };
+      }),
+      release: { version: version.version, ok, interrupted, force: release.force, tags, notes: noteLines(notes), failures, ...(filesDir ? { files: filesDir } : {}) },
+    };
+    return { ok, interrupted, unchanged: ok && tagOutcomes.every((o) => o.status === 'unchanged'), report };
+  }
+}
+
+/** Runs one plan through the CLI's runner and reads back its report (job ids prefixed to keep two plans apart). */
+async function runStep(release: ReleaseRequest, plan: Plan, reportFile: string, prefix: string): Promise<{ summary: RunSummary; report: RunReport }> {
+  const summary = await release.runPlan(plan, reportFile);
+  const report = parseReport(await readFile(reportFile, 'utf8'), reportFile);
+  for (const job of report.jobs) job.id = `${prefix}${job.id}`;
+  return { summary, report };
+}
+
+/** A step's failure becomes a finding; an interruption stays an interruption (checked by the caller). */
+async function collect(failures: ReleaseFailure[], step: ReleaseFailure['step'], run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof InterruptedError) return;
+    if (!isMeshbuildError(error)) throw error;
+    failures.push({ step, problem: [error.message, error.detail].filter(Boolean).join('\n') });
+  }
+}
+
+/** Failed and skipped jobs as image x platform x hub findings: a skipped image names the platform whose build it lacked. */
+function buildFailures(plan: Plan, report: RunReport, prefix = ''): ReleaseFailure[] {
+  const status = new Map<string, ReportedJob>(report.jobs.map((j) => [j.id.slice(prefix.length), j]));
+  const failures: ReleaseFailure[] = [];
+  for (const job of plan.jobs) {
+    const reported = status.get(job.id);
+    if (!reported || reported.status === 'succeeded') continue;
+    const problem = reported.error?.message ?? reported.reason ?? reported.status;
+    const failure: ReleaseFailure = { step: 'build', subject: `${prefix}${job.id}`, platforms: jobPlatforms(plan, job, status), problem };
+    if (reported.status !== 'failed') failure.skipped = true;
+    if (job.kind === 'image-build') Object.assign(failure, { image: job.image, hubs: plan.hubs });
+    failures.push(failure);
+  }
+  return failures;
+}
+
+function jobPlatforms(plan: Plan, job: Job, status: Map<string, ReportedJob>): string[] {
+  switch (job.kind) {
+    case 'go-build':
+    case 'fetch':
+      return [formatPlatform(job.platform)];
+    case 'image-build': {
+      const blockers = job.needs.map((id) => plan.jobs.find((j) => j.id === id)).filter((j): j is Job => j !== undefined && status.get(j.id)?.status !== 'succeeded');
+      const own = blockers.flatMap((j) => (j.kind === 'go-build' || j.kind === 'fetch' ? [formatPlatform(j.platform)] : []));
+      return own.length > 0 && own.length === blockers.length ? [...new Set(own)] : job.platforms.map(formatPlatform);
+    }
+    case 'publish':
+      return plan.platforms.map(formatPlatform);
+  }
+}
+
+function releaseTargets(plan: Plan, summary: RunSummary, graph: Graph): ReleaseTarget[] {
+  const targets: ReleaseTarget[] = [];
+  for (const job of plan.jobs) {
+    if (job.kind !== 'image-build') continue;
+    const built = summary.results.get(job.id) as BuiltImage | undefined;
+    if (!built) throw new Error(`Internal error: no result for ${job.id}`);
+    for (const variant of job.variants) {
+      for (const hub of plan.hubs) {
+        const suffix = graph.variants.get(variant.variant)?.tagSuffix ?? '';
+        targets.push({ job, built, variant: variant.variant, suffix, hub, repository: repositoryName(hub, job.image), tags: [] });
+      }
+    }
+  }
+  return targets;
+}
+
+async function checkVersionTags(release: ReleaseRequest, targets: ReleaseTarget[], failures: ReleaseFailure[]): Promise<void> {
+  await Promise.all(
+    targets.map(async (target) => {
+      const tag = `${release.version.version}${target.suffix}`;
+      const reference = parseReference(target.repository);
+      const current = await release.clientFor(reference.registry).headManifest(reference.repository, tag);
+      if (current === undefined || current.digest === target.built.index.digest) return;
+      if (release.force) {
+        release.print(`--force: ${target.repository}:${tag} moves from ${current.digest} to ${target.built.index.digest}`);
+        return;
+      }
+      failures.push({
+        step: 'conflict',
+        image: target.job.image,
+        hubs: [target.hub],
+        subject: `${target.repository}:${tag}`,
+        problem: `${target.repository}:${tag} already names ${current.digest}, not this build's ${target.built.index.digest} (pass --force to move it)`,
+      });
+    }),
+  );
+}
+
+async function verifyTargets(release: ReleaseRequest, plan: Plan, targets: ReleaseTarget[], failures: ReleaseFailure[]): Promise<void> {
+  const seen = new Set<string>();
+  const unique = targets.filter((t) => {
+    const key = `${t.repository}@${t.built.index.digest}`;
+    return !seen.has(key) && seen.add(key);
+  });
+  await Promise.all(
+    unique.map(async (target) => {
+      const reference = `${target.repository}@${target.built.index.digest}`;
+      try {
+        const result = await verifyReference(reference, { platforms: plan.platforms, run: release.verifyRun, insecureRegistries: release.insecureRegistries, signal: release.signal });
+        for (const finding of result.problems) {
+          failures.push({
+            step: 'verify',
+            image: target.job.image,
+            hubs: [target.hub],
+            subject: finding.reference,
+            ...(finding.platform !== undefined ? { platforms: [finding.platform] } : {}),
+            ...(finding.file !== undefined ? { file: finding.file } : {}),
+            problem: finding.problem,
+          });
+        }
+        if (!result.ok && result.problems.length === 0) failures.push({ step: 'verify', image: target.job.image, hubs: [target.hub], subject: reference, problem: 'verify did not pass' });
+      } catch (error) {
+        if (error instanceof InterruptedError || release.signal.aborted) return;
+        if (!isMeshbuildError(error)) throw error;
+        failures.push({ step: 'verify', image: target.job.image, hubs: [target.hub], subject: reference, problem: error.message });
+      }
+    }),
+  );
+}
+
+/** Every tag to write: per repository, the tags its current tag list allows, with each variant's suffix. */
+async function tagRequests(release: ReleaseRequest, targets: ReleaseTarget[], notes: Map<string, string[]>): Promise<TagRequest[]> {
+  const requests: TagRequest[] = [];
+  const derived = new Map<string, Promise<string[]>>();
+  for (const target of targets) {
+    let tags = derived.get(target.repository);
+    if (!tags) {
+      const reference = parseReference(target.repository);
+      tags = release.clientFor(reference.registry).listTags(reference.repository).then((existing) => {
+        const result = deriveReleaseTags(release.version, existing, release.tagChoices);
+        for (const note of result.notes) notes.set(note, [...(notes.get(note) ?? []), target.repository]);
+        return result.tags;
+      });
+      derived.set(target.repository, tags);
+    }
+    const store = await LayoutStore.at(target.built.layoutDir, false);
+    const bytes = await store.readManifest(target.built.index);
+    target.tags = (await tags).map((tag) => `${tag}${target.suffix}`);
+    for (const tag of target.tags) requests.push({ repository: target.repository, tag, index: target.built.index, bytes });
+  }
+  return requests;
+}
+
+function noteLines(notes: Map<string, string[]>): string[] {
+  return [...notes].map(([note, repositories]) => `${note} (${repositories.length === 1 ? repositories[0] : `${repositories.length} repositories`})`);
+}
+
+function releasedImages(targets: ReleaseTarget[]): ReleasedImage[] {
+  return targets.map((target) => ({
+    image: target.job.image,
+    variant: target.variant,
+    hub: target.hub,
+    repository: target.repository,
+    digest: target.built.index.digest,
+    platforms: target.built.platforms.map((p) => p.platform),
+    tags: target.tags,
+  }));
+}
+
+function emptyReport(plan: Plan): RunReport {
+  const now = new Date().toISOString();
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: 'meshbuild',
+    version: plan.version,
+    platforms: plan.platforms.map(formatPlatform),
+    hubs: plan.hubs,
+    tags: plan.tags,
+    startedAt: now,
+    finishedAt: now,
+    durationMs: 0,
+    ok: false,
+    jobs: [],
+    images: [],
+  };
+}
+
+/**
+ * Lines for people about a release that did not go through: each cause per image x platform x
+ * hub, then what did not run because of them, grouped by reason.
+ */
+export function formatFailures(failures: readonly ReleaseFailure[]): string[] {
+  const lines = failures
+    .filter((f) => !f.skipped)
+    .map((f) => {
+      const where = [f.image ?? f.subject, f.platforms?.join(','), f.hubs?.join(',')].filter((part) => part !== undefined && part !== '').join(' x ');
+      return `${f.step}: ${where !== '' ? `${where}: ` : ''}${f.problem}${f.file ? ` (${f.file})` : ''}`;
+    });
+  const skipped = new Map<string, string[]>();
+  for (const f of failures.filter((f) => f.skipped)) skipped.set(f.problem, [...(skipped.get(f.problem) ?? []), f.image ?? f.subject ?? '?']);
+  for (const [reason, what] of skipped) lines.push(`not run (${reason}): ${what.join(', ')}`);
+  return lines;
+}
