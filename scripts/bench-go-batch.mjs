@@ -134,7 +134,9 @@ async function main() {
   // clean-up, when it finds itself the only SIGINT listener left.
   process.on('SIGINT', () => interrupt.abort());
 
+  const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
   console.log(`${go.stdout.trim()}; ${os.cpus().length} CPUs; median of ${options.reps} runs; source ${path.relative(process.cwd(), builds[0].sourceDir) || '.'}`);
+  console.log(`load average at start: ${load()} (other work on the machine skews the figures)`);
   for (const build of builds) {
     console.log(`${build.platform}: ${build.packages.length} binaries, go build ${build.flags.map((f) => (/\s/.test(f) ? JSON.stringify(f) : f)).join(' ')} (${Object.entries(build.env).map(([k, v]) => `${k}=${v}`).join(' ')})`);
   }
@@ -175,6 +177,7 @@ async function main() {
   console.log('');
   for (const row of rows) console.log(row.map((cell, column) => (column >= 2 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  '));
 
+  console.log(`load average at end: ${load()}`);
   console.log('\nratio per-binary / batched (above 1.00x: batching is faster)');
   for (const build of builds) {
     const base = times.get(`${build.platform} batched`);
