@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { EXIT_INTERRUPTED, MeshbuildError, stepError, usageError } from '../errors.js';
 import { createPlan } from '../plan/plan.js';
-import { cutRelease, formatFailures, type ReleaseOutcome } from '../release/release.js';
+import { cutRelease, type ReleaseFailure, type ReleaseOutcome } from '../release/release.js';
 import { registryClients } from '../release/merge.js';
 import { parseReleaseVersion, type ReleaseVersion } from '../release/versions.js';
 import { formatPlan } from '../report/plan-text.js';
@@ -125,4 +125,21 @@ function printOutcome(io: CommandIo, version: ReleaseVersion, outcome: ReleaseOu
   for (const note of release.notes) out(`  note: ${note}`);
   if (release.files) out(`release files: ${release.files}`);
   for (const hub of outcome.report.hubs) out(`next: istioctl install --set hub=${hub} --set tag=${version.version}`);
+}
+
+/**
+ * Lines for people about a release that did not go through: each cause per image x platform x
+ * hub, then what did not run because of them, grouped by reason.
+ */
+export function formatFailures(failures: readonly ReleaseFailure[]): string[] {
+  const lines = failures
+    .filter((f) => !f.skipped)
+    .map((f) => {
+      const where = [f.image ?? f.subject, f.platforms?.join(','), f.hubs?.join(',')].filter((part) => part !== undefined && part !== '').join(' x ');
+      return `${f.step}: ${where !== '' ? `${where}: ` : ''}${f.problem}${f.file ? ` (${f.file})` : ''}`;
+    });
+  const skipped = new Map<string, string[]>();
+  for (const f of failures.filter((f) => f.skipped)) skipped.set(f.problem, [...(skipped.get(f.problem) ?? []), f.image ?? f.subject ?? '?']);
+  for (const [reason, what] of skipped) lines.push(`not run (${reason}): ${what.join(', ')}`);
+  return lines;
 }

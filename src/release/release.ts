@@ -376,20 +376,3 @@ function emptyReport(plan: Plan): RunReport {
     images: [],
   };
 }
-
-/**
- * Lines for people about a release that did not go through: each cause per image x platform x
- * hub, then what did not run because of them, grouped by reason.
- */
-export function formatFailures(failures: readonly ReleaseFailure[]): string[] {
-  const lines = failures
-    .filter((f) => !f.skipped)
-    .map((f) => {
-      const where = [f.image ?? f.subject, f.platforms?.join(','), f.hubs?.join(',')].filter((part) => part !== undefined && part !== '').join(' x ');
-      return `${f.step}: ${where !== '' ? `${where}: ` : ''}${f.problem}${f.file ? ` (${f.file})` : ''}`;
-    });
-  const skipped = new Map<string, string[]>();
-  for (const f of failures.filter((f) => f.skipped)) skipped.set(f.problem, [...(skipped.get(f.problem) ?? []), f.image ?? f.subject ?? '?']);
-  for (const [reason, what] of skipped) lines.push(`not run (${reason}): ${what.join(', ')}`);
-  return lines;
-}

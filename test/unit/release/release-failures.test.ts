@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatFailures, type ReleaseFailure } from '../../../src/release/release.js';
+import { formatFailures } from '../../../src/cli/release-command.js';
+import type { ReleaseFailure } from '../../../src/release/release.js';
 
 describe('formatFailures', () => {
   it('names each cause by image x platform x hub, then groups what did not run because of it', () => {
