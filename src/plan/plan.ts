@@ -226,7 +226,9 @@ function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fil
           builderReason: reason,
           platforms: request.platforms,
           dockerfile: image.dockerfile,
-          contextDir,
+          // A variant's own build stages its own context: both builds run at once, and one must
+          // not replace the folder the other is building from.
+          contextDir: byInputs.size === 0 ? contextDir : `${contextDir}+${variantName}`,
           context,
           buildArgs,
           bases,
