@@ -9,9 +9,9 @@ import { CiReporter } from '../report/ci-reporter.js';
 import { JsonReportWriter } from '../report/json-report.js';
 import { TtyReporter } from '../report/tty-reporter.js';
 import { clearTemp } from '../run/atomic-files.js';
+import { withInterrupt } from '../run/interrupt.js';
 import { CombinedReporter, type Reporter } from '../run/events.js';
 import { runPlan, type Executors, type RunSummary } from '../run/scheduler.js';
-import { InterruptedError } from '../errors.js';
 import { buildImage } from '../image/build-image.js';
 import { checkBuildx } from '../image/docker-preflight.js';
 import { Destinations } from '../publish/destinations.js';
@@ -57,17 +57,9 @@ export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo):
     publish: (job, context) => publish(job, context, plan, destinations),
   };
 
-  const interrupt = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => interrupt.abort(new InterruptedError(signal));
-  // `on`, not `once`: execa's exit hook (signal-exit) re-raises a signal when it finds itself the
-  // only listener left, which would kill the process before running jobs stop and out/.tmp is cleared.
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   try {
-    return await runPlan(plan, executors, { jobs: flags.jobs, keepGoing: flags['keep-going'], signal: interrupt.signal, emit: (e) => reporter.onEvent(e) });
+    return await withInterrupt((signal) => runPlan(plan, executors, { jobs: flags.jobs, keepGoing: flags['keep-going'], signal, emit: (e) => reporter.onEvent(e) }));
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await reporter.close();
     await clearTemp(plan.outDir);
   }

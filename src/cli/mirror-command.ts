@@ -12,7 +12,8 @@ import { parseReport } from '../report/json-report.js';
 import { formatBytes } from '../report/format.js';
 import type { CommandIo } from './main.js';
 import { formatError } from './print-error.js';
-import { registryClients, withInterrupt, withRegistryFlags, type RegistryFlags } from './push-command.js';
+import { withInterrupt } from '../run/interrupt.js';
+import { registryClients, withRegistryFlags, type RegistryFlags } from './push-command.js';
 import { formatVerifyReport } from './verify-command.js';
 
 type MirrorArgs = RegistryFlags & { source?: string; destination?: string; tag?: string; platforms?: string[]; 'from-report'?: string };

@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { InterruptedError, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
+import { withInterrupt } from '../run/interrupt.js';
 import { formatPlatform, parsePlatformList, type Platform } from '../platform.js';
 import type { CopyStats } from '../publish/copy-image.js';
 import { LayoutStore } from '../publish/layout-store.js';
@@ -35,23 +36,6 @@ export function registryClients(flags: RegistryFlags): RegistryClients {
   const concurrency = flags['registry-concurrency'];
   if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError(`--registry-concurrency: ${concurrency} is not a positive whole number`);
   return new RegistryClients({ insecureRegistries: listValue(flags['insecure-registry']), maxConcurrentRequests: concurrency });
-}
-
-/** Runs `work` with an AbortSignal that SIGINT/SIGTERM abort; an abort ends in exit 130. */
-export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const interrupt = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => interrupt.abort(new InterruptedError(signal));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await work(interrupt.signal);
-  } catch (error) {
-    if (interrupt.signal.aborted) throw interrupt.signal.reason;
-    throw error;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
 }
 
 /** One image of the layout to publish: the layout ref it is read from, and the tags to write. */
