@@ -10,7 +10,8 @@ import { inspectReference, type VerifyReport } from '../release/verify.js';
 import { parseReference } from '../registry/reference.js';
 import type { CommandIo } from './main.js';
 import { formatError } from './print-error.js';
-import { registryClients, withInterrupt, withRegistryFlags, type RegistryFlags } from './push-command.js';
+import { withInterrupt } from '../run/interrupt.js';
+import { registryClients, withRegistryFlags, type RegistryFlags } from './push-command.js';
 
 type VerifyArgs = RegistryFlags & { references: string[]; platforms?: string[]; run: boolean; json: boolean };
 
