@@ -5,7 +5,7 @@
  * layer per COPY/ADD and WORKDIR, and writes the config, manifests and index into an OCI layout,
  * the same shape buildx produces, so everything downstream is shared.
  */
-import { lstat, open, readFile, readdir, readlink, realpath, rm } from 'node:fs/promises';
+import { lstat, open, readFile, readdir, readlink, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { stepError, usageError } from '../../errors.js';
 import { buildLayer, type LayerCompression } from '../../oci/layer.js';
@@ -52,10 +52,9 @@ export async function buildNative(job: ImageBuildJob, contextDir: string, bases:
   try {
     const layoutDir = path.join(temp, 'layout');
     const layout = await LayoutStore.at(layoutDir);
-    const manifests: Descriptor[] = [];
-    for (const platform of job.platforms) {
+    const buildPlatform: Platform = { os: 'linux', architecture: process.arch === 'arm64' ? 'arm64' : 'amd64' };
+    const assemble = async (platform: Platform): Promise<Descriptor> => {
       if (context.signal.aborted) throw context.signal.reason;
-      const buildPlatform: Platform = { os: 'linux', architecture: process.arch === 'arm64' ? 'arm64' : 'amd64' };
       // FROM lines do not depend on base images, so a first reading finds the bases the target
       // needs; the second expands ENV against their Env (`ENV PATH=$PATH:/x`), as BuildKit does.
       const inputs: StageInputs = { job, contextDir, bases, options, layout, temp, baseStates: new Map() };
@@ -63,9 +62,16 @@ export async function buildNative(job: ImageBuildJob, contextDir: string, bases:
       for (const name of baseImagesOf(outline, outline.target)) inputs.baseStates.set(name, await baseImageState(name, platform, inputs));
       const program = interpretDockerfile(dockerfile, job.buildArgs, platform, buildPlatform, (name) => inputs.baseStates.get(name)?.config.Env);
       const state = await buildStage(program, program.target, platform, inputs);
-      manifests.push(await writeImage(state, platform, layout, options));
+      const manifest = await writeImage(state, platform, layout, options);
       context.progress(`assembled ${formatPlatform(platform)}`);
-    }
+      return manifest;
+    };
+    // Platforms are assembled side by side (they share only content-addressed blobs); all are
+    // waited for before the temp folder goes, and the first failure in platform order is reported.
+    const settled = await Promise.allSettled(job.platforms.map(assemble));
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure) throw failure.reason;
+    const manifests = settled.map((s) => (s as PromiseFulfilledResult<Descriptor>).value);
     const index = encodeImageIndex({ manifests });
     await layout.putManifest(index.descriptor, index.bytes);
     const finalDir = path.join(options.outDir, 'build', job.id.replace(/[^a-zA-Z0-9._-]/g, '_'));
@@ -316,8 +322,10 @@ function withParents(entries: TarInputEntry[], paths: ImagePaths, owner: { uid: 
 async function addLayer(state: ImageState, entries: TarInputEntry[], inputs: StageInputs): Promise<void> {
   const file = path.join(inputs.temp, `layer-${state.layers.length}-${Math.random().toString(36).slice(2)}`);
   const layer = await buildLayer(entries, file, { compression: inputs.options.compression, mtime: inputs.options.sourceDateEpoch ?? 0 });
-  await inputs.layout.layout.writeBlobFromFile(layer.path, { digest: layer.descriptor.digest });
-  await rm(layer.path, { force: true });
+  // The layer was digested as it was written, in the layout's file system: moved in, not copied.
+  const layout = inputs.layout.layout;
+  if (await layout.hasBlob(layer.descriptor.digest)) await rm(layer.path, { force: true });
+  else await rename(layer.path, layout.blobPath(layer.descriptor.digest));
   state.layers.push({ descriptor: layer.descriptor, diffId: layer.diffId, from: inputs.layout });
   const listing: LayerListing = { paths: new Map(), removed: [], opaque: [], accounts: new Map() };
   for (const entry of entries) {
