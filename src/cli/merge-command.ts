@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { usageError } from '../errors.js';
 import { formatPlatform, parsePlatformList } from '../platform.js';
-import { mergeShards, registryClients, type MergeResult, type ShardFile } from '../release/merge.js';
+import { RegistryClients } from '../registry/client-pool.js';
+import { mergeShards, type MergeResult, type ShardFile } from '../release/merge.js';
 import { parseReport, REPORT_SCHEMA_VERSION, type RunReport } from '../report/json-report.js';
 import { writeFileAtomic } from '../run/atomic-files.js';
 import type { CommandIo } from './main.js';
@@ -59,7 +60,7 @@ export function mergeCommand(io: CommandIo, setExit: (code: number) => void): Co
           if (!spec) throw usageError(`a shard has variant "${variant}", which the targets do not define`, { hint: `known variants: ${[...graph.variants.keys()].join(', ')}` });
           return spec.tagSuffix;
         },
-        clientFor: registryClients({ insecureRegistries: listValue(argv['insecure-registry']), maxConcurrentRequests: argv['registry-concurrency'] }),
+        clientFor: new RegistryClients({ insecureRegistries: listValue(argv['insecure-registry']), maxConcurrentRequests: argv['registry-concurrency'] }).lookup,
       });
       if (argv.report !== undefined) await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(mergeReport(shards, tags, platforms.map(formatPlatform), result), null, 2)}\n`);
       const written = result.tags.filter((t) => t.status === 'written').length;

@@ -12,7 +12,8 @@ import { formatPlatform, parsePlatformList, type Platform } from '../platform.js
 import type { CopyStats } from '../publish/copy-image.js';
 import { LayoutStore } from '../publish/layout-store.js';
 import { RegistryStore } from '../publish/registry-store.js';
-import { addStats, copyAndCheck, RegistryClients, writeTags, type CopiedImage, type ImageTransfer } from '../release/mirror.js';
+import { RegistryClients } from '../registry/client-pool.js';
+import { addStats, copyAndCheck, writeTags, type CopiedImage, type ImageTransfer } from '../release/mirror.js';
 import { parseHub, repositoryFromHub } from '../registry/reference.js';
 import { formatBytes, formatDuration } from '../report/format.js';
 import { REPORT_SCHEMA_VERSION, type ReportedImage, type ReportedJob, type RunReport } from '../report/json-report.js';

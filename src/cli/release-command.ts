@@ -8,10 +8,11 @@ import type { CommandModule } from 'yargs';
 import { EXIT_INTERRUPTED, MeshbuildError, stepError, usageError } from '../errors.js';
 import { createPlan } from '../plan/plan.js';
 import { cutRelease, type ReleaseFailure, type ReleaseOutcome } from '../release/release.js';
-import { registryClients } from '../release/merge.js';
+import { RegistryClients } from '../registry/client-pool.js';
 import { parseReleaseVersion, type ReleaseVersion } from '../release/versions.js';
 import { formatPlan } from '../report/plan-text.js';
 import { writeFileAtomic } from '../run/atomic-files.js';
+import { withInterrupt } from '../run/interrupt.js';
 import { executePlan } from './execute.js';
 import type { CommandIo } from './main.js';
 import { listValue, loadGraph, planRequest, withBuildFlags, type BuildFlags } from './settings.js';
@@ -56,14 +57,9 @@ export function releaseCommand(io: CommandIo, setExit: (code: number) => void): 
         return;
       }
 
-      const interrupt = new AbortController();
-      const onSignal = (signal: NodeJS.Signals) => interrupt.abort(signal);
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      let outcome: ReleaseOutcome;
-      try {
-        const insecureRegistries = listValue(argv['insecure-registry']);
-        outcome = await cutRelease({
+      const insecureRegistries = listValue(argv['insecure-registry']);
+      const outcome: ReleaseOutcome = await withInterrupt((signal) =>
+        cutRelease({
           version,
           graph,
           request,
@@ -71,15 +67,12 @@ export function releaseCommand(io: CommandIo, setExit: (code: number) => void): 
           tagChoices: { minorTag: argv['minor-tag'], latest: argv.latest },
           verifyRun: argv['verify-run'],
           insecureRegistries,
-          clientFor: registryClients({ insecureRegistries, maxConcurrentRequests: argv['registry-concurrency'] }),
+          clientFor: new RegistryClients({ insecureRegistries, maxConcurrentRequests: argv['registry-concurrency'] }).lookup,
           runPlan: (plan, reportFile) => executePlan(plan, { ...argv, report: reportFile }, io),
-          signal: interrupt.signal,
+          signal,
           print: (line) => io.stdout.write(`${line}\n`),
-        });
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+        }),
+      );
       if (argv.report !== undefined) await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(outcome.report, null, 2)}\n`);
       printOutcome(io, version, outcome);
       setExit(0);

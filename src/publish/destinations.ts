@@ -6,7 +6,8 @@ import path from 'node:path';
 import { stepError, usageError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import type { ImageBuildJob, Plan } from '../plan/types.js';
-import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
+import type { RegistryClient, RegistryClientOptions } from '../registry/client.js';
+import { RegistryClients } from '../registry/client-pool.js';
 import { parseReference } from '../registry/reference.js';
 import type { ImageStore } from './image-store.js';
 import { LayoutStore } from './layout-store.js';
@@ -19,21 +20,18 @@ export interface Destination {
 }
 
 export class Destinations {
-  private readonly clients = new Map<string, RegistryClient>();
+  private readonly clients: RegistryClients;
   private readonly layouts = new Map<string, Promise<LayoutStore>>();
 
   constructor(
     private readonly plan: Plan,
-    private readonly clientOptions: RegistryClientOptions,
-  ) {}
+    clientOptions: RegistryClientOptions,
+  ) {
+    this.clients = new RegistryClients(clientOptions);
+  }
 
   client(registry: string): RegistryClient {
-    let client = this.clients.get(registry);
-    if (!client) {
-      client = new RegistryClient(registry, this.clientOptions);
-      this.clients.set(registry, client);
-    }
-    return client;
+    return this.clients.for(registry);
   }
 
   /** A registry image by reference (`host/repo:tag` or `@sha256:`), for reading: its store and root descriptor. */

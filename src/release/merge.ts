@@ -15,18 +15,6 @@ import { parseReference } from '../registry/reference.js';
 import type { ReportedImage, RunReport } from '../report/json-report.js';
 
 /** One registry client per registry host, made on first use. */
-export function registryClients(options: RegistryClientOptions): (registry: string) => RegistryClient {
-  const clients = new Map<string, RegistryClient>();
-  return (registry) => {
-    let client = clients.get(registry);
-    if (!client) {
-      client = new RegistryClient(registry, options);
-      clients.set(registry, client);
-    }
-    return client;
-  };
-}
-
 /** `host/namespace/image` as image stores name it (Docker Hub defaults filled in), for a hub and an image. */
 export function repositoryName(hub: string, image: string): string {
   const reference = parseReference(`${hub.replace(/\/+$/, '')}/${image}`);

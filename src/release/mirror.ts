@@ -11,30 +11,10 @@ import { formatPlatform, parsePlatform, samePlatform, type Platform } from '../p
 import { copyImage, type CopyStats } from '../publish/copy-image.js';
 import type { ImageStore } from '../publish/image-store.js';
 import { RegistryStore } from '../publish/registry-store.js';
-import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
+import type { RegistryClients } from '../registry/client-pool.js';
 import { formatReference, parseHub, parseReference, referenceTarget, repositoryFromHub, type ImageReference } from '../registry/reference.js';
 import type { RunReport } from '../report/json-report.js';
 import { inspectReference, listImage, type ImageListing, type VerifyReport } from './verify.js';
-
-/** One registry client per registry host, shared by every store on it. */
-export class RegistryClients {
-  private readonly clients = new Map<string, RegistryClient>();
-
-  constructor(private readonly options: RegistryClientOptions = {}) {}
-
-  for(registry: string): RegistryClient {
-    let client = this.clients.get(registry);
-    if (client === undefined) {
-      client = new RegistryClient(registry, this.options);
-      this.clients.set(registry, client);
-    }
-    return client;
-  }
-
-  get insecureRegistries(): string[] {
-    return [...(this.options.insecureRegistries ?? [])];
-  }
-}
 
 export interface ImageTransfer {
   /** For messages: `pilot:1.0`, `127.0.0.1:5555/mesh/pilot:1.0`. */
