@@ -5,8 +5,8 @@
  *
  *   (a) one image, pilot (with the two in-graph bases it is built on), built and pushed:
  *       meshbuild build pilot --builder B --platforms amd64,arm64 --push, cold
- *   (b) meshbuild all --builder B --platforms amd64,arm64 --push, cold: `docker buildx prune -af`
- *       and a fresh --out and registry namespace first
+ *   (b) meshbuild all --builder B --platforms amd64,arm64 --push, cold: a fresh --out and registry
+ *       namespace, and for buildx `docker buildx prune -af` first
  *   (c) the same command as (b) again, nothing changed (same --out, namespace and tag)
  *   (d) cold meshbuild all --builder native --platforms amd64,arm64 (OCI layout in a fresh --out,
  *       empty GOCACHE) against the Go builds alone (meshbuild all --binaries-only, its own empty
@@ -33,7 +33,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cliBin = path.join(root, 'bin', 'meshbuild.js');
 const PLATFORM_DIRS = ['linux_amd64', 'linux_arm64'];
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
-const BUILDERS = ['buildx', 'native'];
+/** Native first: it runs before the buildx prune, whose disk work would otherwise land in its timing. */
+const BUILDERS = ['native', 'buildx'];
 
 function fail(message) {
   console.error(`bench-native: ${message}`);
@@ -103,7 +104,8 @@ async function checkStack() {
  * package (out/<GOOS>_<GOARCH>/<last path element>) into DIR; anything else goes to the real go.
  */
 async function writeGoStandIn(dir, prebuilt) {
-  const realGo = (await run('bash', ['-c', 'command -v go'])).stdout.trim();
+  const realGo = (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'go')).find((file) => existsSync(file));
+  if (realGo === undefined) fail('go is not on PATH');
   const script = `#!/usr/bin/env bash
 # bench-native: copies the binaries built once up front instead of compiling them again.
 set -euo pipefail
@@ -126,6 +128,15 @@ done
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'go'), script);
   await chmod(path.join(dir, 'go'), 0o755);
+}
+
+/**
+ * Before a cold run: buildx loses its build cache (the native builder has none to lose); then
+ * `sync`, so that the disk writes of the prune or of the run before do not land in this one.
+ */
+async function coldStart(builder) {
+  if (builder === 'buildx') await run('docker', ['buildx', 'prune', '-af']);
+  await run('sync', []);
 }
 
 /** A fresh --out holding the prebuilt binaries (what `meshbuild build --binaries-only` left there). */
@@ -213,28 +224,31 @@ async function main() {
     await writeGoStandIn(standIn, prebuilt);
 
     for (const builder of BUILDERS) {
-      log(`(a) ${builder}: prune the buildx cache, then build and push pilot`);
-      await run('docker', ['buildx', 'prune', '-af']);
+      log(`(a) ${builder}: ${builder === 'buildx' ? 'prune the buildx cache, ' : ''}fresh --out, then build and push pilot`);
+      await coldStart(builder);
       const out = await freshOut(path.join(work, `a-${builder}`), prebuilt);
       results[`a-${builder}`] = await meshbuild(['build', 'pilot', '--builder', builder, ...common, '--push', '--hub', hub(`a-${builder}`), '--out', out], path.join(work, `a-${builder}.json`), standInEnv);
       await checkPublished(registry, `bench-native/${runId}/a-${builder}/pilot`, options.tag);
     }
     for (const builder of BUILDERS) {
-      log(`(b) ${builder}: prune the buildx cache, fresh --out, then meshbuild all --push`);
-      await run('docker', ['buildx', 'prune', '-af']);
+      log(`(b) ${builder}: ${builder === 'buildx' ? 'prune the buildx cache, ' : ''}fresh --out, then meshbuild all --push`);
+      await coldStart(builder);
       const out = await freshOut(path.join(work, `b-${builder}`), prebuilt);
       const args = ['all', '--builder', builder, ...common, '--push', '--hub', hub(`b-${builder}`), '--out', out];
       results[`b-${builder}`] = await meshbuild(args, path.join(work, `b-${builder}.json`), standInEnv);
       log(`(c) ${builder}: the same again, nothing changed`);
+      await run('sync', []);
       results[`c-${builder}`] = await meshbuild(args, path.join(work, `c-${builder}.json`), standInEnv);
       for (const image of results[`b-${builder}`].report.images) await checkPublished(registry, `bench-native/${runId}/b-${builder}/${image.image}`, options.tag);
     }
 
+    await run('sync', []);
     log('(d) go only: meshbuild all --binaries-only, empty GOCACHE, fresh --out');
     await mkdir(path.join(work, 'gocache-go'));
     results['d-go'] = await meshbuild(['all', '--binaries-only', ...common, '--out', path.join(work, 'd-go')], path.join(work, 'd-go.json'), { GOCACHE: path.join(work, 'gocache-go') });
     log('(d) native all: meshbuild all --builder native, empty GOCACHE, fresh --out, OCI layout');
     await mkdir(path.join(work, 'gocache-native'));
+    await run('sync', []);
     results['d-native'] = await meshbuild(['all', '--builder', 'native', ...common, '--out', path.join(work, 'd-native')], path.join(work, 'd-native.json'), { GOCACHE: path.join(work, 'gocache-native') });
 
     const rows = [

@@ -58,7 +58,7 @@ describe('native and buildx images are the same, file by file', () => {
       expect([...built.buildx.keys()].sort()).toEqual(PLATFORMS);
     });
 
-    it.each(PLATFORMS)('%s: same files (type, mode, uid, gid, link, sha256) and same config (entrypoint, cmd, env, user, workdir, labels, ports, os, arch)', (platform) => {
+    it.each(PLATFORMS)('%s: same files (type, mode, uid, gid, link, sha256) and same config (entrypoint, cmd, env, user, workdir, labels, ports, volumes, stop signal, os, arch, variant)', (platform) => {
       const built = images.get(image)!;
       const native = built.native.get(platform)!;
       const buildx = built.buildx.get(platform)!;
@@ -78,6 +78,8 @@ describe('native and buildx images are the same, file by file', () => {
       User: '1337:1337',
       WorkingDir: '/srv/app/data',
       ExposedPorts: ['53/udp', '8080/tcp'],
+      Volumes: ['/srv/app/data'],
+      StopSignal: 'SIGQUIT',
     });
     expect(features.config.Env).toEqual(expect.arrayContaining(['PATH=/usr/local/bin:/bin:/srv/app/bin', 'GREETING_TEXT=hello world', 'LEGACY_FORM=a value with spaces', 'FINAL_GREETING=hello world', 'BASE_ONLY=from-base']));
     expect(features.config.Labels).toMatchObject({ 'org.example.arch': 'arm64', 'org.example.platform': 'linux/arm64', 'org.example.flavour': 'plain', 'org.example.layer': 'base' });

@@ -47,6 +47,8 @@ export interface ComparableConfig {
   WorkingDir: string;
   Labels: Record<string, string> | null;
   ExposedPorts: string[];
+  Volumes: string[];
+  StopSignal: string;
   os: string;
   architecture: string;
   variant: string;
@@ -108,6 +110,8 @@ export function comparableConfig(config: ImageConfig): ComparableConfig {
     WorkingDir: details.WorkingDir ?? '',
     Labels: details.Labels ?? null,
     ExposedPorts: Object.keys(details.ExposedPorts ?? {}).sort(),
+    Volumes: Object.keys(details.Volumes ?? {}).sort(),
+    StopSignal: details.StopSignal ?? '',
     os: config.os,
     architecture: config.architecture,
     variant: config.variant ?? '',
