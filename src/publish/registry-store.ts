@@ -9,6 +9,14 @@ import { MANIFEST_ACCEPT } from '../registry/manifests.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { ImageStore } from './image-store.js';
 
+/**
+ * Uploads in flight or done, per client, by `repository@digest`. Two jobs storing the same blob
+ * in the same repository at once (two variants of one image) share one upload: a registry on the
+ * filesystem driver rewrites the repository's link file on each upload, and a manifest checked
+ * while it is rewritten is refused (MANIFEST_BLOB_UNKNOWN).
+ */
+const uploadsByClient = new WeakMap<RegistryClient, Map<string, Promise<void>>>();
+
 export class RegistryStore implements ImageStore {
   readonly name: string;
 
@@ -32,7 +40,23 @@ export class RegistryStore implements ImageStore {
     return this.client.getBlob(this.repository, descriptor.digest);
   }
 
-  async putBlob(descriptor: Descriptor, open: () => Promise<Readable>): Promise<void> {
+  putBlob(descriptor: Descriptor, open: () => Promise<Readable>): Promise<void> {
+    let uploads = uploadsByClient.get(this.client);
+    if (!uploads) uploadsByClient.set(this.client, (uploads = new Map()));
+    const key = `${this.repository}@${descriptor.digest}`;
+    let upload = uploads.get(key);
+    if (!upload) {
+      // Kept once done too: a job that looked before this upload finished must not send it again.
+      upload = this.upload(descriptor, open).catch((error: unknown) => {
+        uploads.delete(key);
+        throw error;
+      });
+      uploads.set(key, upload);
+    }
+    return upload;
+  }
+
+  private async upload(descriptor: Descriptor, open: () => Promise<Readable>): Promise<void> {
     const openAt = async (start: number) => skipBytes(await open(), start);
     for (const sibling of this.mountFrom) {
       if (sibling !== this.repository && (await this.client.hasBlob(sibling, descriptor.digest))) {
