@@ -44,12 +44,13 @@ afterAll(async () => {
 
 /** One failure, said once: a single `error:` line and no JavaScript stack frame. */
 function expectOneClearError(result: CliResult, pattern: RegExp): string {
-  expect(result.stderr).not.toMatch(STACK_FRAME);
-  expect(result.stdout).not.toMatch(STACK_FRAME);
-  expect(result.stderr).not.toMatch(/Internal error/);
+  const output = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+  expect(result.stderr, output).not.toMatch(STACK_FRAME);
+  expect(result.stdout, output).not.toMatch(STACK_FRAME);
+  expect(result.stderr, output).not.toMatch(/Internal error/);
   const lines = errorLines(result.stderr);
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(result.stderr).toMatch(pattern);
+  expect(lines, output).toHaveLength(1);
+  expect(result.stderr, output).toMatch(pattern);
   return lines[0]!;
 }
 
@@ -79,10 +80,10 @@ describe('the Docker daemon is not running', () => {
   it('exits 2 saying so and how to start it', async () => {
     const namespace = uniqueNamespace('nodaemon');
     const result = await runSpawnedCli(pushArgs(namespace, 'e1'), { env: { DOCKER_HOST: 'unix:///nonexistent.sock' } });
-    expect(result.exitCode).toBe(2);
+    expect(result.exitCode, result.stderr).toBe(2);
     const line = expectOneClearError(result, /hint: .*start/);
     expect(line).toMatch(/Docker daemon is not running/);
-    expect(result.stderr).toMatch(/scripts\/env-up|dockerd/);
+    expect(result.stderr, result.stderr).toMatch(/scripts\/env-up|dockerd/);
     await expectNoTags(registry, namespace, SHIPPED_ALL, 'e1');
   });
 });
@@ -109,7 +110,7 @@ describe('buildx is missing', () => {
     await chmod(shim, 0o755);
     const namespace = uniqueNamespace('nobuildx');
     const result = await runSpawnedCli(pushArgs(namespace, 'e2'), { env: { PATH: `${shimDir}${path.delimiter}${process.env.PATH ?? ''}` } });
-    expect(result.exitCode).toBe(2);
+    expect(result.exitCode, result.stderr).toBe(2);
     const line = expectOneClearError(result, /hint: .*buildx/);
     expect(line).toMatch(/buildx is not installed/);
     await expectNoTags(registry, namespace, SHIPPED_ALL, 'e2');
@@ -120,7 +121,7 @@ describe('a platform the builder cannot build', () => {
   it('exits 2 naming linux/s390x', async () => {
     const namespace = uniqueNamespace('s390x');
     const result = await runSpawnedCli(pushArgs(namespace, 'e3').map((a) => (a === 'amd64,arm64' ? 'linux/s390x' : a)));
-    expect(result.exitCode).toBe(2);
+    expect(result.exitCode, result.stderr).toBe(2);
     const line = expectOneClearError(result, /hint: /);
     expect(line).toMatch(/cannot build linux\/s390x/);
     await expectNoTags(registry, namespace, SHIPPED_ALL, 'e3');
@@ -130,7 +131,7 @@ describe('a platform the builder cannot build', () => {
 describe('the registry is unreachable', () => {
   it('fails naming the registry', async () => {
     const result = await runSpawnedCli(['all', '--platforms', 'amd64,arm64', '--hub', '127.0.0.1:1/x', '--tag', uniqueTag('e'), '--push', '--out', path.join(tmp, 'out-unreachable')]);
-    expect(result.exitCode).not.toBe(0);
+    expect(result.exitCode, result.stderr).not.toBe(0);
     expectOneClearError(result, /cannot reach registry 127\.0\.0\.1:1\b/);
     // Nothing listens on 127.0.0.1:1, so nothing can have been published there.
   });
@@ -159,7 +160,7 @@ describe('the registry refuses the credentials', () => {
       ['all', '--platforms', 'amd64,arm64', '--hub', `${auth.address}/${namespace}`, '--tag', 'e5', '--push', '--report', reportFile, '--out', path.join(tmp, 'out-auth')],
       { env: { DOCKER_CONFIG: configDir } },
     );
-    expect(result.exitCode).not.toBe(0);
+    expect(result.exitCode, result.stderr).not.toBe(0);
     expectOneClearError(result, new RegExp(`registry ${auth.address.replace(/\./g, '\\.')} rejected the credentials`));
     const report = await readFile(reportFile, 'utf8');
     for (const [name, text] of [['stdout', result.stdout], ['stderr', result.stderr], ['report', report]] as const) {
@@ -178,9 +179,9 @@ describe('a Dockerfile buildx refuses', () => {
   ])('%s: exits 1 naming the image, with buildx\'s own message', async (fixture, buildxMessage) => {
     const namespace = uniqueNamespace('dockerfile');
     const result = await runSpawnedCli(pushArgs(namespace, 'e6', ['--targets', path.join(FIXTURES, fixture)]));
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode, result.stderr).toBe(1);
     expectOneClearError(result, buildxMessage);
-    expect(result.stderr).toMatch(/docker buildx build failed for image broken/);
+    expect(result.stderr, result.stderr).toMatch(/docker buildx build failed for image broken/);
     expect(errorLines(result.stderr)[0]).toMatch(/broken/);
     await expectNoTags(registry, namespace, ['broken'], 'e6');
   });
@@ -195,7 +196,7 @@ describe('--keep-going with one broken image', () => {
       'all', '--targets', path.join(FIXTURES, 'keep-going'), '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', 'e7', '--push',
       '--keep-going', '--report', reportFile, '--out', out,
     ]);
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode, result.stderr).toBe(1);
     expectOneClearError(result, /docker buildx build failed for image broken/);
 
     const report = JSON.parse(await readFile(reportFile, 'utf8')) as { ok: boolean; jobs: Array<{ id: string; kind: string; status: string }>; images: unknown[] };
