@@ -26,6 +26,14 @@ import { pickPlatformManifest } from './platform-manifest.js';
 
 const DEFAULT_PATH = `PATH=${DEFAULT_LINUX_PATH}`;
 
+/**
+ * gzip level of the layers it writes: 1 (best speed), go-containerregistry's default for the
+ * layers ko and crane build. About a third of the CPU of zlib's default 6, for layers some 8%
+ * larger; layers are compressed while Go still compiles other binaries on the same cores.
+ * Still deterministic: same input, same bytes.
+ */
+const LAYER_GZIP_LEVEL = 1;
+
 export interface NativeOptions {
   outDir: string;
   /** Layer mtimes and, when set explicitly, the config's `created`. Default 0 and no `created`. */
@@ -321,7 +329,7 @@ function withParents(entries: TarInputEntry[], paths: ImagePaths, owner: { uid: 
 
 async function addLayer(state: ImageState, entries: TarInputEntry[], inputs: StageInputs): Promise<void> {
   const file = path.join(inputs.temp, `layer-${state.layers.length}-${Math.random().toString(36).slice(2)}`);
-  const layer = await buildLayer(entries, file, { compression: inputs.options.compression, mtime: inputs.options.sourceDateEpoch ?? 0 });
+  const layer = await buildLayer(entries, file, { compression: inputs.options.compression, mtime: inputs.options.sourceDateEpoch ?? 0, gzipLevel: LAYER_GZIP_LEVEL });
   // The layer was digested as it was written, in the layout's file system: moved in, not copied.
   const layout = inputs.layout.layout;
   if (await layout.hasBlob(layer.descriptor.digest)) await rm(layer.path, { force: true });
