@@ -11,9 +11,6 @@ export const NATIVE_INSTRUCTIONS: ReadonlySet<string> = new Set([
   'ARG', 'FROM', 'COPY', 'ADD', 'ENV', 'LABEL', 'USER', 'WORKDIR', 'ENTRYPOINT', 'CMD', 'EXPOSE', 'VOLUME', 'STOPSIGNAL', 'MAINTAINER',
 ]);
 
-/** False until the native builder lands: `auto` then always means buildx. */
-export const NATIVE_BUILDER_AVAILABLE = false;
-
 /**
  * The first instruction the native builder cannot do, if any: what its interpreter refuses
  * (image/native/build-steps.ts), so that `auto` never picks a builder that then fails.
@@ -50,7 +47,6 @@ export function chooseBuilder(dockerfile: Dockerfile, choice: BuilderChoice): { 
       }
       return { builder: 'native', reason: '--builder native' };
     case 'auto':
-      if (!NATIVE_BUILDER_AVAILABLE) return { builder: 'buildx', reason: 'auto: native builder not available' };
       return blocker ? { builder: 'buildx', reason: `auto: ${blocker.keyword} at line ${blocker.line} needs buildx` } : { builder: 'native', reason: 'auto: only copies files onto a base' };
   }
 }

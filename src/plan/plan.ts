@@ -202,7 +202,9 @@ function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fil
   // (image, variant) -> the build job serving it.
   const buildFor = new Map<string, ImageBuildJob>();
   for (const image of images) {
-    const { builder, reason } = chooseBuilder(image.parsedDockerfile, request.builder);
+    // --load hands images to a Docker Engine, which only buildx talks to.
+    const { builder, reason } =
+      request.builder === 'auto' && request.output?.kind === 'docker' ? { builder: 'buildx' as const, reason: 'auto: --load needs buildx' } : chooseBuilder(image.parsedDockerfile, request.builder);
     const contextDir = path.join(request.outDir, 'context', image.name);
     const context = contextEntries(graph, image, request.platforms, request.outDir);
     const fileNeeds = image.inputs.flatMap((input) => request.platforms.map((p) => fileJobs.get(fileKey(input.name, p))!));

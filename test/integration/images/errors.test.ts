@@ -64,7 +64,7 @@ async function expectNoTags(host: string, namespace: string, images: string[], t
 
 /** `meshbuild all --push` of the shipped graph to a fresh namespace of the local registry. */
 function pushArgs(namespace: string, tag: string, extra: string[] = []): string[] {
-  return ['all', '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', tag, '--push', '--out', path.join(tmp, `out-${namespace}`), ...extra];
+  return ['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', tag, '--push', '--out', path.join(tmp, `out-${namespace}`), ...extra];
 }
 
 /** The `docker` the tests' PATH finds. */
@@ -130,7 +130,7 @@ describe('a platform the builder cannot build', () => {
 
 describe('the registry is unreachable', () => {
   it('fails naming the registry', async () => {
-    const result = await runSpawnedCli(['all', '--platforms', 'amd64,arm64', '--hub', '127.0.0.1:1/x', '--tag', uniqueTag('e'), '--push', '--out', path.join(tmp, 'out-unreachable')]);
+    const result = await runSpawnedCli(['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--hub', '127.0.0.1:1/x', '--tag', uniqueTag('e'), '--push', '--out', path.join(tmp, 'out-unreachable')]);
     expect(result.exitCode, result.stderr).not.toBe(0);
     expectOneClearError(result, /cannot reach registry 127\.0\.0\.1:1\b/);
     // Nothing listens on 127.0.0.1:1, so nothing can have been published there.
@@ -157,7 +157,7 @@ describe('the registry refuses the credentials', () => {
     const namespace = uniqueNamespace('auth');
     const reportFile = path.join(tmp, 'auth-report.json');
     const result = await runSpawnedCli(
-      ['all', '--platforms', 'amd64,arm64', '--hub', `${auth.address}/${namespace}`, '--tag', 'e5', '--push', '--report', reportFile, '--out', path.join(tmp, 'out-auth')],
+      ['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--hub', `${auth.address}/${namespace}`, '--tag', 'e5', '--push', '--report', reportFile, '--out', path.join(tmp, 'out-auth')],
       { env: { DOCKER_CONFIG: configDir } },
     );
     expect(result.exitCode, result.stderr).not.toBe(0);
@@ -193,7 +193,7 @@ describe('--keep-going with one broken image', () => {
     const out = path.join(tmp, 'out-keep-going');
     const reportFile = path.join(tmp, 'keep-going-report.json');
     const result = await runSpawnedCli([
-      'all', '--targets', path.join(FIXTURES, 'keep-going'), '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', 'e7', '--push',
+      'all', '--builder', 'buildx', '--targets', path.join(FIXTURES, 'keep-going'), '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', 'e7', '--push',
       '--keep-going', '--report', reportFile, '--out', out,
     ]);
     expect(result.exitCode, result.stderr).toBe(1);

@@ -45,7 +45,7 @@ describe('--hub R/ns1,R/ns2 --tag a --tag b', () => {
     ns1 = uniqueNamespace('hub1');
     ns2 = uniqueNamespace('hub2');
     await meshbuild([
-      'all', '--platforms', 'amd64,arm64', '--hub', `${registry}/${ns1},${registry}/${ns2}`, '--tag', 'a', '--tag', 'b', '--push',
+      'all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--hub', `${registry}/${ns1},${registry}/${ns2}`, '--tag', 'a', '--tag', 'b', '--push',
       '--out', path.join(tmp, 'hubs-out'),
     ]);
   }, 900_000);
@@ -70,7 +70,7 @@ describe('--variants default,distroless', () => {
 
   beforeAll(async () => {
     namespace = uniqueNamespace('variants');
-    await meshbuild(['all', ...args()]);
+    await meshbuild(['all', '--builder', 'buildx', ...args()]);
   }, 900_000);
 
   it('tags every image T and T-distroless', async () => {
@@ -95,7 +95,7 @@ describe('--variants default,distroless', () => {
   });
 
   it('plans a single image job for app serving both variants, and two for pilot', async () => {
-    const result = await runSpawnedCli(['plan', '--json', ...args()]);
+    const result = await runSpawnedCli(['plan', '--json', '--builder', 'buildx', ...args()]);
     expect(result.exitCode, result.stderr).toBe(0);
     const plan = JSON.parse(result.stdout) as { jobs: PlannedImageJob[] };
     const imageJobs = (image: string) => plan.jobs.filter((j) => j.kind === 'image-build' && j.image === image);

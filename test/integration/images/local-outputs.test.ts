@@ -87,7 +87,7 @@ describe('default output: an OCI layout at <out>/images', () => {
   beforeAll(async () => {
     const out = path.join(tmp, 'layout-out');
     layoutDir = path.join(out, 'images');
-    await meshbuild(['all', '--platforms', 'amd64,arm64', '--tag', tag, '--out', out]);
+    await meshbuild(['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--tag', tag, '--out', out]);
     const index = JSON.parse(await readFile(path.join(layoutDir, 'index.json'), 'utf8')) as { manifests: Array<IndexEntry & { annotations?: Record<string, string> }> };
     refs = new Map(index.manifests.map((m) => [m.annotations?.[REF_NAME] ?? '', m]));
   }, 900_000);
@@ -115,7 +115,7 @@ describe('--output tar:DIR', () => {
 
   beforeAll(async () => {
     tarDir = path.join(tmp, 'tars');
-    await meshbuild(['all', '--platforms', 'amd64,arm64', '--tag', tag, '--out', path.join(tmp, 'tar-out'), '--output', `tar:${tarDir}`]);
+    await meshbuild(['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--tag', tag, '--out', path.join(tmp, 'tar-out'), '--output', `tar:${tarDir}`]);
   }, 900_000);
 
   it('writes one archive per image and tag', async () => {
@@ -146,7 +146,7 @@ describe('--load', () => {
   const names = ALL_IMAGES.map((image) => `${image}:${tag}`);
 
   beforeAll(async () => {
-    await meshbuild(['all', '--platforms', 'amd64,arm64', '--tag', tag, '--load', '--out', path.join(tmp, 'load-out')]);
+    await meshbuild(['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--tag', tag, '--load', '--out', path.join(tmp, 'load-out')]);
   }, 900_000);
 
   afterAll(async () => {

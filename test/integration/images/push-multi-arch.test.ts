@@ -64,7 +64,7 @@ describe('meshbuild all --platforms amd64,arm64 --push', () => {
     namespace = uniqueNamespace('push');
     tmp = await mkdtemp(path.join(os.tmpdir(), 'meshbuild-images-push-'));
     run = await runSpawnedCli([
-      'all', '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', TAG, '--push',
+      'all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', TAG, '--push',
       '--report', path.join(tmp, 'report.json'), '--out', path.join(tmp, 'out'),
     ]);
     if (run.exitCode !== 0) throw new Error(`meshbuild all failed (exit ${run.exitCode}):\n${run.stderr}`);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMeshbuildError, type MeshbuildError } from '../../../src/errors.js';
 import { parseDockerfile } from '../../../src/image/dockerfile.js';
-import { chooseBuilder, NATIVE_BUILDER_AVAILABLE, nativeBlocker } from '../../../src/plan/builder-choice.js';
+import { chooseBuilder, nativeBlocker } from '../../../src/plan/builder-choice.js';
 import { runCli, STACK_FRAME } from '../../support/cli.js';
 
 const UNSUPPORTED = path.join('test', 'fixtures', 'native', 'unsupported');
@@ -84,9 +84,9 @@ describe('chooseBuilder', () => {
     expect(error.location).toEqual({ file: 'x.Dockerfile', line: 3, column: 1 });
   });
 
-  it(`--builder auto: buildx where the Dockerfile runs code; native for copy-only Dockerfiles ${NATIVE_BUILDER_AVAILABLE ? '' : '(not yet: NATIVE_BUILDER_AVAILABLE is false, so buildx)'}`, () => {
-    expect(chooseBuilder(runs, 'auto')).toEqual(NATIVE_BUILDER_AVAILABLE ? { builder: 'buildx', reason: 'auto: RUN at line 3 needs buildx' } : { builder: 'buildx', reason: 'auto: native builder not available' });
-    expect(chooseBuilder(copyOnly, 'auto').builder).toBe(NATIVE_BUILDER_AVAILABLE ? 'native' : 'buildx');
+  it('--builder auto: buildx where the Dockerfile runs code; native for copy-only Dockerfiles', () => {
+    expect(chooseBuilder(runs, 'auto')).toEqual({ builder: 'buildx', reason: 'auto: RUN at line 3 needs buildx' });
+    expect(chooseBuilder(copyOnly, 'auto').builder).toBe('native');
   });
 });
 
@@ -102,10 +102,10 @@ describe('meshbuild plan shows the builder of each image', () => {
     for (const name of SHIPPED_IMAGE_NAMES) expect(builders[name]?.builder, name).toBe('buildx');
   });
 
-  it(`--builder auto: the shipped Dockerfiles get ${NATIVE_BUILDER_AVAILABLE ? 'native' : 'buildx (NATIVE_BUILDER_AVAILABLE is false)'}`, async () => {
+  it('--builder auto: the shipped Dockerfiles get native', async () => {
     const builders = await plannedBuilders(['--builder', 'auto']);
     for (const name of SHIPPED_IMAGE_NAMES) {
-      expect(builders[name], name).toEqual(NATIVE_BUILDER_AVAILABLE ? { builder: 'native', reason: 'auto: only copies files onto a base' } : { builder: 'buildx', reason: 'auto: native builder not available' });
+      expect(builders[name], name).toEqual({ builder: 'native', reason: 'auto: only copies files onto a base' });
     }
   });
 
@@ -113,11 +113,9 @@ describe('meshbuild plan shows the builder of each image', () => {
     const builders = await plannedBuilders(['--builder', 'auto', '--targets', UNSUPPORTED, 'run', 'copy-from', 'copy-only']);
     expect(builders.run?.builder).toBe('buildx');
     expect(builders['copy-from']?.builder).toBe('buildx');
-    expect(builders['copy-only']?.builder).toBe(NATIVE_BUILDER_AVAILABLE ? 'native' : 'buildx');
-    if (NATIVE_BUILDER_AVAILABLE) {
-      expect(builders.run?.reason).toBe('auto: RUN at line 4 needs buildx');
-      expect(builders['copy-from']?.reason).toBe('auto: COPY --from at line 5 needs buildx');
-    }
+    expect(builders['copy-only']?.builder).toBe('native');
+    expect(builders.run?.reason).toBe('auto: RUN at line 4 needs buildx');
+    expect(builders['copy-from']?.reason).toBe('auto: COPY --from at line 5 needs buildx');
   });
 
   it('the text plan names the builder and the reason', async () => {
