@@ -1,6 +1,6 @@
 /** `meshbuild all` and `meshbuild build <targets...>`: plan, then run the plan. */
 import type { CommandModule } from 'yargs';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, InterruptedError, isMeshbuildError, stepError } from '../errors.js';
+import { EXIT_FAILED, EXIT_USAGE, InterruptedError, isMeshbuildError, stepError } from '../errors.js';
 import { createPlan } from '../plan/plan.js';
 import { formatPlan } from '../report/plan-text.js';
 import { executePlan } from './execute.js';
@@ -24,13 +24,15 @@ export function buildCommands(io: CommandIo, setExit: (code: number) => void): A
       return;
     }
     if (summary.interrupted) throw new InterruptedError();
-    const first = summary.failures[0];
-    if (!first) throw stepError(`${summary.skipped.length} jobs did not run`);
-    const usage = summary.failures.find((f) => isMeshbuildError(f.error) && f.error.exitCode === EXIT_USAGE);
-    const failed = summary.failures.map((f) => f.job.title).join('; ');
-    setExit(usage ? EXIT_USAGE : summary.interrupted ? EXIT_INTERRUPTED : EXIT_FAILED);
-    io.stderr.write(`error: ${summary.failures.length} failed: ${failed}\n`);
-    if (usage) io.stderr.write(`error: ${usage.failure.message}${usage.failure.hint ? `\nhint: ${usage.failure.hint}` : ''}\n`);
+    if (summary.failures.length === 0) throw stepError(`${summary.skipped.length} jobs did not run`);
+    // The CI log already showed each failure's tool output as it happened; the TTY view did not.
+    for (const { failure } of summary.failures) {
+      io.stderr.write(`error: ${failure.message}\n`);
+      if (io.interactive && failure.detail) io.stderr.write(`${failure.detail.replace(/^/gm, '    | ')}\n`);
+      if (failure.hint) io.stderr.write(`hint: ${failure.hint}\n`);
+    }
+    const usage = summary.failures.some((f) => isMeshbuildError(f.error) && f.error.exitCode === EXIT_USAGE);
+    setExit(usage ? EXIT_USAGE : EXIT_FAILED);
   };
   return [
     {
