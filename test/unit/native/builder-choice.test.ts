@@ -109,6 +109,11 @@ describe('meshbuild plan shows the builder of each image', () => {
     }
   });
 
+  it('--builder auto --load: buildx for every image (only buildx talks to a Docker Engine)', async () => {
+    const builders = await plannedBuilders(['--builder', 'auto', '--load']);
+    for (const name of SHIPPED_IMAGE_NAMES) expect(builders[name], name).toEqual({ builder: 'buildx', reason: 'auto: --load needs buildx' });
+  });
+
   it('--builder auto: a Dockerfile with RUN gets buildx, and the plan says why', async () => {
     const builders = await plannedBuilders(['--builder', 'auto', '--targets', UNSUPPORTED, 'run', 'copy-from', 'copy-only']);
     expect(builders.run?.builder).toBe('buildx');
