@@ -8,6 +8,7 @@ import type { Plan } from '../plan/types.js';
 import { CiReporter } from '../report/ci-reporter.js';
 import { JsonReportWriter } from '../report/json-report.js';
 import { TtyReporter } from '../report/tty-reporter.js';
+import { isMeshbuildError } from '../errors.js';
 import { clearTemp } from '../run/atomic-files.js';
 import { withInterrupt } from '../run/interrupt.js';
 import { CombinedReporter, type Reporter } from '../run/events.js';
@@ -22,6 +23,16 @@ import { parseReference } from '../registry/reference.js';
 import type { CommandIo } from './main.js';
 import { listValue, type BuildFlags } from './settings.js';
 
+/**
+ * Everything the plan needs from outside, checked before any job starts, so that a missing tool or
+ * an unreachable registry is one message up front rather than one per job later.
+ */
+async function checkTools(plan: Plan, flags: BuildFlags, destinations: Destinations): Promise<void> {
+  if (plan.jobs.some((j) => j.kind === 'go-build')) await checkGoToolchain();
+  if (plan.jobs.some((j) => j.kind === 'image-build' && j.builder === 'buildx')) await checkBuildx(plan.platforms, flags['builder-name']);
+  if (plan.output?.kind === 'registry') await destinations.checkRegistries();
+}
+
 /** Istio skips compression for registries on loopback: sending is cheaper than gzip there. */
 function layerCompressionFor(plan: Plan): LayerCompression {
   if (plan.output?.kind !== 'registry') return 'gzip';
@@ -29,13 +40,20 @@ function layerCompressionFor(plan: Plan): LayerCompression {
 }
 
 export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<RunSummary> {
-  if (plan.jobs.some((j) => j.kind === 'go-build')) await checkGoToolchain();
-  const buildxJobs = plan.jobs.filter((j) => j.kind === 'image-build' && j.builder === 'buildx');
-  if (buildxJobs.length > 0) await checkBuildx(plan.platforms, flags['builder-name']);
+  const report = flags.report !== undefined ? new JsonReportWriter(flags.report) : undefined;
   const destinations = new Destinations(plan, {
     insecureRegistries: listValue(flags['insecure-registry']),
     maxConcurrentRequests: flags['registry-concurrency'],
   });
+  try {
+    await checkTools(plan, flags, destinations);
+  } catch (error) {
+    if (report && isMeshbuildError(error)) {
+      report.recordStartFailure(plan, error);
+      await report.close();
+    }
+    throw error;
+  }
   const epoch = io.env.SOURCE_DATE_EPOCH !== undefined && /^\d+$/.test(io.env.SOURCE_DATE_EPOCH) ? Number(io.env.SOURCE_DATE_EPOCH) : undefined;
   const nativeOptions = {
     compression: layerCompressionFor(plan),
@@ -46,7 +64,6 @@ export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo):
   await clearTemp(plan.outDir);
 
   const reporters: Reporter[] = [io.interactive ? new TtyReporter() : new CiReporter(io.stderr)];
-  const report = flags.report !== undefined ? new JsonReportWriter(flags.report) : undefined;
   if (report) reporters.push(report);
   const reporter = new CombinedReporter(reporters);
 

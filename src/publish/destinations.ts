@@ -34,6 +34,23 @@ export class Destinations {
     return this.clients.for(registry);
   }
 
+  /**
+   * Asks every registry the run pushes to for one repository's tags before anything is built, so
+   * an unreachable registry or refused credentials is one message up front, not one per image later.
+   */
+  async checkRegistries(): Promise<void> {
+    const seen = new Set<string>();
+    for (const job of this.plan.jobs) {
+      if (job.kind !== 'image-build') continue;
+      for (const repository of job.repositories) {
+        const reference = parseReference(repository);
+        if (seen.has(reference.registry)) continue;
+        seen.add(reference.registry);
+        await this.client(reference.registry).listTags(reference.repository);
+      }
+    }
+  }
+
   /** A registry image by reference (`host/repo:tag` or `@sha256:`), for reading: its store and root descriptor. */
   async openImage(reference: string): Promise<{ store: RegistryStore; index: Descriptor }> {
     const parsed = parseReference(reference);

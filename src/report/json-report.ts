@@ -57,6 +57,8 @@ export interface RunReport {
   ok: boolean;
   jobs: ReportedJob[];
   images: ReportedImage[];
+  /** Why the run stopped before any job started (a registry that does not answer, no Go). */
+  error?: { message: string; hint?: string };
 }
 
 /** Builds the report from the event stream and writes it (atomically) when the run ends. */
@@ -66,6 +68,7 @@ export class JsonReportWriter implements Reporter {
   private readonly images: ReportedImage[] = [];
   private startedAt = 0;
   private finished: Extract<RunEvent, { type: 'run-finished' }> | undefined;
+  private startError: RunReport['error'];
 
   constructor(private readonly file: string) {}
 
@@ -104,6 +107,12 @@ export class JsonReportWriter implements Reporter {
     }
   }
 
+  /** The run could not start: records the plan it would have run and why, so the report still says. */
+  recordStartFailure(plan: Plan, error: { message: string; hint?: string | undefined }): void {
+    this.onEvent({ type: 'run-started', at: Date.now(), plan });
+    this.startError = error.hint === undefined ? { message: error.message } : { message: error.message, hint: error.hint };
+  }
+
   report(): RunReport {
     const plan = this.plan;
     return {
@@ -119,6 +128,7 @@ export class JsonReportWriter implements Reporter {
       ok: this.finished?.ok ?? false,
       jobs: [...this.jobs.values()],
       images: this.images,
+      ...(this.startError ? { error: this.startError } : {}),
     };
   }
 
