@@ -27,10 +27,11 @@ import { listValue, type BuildFlags } from './settings.js';
  * Everything the plan needs from outside, checked before any job starts, so that a missing tool or
  * an unreachable registry is one message up front rather than one per job later.
  */
-async function checkTools(plan: Plan, flags: BuildFlags, destinations: Destinations): Promise<void> {
-  if (plan.jobs.some((j) => j.kind === 'go-build')) await checkGoToolchain();
+async function checkTools(plan: Plan, flags: BuildFlags, destinations: Destinations): Promise<string> {
+  const goVersion = plan.jobs.some((j) => j.kind === 'go-build') ? await checkGoToolchain() : '';
   if (plan.jobs.some((j) => j.kind === 'image-build' && j.builder === 'buildx')) await checkBuildx(plan.platforms, flags['builder-name']);
   if (plan.output?.kind === 'registry') await destinations.checkRegistries();
+  return goVersion;
 }
 
 /** Istio skips compression for registries on loopback: sending is cheaper than gzip there. */
@@ -45,8 +46,9 @@ export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo):
     insecureRegistries: listValue(flags['insecure-registry']),
     maxConcurrentRequests: flags['registry-concurrency'],
   });
+  let goVersion: string;
   try {
-    await checkTools(plan, flags, destinations);
+    goVersion = await checkTools(plan, flags, destinations);
   } catch (error) {
     if (report && isMeshbuildError(error)) {
       report.recordStartFailure(plan, error);
@@ -68,7 +70,7 @@ export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo):
   const reporter = new CombinedReporter(reporters);
 
   const executors: Executors = {
-    'go-build': (job, context) => runGoBuild(job, context, plan.outDir),
+    'go-build': (job, context) => runGoBuild(job, context, { outDir: plan.outDir, goVersion, env: io.env }),
     fetch: (job, context) => fetchArtifact(job, context, plan.outDir),
     'image-build': (job, context) => buildImage(job, context, { plan, destinations, buildx: buildxOptions, native: nativeOptions }),
     publish: (job, context) => publish(job, context, plan, destinations),

@@ -10,11 +10,14 @@ import { formatPlatform, goEnvironment } from '../platform.js';
 import type { GoBuildJob } from '../plan/types.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import { CommandNotFoundError, runProcess } from '../run/process.js';
+import { isUpToDate, stampFile, writeStamp, type StampInputs } from './build-stamp.js';
 import type { JobContext } from '../run/scheduler.js';
 
 export interface GoBuildResult {
   platform: string;
   binaries: Array<{ name: string; output: string }>;
+  /** Nothing changed since the last successful build: go was not run. */
+  upToDate: boolean;
 }
 
 /** The `go build` arguments for a job, output into `outputDir`. Exported for plan printing and tests. */
@@ -30,26 +33,51 @@ export function goBuildEnv(job: GoBuildJob): Record<string, string> {
   return { CGO_ENABLED: job.cgo ? '1' : '0', ...goEnvironment(job.platform) };
 }
 
-export async function runGoBuild(job: GoBuildJob, context: JobContext, outDir: string): Promise<GoBuildResult> {
+export interface GoBuildOptions {
+  outDir: string;
+  /** `go version` output: part of what decides whether a build is up to date. */
+  goVersion: string;
+  /** The caller's environment; its GO* and CGO_* variables change what go builds. */
+  env: NodeJS.ProcessEnv;
+}
+
+export async function runGoBuild(job: GoBuildJob, context: JobContext, options: GoBuildOptions): Promise<GoBuildResult> {
+  const { outDir } = options;
+  const result: GoBuildResult = { platform: formatPlatform(job.platform), binaries: job.binaries.map((b) => ({ name: b.name, output: b.output })), upToDate: false };
+  const stamp = stampFile(outDir, job.id);
+  const inputs: StampInputs = {
+    goVersion: options.goVersion,
+    args: goBuildArgs(job, '<out>'),
+    env: { ...Object.fromEntries(Object.entries(options.env).filter(([key]) => /^(GO|CGO_|CC$|CXX$)/.test(key))), ...goBuildEnv(job) },
+    sourceDir: job.sourceDir,
+    exclude: [outDir],
+    outputs: job.binaries.map((b) => b.output),
+  };
+  if (await isUpToDate(stamp, inputs)) {
+    context.progress('up to date');
+    return { ...result, upToDate: true };
+  }
+  await rm(stamp, { force: true });
   const temp = await makeTempDir(outDir, 'go');
   try {
-    let result;
+    let go;
     try {
-      result = await runProcess('go', goBuildArgs(job, temp), { cwd: job.sourceDir, env: goBuildEnv(job), signal: context.signal });
+      go = await runProcess('go', goBuildArgs(job, temp), { cwd: job.sourceDir, env: goBuildEnv(job), signal: context.signal });
     } catch (error) {
       if (error instanceof CommandNotFoundError) throw goMissing();
       throw error;
     }
-    if (result.exitCode !== 0) {
+    if (go.exitCode !== 0) {
       throw stepError(`go build failed for ${job.binaries.map((b) => b.name).join(', ')} (${formatPlatform(job.platform)})`, {
-        detail: result.output.trim(),
+        detail: go.output.trim(),
       });
     }
     for (const binary of job.binaries) {
       const built = path.join(temp, path.posix.basename(binary.package) + (job.platform.os === 'windows' ? '.exe' : ''));
       await moveIntoPlace(built, binary.output);
     }
-    return { platform: formatPlatform(job.platform), binaries: job.binaries.map((b) => ({ name: b.name, output: b.output })) };
+    await writeStamp(stamp, inputs);
+    return result;
   } finally {
     await rm(temp, { recursive: true, force: true });
   }

@@ -28,8 +28,14 @@ describe('meshbuild build --binaries-only, amd64 and arm64', () => {
     for (const dir of ['linux_amd64', 'linux_arm64']) {
       for (const name of MESH_BINARIES) expect(files).toContain(`${dir}/${name}`);
     }
-    // Nothing else but the sample's Envoy stand-in (proxyv2's second input), and no temp leftovers.
-    expect(files.filter((f) => !MESH_BINARIES.includes(path.basename(f)))).toEqual(['linux_amd64/envoy', 'linux_arm64/envoy']);
+    // Nothing else but the sample's Envoy stand-in (proxyv2's second input) and the up-to-date
+    // stamps of the two go builds; no temp leftovers.
+    expect(files.filter((f) => !MESH_BINARIES.includes(path.basename(f)))).toEqual([
+      '.stamps/go_linux_amd64.json',
+      '.stamps/go_linux_arm64.json',
+      'linux_amd64/envoy',
+      'linux_arm64/envoy',
+    ]);
   });
 
   it.each(['amd64', 'arm64'] as const)('linux/%s binaries carry the right ELF machine', async (arch) => {
@@ -58,7 +64,7 @@ describe('meshbuild build binary:istioctl --binaries-only', () => {
     const out = await tempDir();
     const result = await runCli(['build', 'binary:istioctl', '--binaries-only', '--tag', '1.2.3-test', '--out', out]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(await listFiles(out)).toEqual([
+    expect((await listFiles(out)).filter((f) => !f.startsWith('.stamps/'))).toEqual([
       'darwin_amd64/istioctl',
       'darwin_arm64/istioctl',
       'linux_amd64/istioctl',
@@ -99,5 +105,29 @@ describe('no Go toolchain', () => {
     expect(result.stderr).toMatch(/^hint: install Go \(https:\/\/go\.dev\/dl.*\)/m);
     expect(result.stderr).not.toMatch(STACK_FRAME);
     expect(await listFiles(out)).toEqual([]);
+  });
+});
+
+describe('an unchanged source tree', () => {
+  it('skips go build the second time, and builds again once a source file changes', async () => {
+    const source = await copySample(path.join(await tempDir(), 'mesh'));
+    const out = path.join(await tempDir(), 'out');
+    const args = ['build', 'pilot', '--binaries-only', '--platforms', 'amd64', '--source', source, '--tag', 't', '--out', out];
+    const binary = path.join(out, 'linux_amd64', 'pilot-discovery');
+
+    expect((await runCli(args)).exitCode).toBe(0);
+    const first = await stat(binary);
+    const again = await runCli(args);
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toMatch(/go:linux_amd64: up to date/);
+    expect((await stat(binary)).mtimeMs).toBe(first.mtimeMs);
+
+    await appendFile(path.join(source, 'pilot', 'cmd', 'pilot-discovery', 'main.go'), '\n// changed\n');
+    const changed = await runCli(args);
+    expect(changed.exitCode).toBe(0);
+    expect(changed.stderr).not.toMatch(/up to date/);
+
+    const otherTag = await runCli(args.map((a) => (a === 't' ? 't2' : a)));
+    expect(otherTag.stderr, 'a new version is stamped, so go must run').not.toMatch(/up to date/);
   });
 });
