@@ -8,6 +8,7 @@ import { copyFile, link, lstat, mkdir, open, readdir, readlink, realpath, rm, sy
 import path from 'node:path';
 import { stepError, usageError } from '../errors.js';
 import { ELF_HEADER_SIZE, checkElfPlatform, readElfHeader } from '../oci/elf.js';
+import { isInside } from './inside.js';
 import { formatPlatform, type Platform } from '../platform.js';
 import type { ContextEntry, ImageBuildJob } from '../plan/types.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
@@ -44,11 +45,6 @@ async function insideSource(entry: ContextEntry, sourceDir: string, image: strin
     });
   }
   return real;
-}
-
-function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 /** Hard-links where possible (fast, no copy), copies otherwise; folders recursively. */
