@@ -39,14 +39,16 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const options = { tag: 'bench', keep: false };
+  const options = { tag: 'bench', keep: false, builder: 'auto' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--help' || flag === '-h') {
-      console.log('usage: scripts/bench-images [--tag X] [--keep]   (needs MESHBUILD_REGISTRY: eval "$(scripts/env-up | tail -n 1)")');
+      console.log('usage: scripts/bench-images [--builder auto|buildx|native] [--tag X] [--keep]   (needs MESHBUILD_REGISTRY: eval "$(scripts/env-up | tail -n 1)")');
       process.exit(0);
     } else if (flag === '--keep') {
       options.keep = true;
+    } else if (flag === '--builder' && ['auto', 'buildx', 'native'].includes(argv[i + 1] ?? '')) {
+      options.builder = argv[++i];
     } else if (flag === '--tag' && argv[i + 1] !== undefined) {
       options.tag = argv[++i];
     } else {
@@ -174,7 +176,7 @@ async function main() {
   const work = await mkdtemp(path.join(os.tmpdir(), 'meshbuild-bench-images-'));
   const out = path.join(work, 'out');
   const contexts = path.join(work, 'contexts');
-  const flagsA = ['--platforms', 'amd64,arm64', '--hub', hubA, '--tag', options.tag, '--push', '--out', out];
+  const flagsA = ['--builder', options.builder, '--platforms', 'amd64,arm64', '--hub', hubA, '--tag', options.tag, '--push', '--out', out];
   const images = await plannedImages(flagsA);
   const shipped = images.filter((i) => !images.some((j) => j.bases.some((b) => b.image === i.image)));
   const refsB = images.flatMap((i) => PLATFORMS.map((p) => `${hubB}/${i.image}:${options.tag}-${p.split('/')[1]}`));
@@ -207,7 +209,7 @@ async function main() {
 
     const rows = [
       ['', 'cold', 'warm'],
-      ['A  meshbuild all --push', seconds(aCold.seconds), seconds(aWarm.seconds)],
+      [`A  meshbuild all --push (--builder ${options.builder})`, seconds(aCold.seconds), seconds(aWarm.seconds)],
       ['     of which go build (Go cache hit)', seconds(aCold.goSeconds), seconds(aWarm.goSeconds)],
       [`B  docker build/push + manifest`, seconds(bCold.seconds), seconds(bWarm.seconds)],
       [`     docker build (${images.length * PLATFORMS.length})`, seconds(bCold.phases.build), seconds(bWarm.phases.build)],

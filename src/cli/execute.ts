@@ -7,7 +7,6 @@ import { fetchArtifact } from '../fetch/fetch-artifact.js';
 import type { Plan } from '../plan/types.js';
 import { CiReporter } from '../report/ci-reporter.js';
 import { JsonReportWriter } from '../report/json-report.js';
-import { TtyReporter } from '../report/tty-reporter.js';
 import { isMeshbuildError } from '../errors.js';
 import { clearTemp } from '../run/atomic-files.js';
 import { withInterrupt } from '../run/interrupt.js';
@@ -65,7 +64,8 @@ export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo):
   const buildxOptions = { attest: flags.attest, sourceDateEpoch: io.env.SOURCE_DATE_EPOCH ?? '0', ...(flags['builder-name'] ? { builderName: flags['builder-name'] } : {}) };
   await clearTemp(plan.outDir);
 
-  const reporters: Reporter[] = [io.interactive ? new TtyReporter() : new CiReporter(io.stderr)];
+  // listr2 is loaded only for a terminal: CI logs and pipes start faster without it.
+  const reporters: Reporter[] = [io.interactive ? new (await import('../report/tty-reporter.js')).TtyReporter() : new CiReporter(io.stderr)];
   if (report) reporters.push(report);
   const reporter = new CombinedReporter(reporters);
 

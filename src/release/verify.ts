@@ -4,7 +4,7 @@
  * for it (an amd64 binary in the arm64 image is an `exec format error` waiting to happen), and,
  * with `run`, each platform's entrypoint starts (under qemu where foreign) and prints its platform.
  */
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import { stepError } from '../errors.js';
 import { isIndexMediaType } from '../oci/media-types.js';
@@ -239,7 +239,8 @@ async function runVersion(image: string, platform: Platform, config: ImageConfig
   const name = formatPlatform(platform);
   const entrypoint = config.config?.Entrypoint?.[0];
   if (entrypoint === undefined) return { problem: `the ${name} image has no entrypoint to run with --version` };
-  engine ??= new Docker();
+  // dockerode (and its ssh stack) is loaded only when --run needs it: every command starts faster.
+  engine ??= new (await import('dockerode')).default();
   const docker = engine;
   await pullImage(docker, image, name, options);
   const command = [entrypoint, '--version'];
