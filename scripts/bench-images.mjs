@@ -21,22 +21,13 @@
  * repositories. warm: the same run again right after (cache, local images and registry blobs
  * kept). Prints a table of wall times and the ratios B/A.
  */
-import { execa } from 'execa';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { PLATFORMS, benchmark, cliBin, timed } from './bench-support.mjs';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cliBin = path.join(root, 'bin', 'meshbuild.js');
-const PLATFORMS = ['linux/amd64', 'linux/arm64'];
-
-function fail(message) {
-  console.error(`bench-images: ${message}`);
-  process.exit(1);
-}
+const { fail, log, run, ensureDist, checkStack, checkPublished } = benchmark('bench-images');
 
 function parseArgs(argv) {
   const options = { tag: 'bench', keep: false, builder: 'auto' };
@@ -59,45 +50,6 @@ function parseArgs(argv) {
   return options;
 }
 
-/** Runs a command; returns its output, or ends the benchmark with it when it fails. */
-async function run(command, args, options = {}) {
-  const result = await execa(command, args, { cwd: root, reject: false, all: true, stdin: 'ignore', env: { CI: '1', ...options.env } });
-  if (result.exitCode !== 0 && !options.allowFailure) {
-    fail(`${command} ${args.join(' ')} exited ${result.exitCode}:\n${String(result.all).split('\n').slice(-30).join('\n')}`);
-  }
-  return result;
-}
-
-async function timed(what) {
-  const start = performance.now();
-  await what();
-  return (performance.now() - start) / 1000;
-}
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-async function ensureDist() {
-  const distMain = path.join(root, 'dist', 'cli', 'main.js');
-  if (existsSync(distMain) && newestMtime(path.join(root, 'src')) <= statSync(distMain).mtimeMs) return;
-  await run('npm', ['run', 'build']);
-}
-
-async function checkStack() {
-  const registry = process.env.MESHBUILD_REGISTRY;
-  if (!registry) fail('MESHBUILD_REGISTRY is not set: run eval "$(scripts/env-up | tail -n 1)"');
-  const answer = await fetch(`http://${registry}/v2/`).then((r) => r.status, () => undefined);
-  if (answer !== 200) fail(`the registry ${registry} does not answer: run eval "$(scripts/env-up | tail -n 1)"`);
-  const docker = await run('docker', ['version', '--format', '{{.Server.Version}}'], { allowFailure: true });
-  if (docker.exitCode !== 0) fail('the Docker daemon is not running: run scripts/env-up');
-  return registry;
-}
 
 /** The image jobs meshbuild plans for the run: Dockerfile, build args, bases, staged context. */
 async function plannedImages(flags) {
@@ -153,14 +105,6 @@ async function sideB(images, contexts, repoOf, tag) {
   return { seconds: (performance.now() - start) / 1000, phases };
 }
 
-/** Both sides must have published every image as a list of exactly the two platforms. */
-async function checkPublished(registry, repository, tag) {
-  const accept = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'].join(', ');
-  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { headers: { accept } });
-  if (response.status !== 200) fail(`${registry}/${repository}:${tag} was not published (${response.status})`);
-  const platforms = (await response.json()).manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).sort();
-  if (platforms.join(',') !== PLATFORMS.join(',')) fail(`${registry}/${repository}:${tag} lists ${platforms.join(', ')}`);
-}
 
 const seconds = (value) => `${value.toFixed(1)} s`;
 const ratio = (b, a) => `${(b / a).toFixed(2)}x`;
@@ -181,7 +125,6 @@ async function main() {
   const shipped = images.filter((i) => !images.some((j) => j.bases.some((b) => b.image === i.image)));
   const refsB = images.flatMap((i) => PLATFORMS.map((p) => `${hubB}/${i.image}:${options.tag}-${p.split('/')[1]}`));
   const listsB = images.map((i) => `${hubB}/${i.image}:${options.tag}`);
-  const log = (message) => console.error(`bench-images: ${message}`);
 
   try {
     log(`binaries: meshbuild build all --binaries-only (once, shared by both sides)`);

@@ -21,27 +21,18 @@
  * (d) against the issue's targets (>= 5x, <= 1.15x), and where the native runs spent their time
  * (per image: assembling the layers vs storing them in the registry or layout, from the CI log).
  */
-import { execa } from 'execa';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { benchmark, cliBin } from './bench-support.mjs';
+import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cliBin = path.join(root, 'bin', 'meshbuild.js');
+const { fail, log, run, ensureDist, checkStack, checkPublished } = benchmark('bench-native');
 const PLATFORM_DIRS = ['linux_amd64', 'linux_arm64'];
-const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 /** Native first: it runs before the buildx prune, whose disk work would otherwise land in its timing. */
 const BUILDERS = ['native', 'buildx'];
 
-function fail(message) {
-  console.error(`bench-native: ${message}`);
-  process.exit(1);
-}
-
-const log = (message) => console.error(`bench-native: ${message}`);
 
 function parseArgs(argv) {
   const options = { tag: 'bench', keep: false };
@@ -62,42 +53,6 @@ function parseArgs(argv) {
   return options;
 }
 
-/** Runs a command; returns its result, or ends the benchmark with its output when it fails. */
-async function run(command, args, options = {}) {
-  const result = await execa(command, args, { cwd: root, reject: false, all: true, stdin: 'ignore', env: { CI: '1', ...options.env } });
-  if (result.exitCode !== 0 && !options.allowFailure) {
-    fail(`${command} ${args.join(' ')} exited ${result.exitCode}:\n${String(result.all).split('\n').slice(-30).join('\n')}`);
-  }
-  return result;
-}
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-async function ensureDist() {
-  const distMain = path.join(root, 'dist', 'cli', 'main.js');
-  if (existsSync(distMain) && newestMtime(path.join(root, 'src')) <= statSync(distMain).mtimeMs) return;
-  await run('npm', ['run', 'build'], { allowFailure: true });
-  if (!existsSync(distMain)) fail('npm run build did not produce dist/cli/main.js');
-}
-
-async function checkStack() {
-  const registry = process.env.MESHBUILD_REGISTRY;
-  if (!registry) fail('MESHBUILD_REGISTRY is not set: run eval "$(scripts/env-up | tail -n 1)"');
-  const answer = await fetch(`http://${registry}/v2/`).then((r) => r.status, () => undefined);
-  if (answer !== 200) fail(`the registry ${registry} does not answer: run eval "$(scripts/env-up | tail -n 1)"`);
-  const docker = await run('docker', ['version', '--format', '{{.Server.Version}}'], { allowFailure: true });
-  if (docker.exitCode !== 0) fail('the Docker daemon is not running: run scripts/env-up');
-  const buildx = await run('docker', ['buildx', 'version'], { allowFailure: true });
-  if (buildx.exitCode !== 0) fail('docker buildx is not installed: run scripts/env-up');
-  return registry;
-}
 
 /**
  * A stand-in `go` for (a)-(c): `go build -o DIR/ pkg...` copies the prebuilt binary of each
@@ -155,14 +110,6 @@ async function meshbuild(args, reportFile, env = {}) {
   return { seconds, report: JSON.parse(await readFile(reportFile, 'utf8')), log: String(result.stderr) };
 }
 
-/** Both sides must have published each image as a list of exactly the two platforms. */
-async function checkPublished(registry, repository, tag) {
-  const accept = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'].join(', ');
-  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { headers: { accept } });
-  if (response.status !== 200) fail(`${registry}/${repository}:${tag} was not published (${response.status})`);
-  const platforms = (await response.json()).manifests.filter((m) => m.platform?.os !== 'unknown').map((m) => `${m.platform?.os}/${m.platform?.architecture}`).sort();
-  if (platforms.join(',') !== PLATFORMS.join(',')) fail(`${registry}/${repository}:${tag} lists ${platforms.join(', ')}`);
-}
 
 /** Seconds between two `HH:MM:SS.mmm` stamps of the CI log. */
 function stampSeconds(stamp) {
