@@ -19,7 +19,7 @@ import { formatBytes, formatDuration } from '../report/format.js';
 import { REPORT_SCHEMA_VERSION, type ReportedImage, type ReportedJob, type RunReport } from '../report/json-report.js';
 import { writeFileAtomic } from '../run/atomic-files.js';
 import type { CommandIo } from './main.js';
-import { listValue } from './settings.js';
+import { listValue, positiveWholeNumber } from './settings.js';
 
 export interface RegistryFlags {
   'insecure-registry'?: string[];
@@ -35,7 +35,7 @@ export function withRegistryFlags<T>(yargs: Argv<T>) {
 
 export function registryClients(flags: RegistryFlags): RegistryClients {
   const concurrency = flags['registry-concurrency'];
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError(`--registry-concurrency: ${concurrency} is not a positive whole number`);
+  positiveWholeNumber(concurrency, '--registry-concurrency');
   return new RegistryClients({ insecureRegistries: listValue(flags['insecure-registry']), maxConcurrentRequests: concurrency });
 }
 

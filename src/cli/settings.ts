@@ -85,7 +85,17 @@ export function listValue(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
+/** A flag that must be a whole number of at least 1 (`--jobs`, `--registry-concurrency`). */
+export function positiveWholeNumber(value: number, flag: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw usageError(`${flag} must be a whole number of at least 1${Number.isNaN(value) ? '' : ` (got ${value})`}`, { hint: `e.g. ${flag} 4` });
+  }
+  return value;
+}
+
 export async function planRequest(flags: BuildFlags, targets: string[], graph: Graph, env: NodeJS.ProcessEnv): Promise<PlanRequest> {
+  positiveWholeNumber(flags.jobs, '--jobs');
+  positiveWholeNumber(flags['registry-concurrency'], '--registry-concurrency');
   const platforms = flags.platforms !== undefined ? parsePlatformList(flags.platforms) : graph.defaults.platforms;
   const hubs = listValue(flags.hub).length > 0 ? listValue(flags.hub) : listValue(env.HUB ? [env.HUB] : []);
   for (const hub of hubs) {

@@ -24,4 +24,13 @@ describe('bad input, end to end', () => {
     expect(result.stderr).toMatch(/remove one of these references/);
     expect(result.stderr).not.toMatch(STACK_FRAME);
   });
+
+  it('--jobs 0 and --jobs without a number exit 2 naming the flag', async () => {
+    for (const value of ['0', 'many']) {
+      const result = await runSpawnedCli(['all', '--jobs', value, '--dry-run']);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toMatch(/^error: --jobs must be a whole number of at least 1/);
+      expect(result.stderr).not.toMatch(STACK_FRAME);
+    }
+  });
 });
