@@ -2,6 +2,7 @@
  * The composition root of a run: picks reporters, checks the tools the plan needs, wires each
  * job kind to its executor, ties Ctrl-C to cancellation, and runs the scheduler.
  */
+import { sourceTreeState } from '../go/build-stamp.js';
 import { checkGoToolchain, runGoBuild } from '../go/go-build.js';
 import { fetchArtifact } from '../fetch/fetch-artifact.js';
 import type { Plan } from '../plan/types.js';
@@ -69,8 +70,10 @@ export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo):
   if (report) reporters.push(report);
   const reporter = new CombinedReporter(reporters);
 
+  let sourceTreeWalk: Promise<string> | undefined;
+  const sourceTree = () => (sourceTreeWalk ??= sourceTreeState(plan.sourceDir, [plan.outDir]));
   const executors: Executors = {
-    'go-build': (job, context) => runGoBuild(job, context, { outDir: plan.outDir, goVersion, env: io.env }),
+    'go-build': (job, context) => runGoBuild(job, context, { outDir: plan.outDir, goVersion, env: io.env, sourceTree }),
     fetch: (job, context) => fetchArtifact(job, context, plan.outDir),
     'image-build': (job, context) => buildImage(job, context, { plan, destinations, buildx: buildxOptions, native: nativeOptions }),
     publish: (job, context) => publish(job, context, plan, destinations),

@@ -16,9 +16,8 @@ export interface StampInputs {
   goVersion: string;
   args: string[];
   env: Record<string, string | undefined>;
-  sourceDir: string;
-  /** Folders inside the source tree to leave out (meshbuild's own --out, when it lies there). */
-  exclude: string[];
+  /** The state of the source tree (see `sourceTreeState`), taken once per run. */
+  sourceTree: string;
   outputs: string[];
 }
 
@@ -31,43 +30,53 @@ export function stampFile(outDir: string, jobId: string): string {
   return path.join(outDir, '.stamps', `${jobId.replace(/[^a-zA-Z0-9._-]/g, '_')}.json`);
 }
 
-/** Whether the last successful build with these inputs is still in place. */
-export async function isUpToDate(file: string, inputs: StampInputs): Promise<boolean> {
+/**
+ * The fingerprint of a build's inputs, and whether the last successful build with it is still in
+ * place. The fingerprint is taken before the build so a file edited while go runs is not stamped.
+ */
+export async function checkStamp(file: string, inputs: StampInputs): Promise<{ upToDate: boolean; fingerprint: string }> {
+  const current = fingerprint(inputs);
   let stamp: Stamp;
   try {
     stamp = JSON.parse(await readFile(file, 'utf8')) as Stamp;
   } catch {
-    return false;
+    return { upToDate: false, fingerprint: current };
   }
-  if (stamp.fingerprint !== (await fingerprint(inputs))) return false;
+  if (stamp.fingerprint !== current) return { upToDate: false, fingerprint: current };
   for (const output of inputs.outputs) {
-    if (stamp.outputs[output] !== (await fileState(output))) return false;
+    if (stamp.outputs[output] !== (await fileState(output))) return { upToDate: false, fingerprint: current };
   }
-  return true;
+  return { upToDate: true, fingerprint: current };
 }
 
-/** Records a successful build. */
-export async function writeStamp(file: string, inputs: StampInputs): Promise<void> {
-  const outputs: Record<string, string> = {};
-  for (const output of inputs.outputs) outputs[output] = (await fileState(output)) ?? '';
-  await writeFileAtomic(file, JSON.stringify({ fingerprint: await fingerprint(inputs), outputs } satisfies Stamp));
+/** Records a successful build under the fingerprint `checkStamp` gave before it. */
+export async function writeStamp(file: string, fingerprint: string, outputs: string[]): Promise<void> {
+  const states: Record<string, string> = {};
+  for (const output of outputs) states[output] = (await fileState(output)) ?? '';
+  await writeFileAtomic(file, JSON.stringify({ fingerprint, outputs: states } satisfies Stamp));
 }
 
-async function fingerprint(inputs: StampInputs): Promise<string> {
+function fingerprint(inputs: StampInputs): string {
+  return createHash('sha256')
+    .update(JSON.stringify([inputs.goVersion, inputs.args, Object.entries(inputs.env).sort(), inputs.sourceTree]))
+    .digest('hex');
+}
+
+/** Size, mtime and mode of every file under `sourceDir` (but `exclude`d folders), hashed. */
+export async function sourceTreeState(sourceDir: string, exclude: string[]): Promise<string> {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify([inputs.goVersion, inputs.args, Object.entries(inputs.env).sort()]));
-  const excluded = inputs.exclude.map((dir) => path.resolve(dir));
+  const excluded = exclude.map((dir) => path.resolve(dir));
   const walk = async (dir: string): Promise<void> => {
     for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) {
         if (!IGNORED_DIRS.has(entry.name) && !excluded.includes(full)) await walk(full);
       } else {
-        hash.update(`${path.relative(inputs.sourceDir, full)}\0${await fileState(full)}\n`);
+        hash.update(`${path.relative(sourceDir, full)}\0${await fileState(full)}\n`);
       }
     }
   };
-  await walk(inputs.sourceDir);
+  await walk(sourceDir);
   return hash.digest('hex');
 }
 

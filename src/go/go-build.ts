@@ -10,7 +10,7 @@ import { formatPlatform, goEnvironment } from '../platform.js';
 import type { GoBuildJob } from '../plan/types.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import { CommandNotFoundError, runProcess } from '../run/process.js';
-import { isUpToDate, stampFile, writeStamp, type StampInputs } from './build-stamp.js';
+import { checkStamp, stampFile, writeStamp, type StampInputs } from './build-stamp.js';
 import type { JobContext } from '../run/scheduler.js';
 
 export interface GoBuildResult {
@@ -39,21 +39,24 @@ export interface GoBuildOptions {
   goVersion: string;
   /** The caller's environment; its GO* and CGO_* variables change what go builds. */
   env: NodeJS.ProcessEnv;
+  /** The source tree's state (`sourceTreeState`), taken once per run and shared by every go job. */
+  sourceTree: () => Promise<string>;
 }
 
 export async function runGoBuild(job: GoBuildJob, context: JobContext, options: GoBuildOptions): Promise<GoBuildResult> {
   const { outDir } = options;
   const result: GoBuildResult = { platform: formatPlatform(job.platform), binaries: job.binaries.map((b) => ({ name: b.name, output: b.output })), upToDate: false };
   const stamp = stampFile(outDir, job.id);
+  const outputs = job.binaries.map((b) => b.output);
   const inputs: StampInputs = {
     goVersion: options.goVersion,
     args: goBuildArgs(job, '<out>'),
     env: { ...Object.fromEntries(Object.entries(options.env).filter(([key]) => /^(GO|CGO_|CC$|CXX$)/.test(key))), ...goBuildEnv(job) },
-    sourceDir: job.sourceDir,
-    exclude: [outDir],
-    outputs: job.binaries.map((b) => b.output),
+    sourceTree: await options.sourceTree(),
+    outputs,
   };
-  if (await isUpToDate(stamp, inputs)) {
+  const { upToDate, fingerprint } = await checkStamp(stamp, inputs);
+  if (upToDate) {
     context.progress('up to date');
     return { ...result, upToDate: true };
   }
@@ -76,7 +79,7 @@ export async function runGoBuild(job: GoBuildJob, context: JobContext, options: 
       const built = path.join(temp, path.posix.basename(binary.package) + (job.platform.os === 'windows' ? '.exe' : ''));
       await moveIntoPlace(built, binary.output);
     }
-    await writeStamp(stamp, inputs);
+    await writeStamp(stamp, fingerprint, outputs);
     return result;
   } finally {
     await rm(temp, { recursive: true, force: true });

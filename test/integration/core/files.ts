@@ -5,21 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { REPO_ROOT } from '../../support/cli.js';
+import { useTempDirs as sharedTempDirs } from '../../support/temp-dirs.js';
 
 export const SAMPLE_SOURCE = path.join(REPO_ROOT, 'examples', 'mesh');
 
-/** Returns a maker of fresh temp folders, all removed after the file's tests. */
-export function useTempDirs(prefix = 'meshbuild-core-'): () => Promise<string> {
-  const made: string[] = [];
-  afterAll(async () => {
-    await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
-  });
-  return async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), prefix));
-    made.push(dir);
-    return dir;
-  };
-}
+export const useTempDirs = (prefix = 'meshbuild-core-') => sharedTempDirs(prefix);
 
 /** Copies examples/mesh to `dir` (so a test can break it or build it in isolation). */
 export async function copySample(dir: string): Promise<string> {

@@ -9,24 +9,14 @@ import path from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { REPO_ROOT, type CliResult } from '../../support/cli.js';
 import { entryPlatform, getManifest, listTags, SHIPPED_BASES, SHIPPED_IMAGES, type IndexEntry } from '../../support/images.js';
+import { useTempDirs as sharedTempDirs } from '../../support/temp-dirs.js';
 
 /** Every image `meshbuild all` / `release` publishes from the shipped graph. */
 export const ALL_IMAGES = [...SHIPPED_BASES, ...Object.keys(SHIPPED_IMAGES)].sort();
 
 export const SAMPLE_SOURCE = path.join(REPO_ROOT, 'examples', 'mesh');
 
-/** Returns a maker of fresh temp folders, all removed after the file's tests. */
-export function useTempDirs(prefix: string): () => Promise<string> {
-  const made: string[] = [];
-  afterAll(async () => {
-    await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
-  });
-  return async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), `meshbuild-${prefix}-`));
-    made.push(dir);
-    return dir;
-  };
-}
+export const useTempDirs = (prefix: string) => sharedTempDirs(`meshbuild-${prefix}-`);
 
 export async function copySample(dir: string): Promise<string> {
   await cp(SAMPLE_SOURCE, dir, { recursive: true });

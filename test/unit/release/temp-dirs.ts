@@ -3,15 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { useTempDirs as sharedTempDirs } from '../../support/temp-dirs.js';
 
-export function useTempDirs(prefix = 'meshbuild-release-unit-'): () => Promise<string> {
-  const made: string[] = [];
-  afterAll(async () => {
-    await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
-  });
-  return async () => {
-    const dir = await mkdtemp(join(tmpdir(), prefix));
-    made.push(dir);
-    return dir;
-  };
-}
+export const useTempDirs = (prefix = 'meshbuild-release-unit-') => sharedTempDirs(prefix);
