@@ -65,8 +65,11 @@ export function stepError(message: string, options: Omit<MeshbuildErrorOptions, 
 }
 
 export class InterruptedError extends MeshbuildError {
-  constructor(signal = 'SIGINT') {
-    super(`interrupted by ${signal}`, { exitCode: EXIT_INTERRUPTED });
+  constructor(
+    readonly signal = 'SIGINT',
+    options: Pick<MeshbuildErrorOptions, 'detail' | 'hint'> = {},
+  ) {
+    super(`interrupted by ${signal}`, { ...options, exitCode: EXIT_INTERRUPTED });
     this.name = 'InterruptedError';
   }
 }

@@ -19,4 +19,6 @@ export interface ImageStore {
   putManifest(descriptor: Descriptor, bytes: Buffer, tag?: string): Promise<void>;
   /** What `tag` names now, if anything. */
   resolveTag(tag: string): Promise<Descriptor | undefined>;
+  /** Removes `tag` (not what it names); false when the store does not allow deleting tags. */
+  deleteTag(tag: string): Promise<boolean>;
 }

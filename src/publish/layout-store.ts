@@ -45,4 +45,9 @@ export class LayoutStore implements ImageStore {
   resolveTag(tag: string): Promise<Descriptor | undefined> {
     return this.layout.resolveRef(tag);
   }
+
+  async deleteTag(tag: string): Promise<boolean> {
+    await this.layout.removeRef(tag);
+    return true;
+  }
 }

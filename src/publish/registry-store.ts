@@ -7,6 +7,7 @@ import { Readable, Transform } from 'node:stream';
 import type { Descriptor } from '../oci/types.js';
 import { MANIFEST_ACCEPT } from '../registry/manifests.js';
 import type { RegistryClient } from '../registry/client.js';
+import { RegistryError } from '../registry/registry-error.js';
 import type { ImageStore } from './image-store.js';
 
 /**
@@ -81,6 +82,21 @@ export class RegistryStore implements ImageStore {
 
   resolveTag(tag: string): Promise<Descriptor | undefined> {
     return this.client.headManifest(this.repository, tag);
+  }
+
+  /**
+   * DELETE of the tag itself, never of the digest (that would take every other tag naming it).
+   * Registries without tag deletion answer 400 (distribution 2.x), 405 or 403.
+   */
+  async deleteTag(tag: string): Promise<boolean> {
+    try {
+      await this.client.deleteManifest(this.repository, tag);
+      return true;
+    } catch (error) {
+      if (error instanceof RegistryError && (error.status === 400 || error.status === 403 || error.status === 405)) return false;
+      if (error instanceof RegistryError && error.status === 404) return true;
+      throw error;
+    }
   }
 }
 
