@@ -23,7 +23,11 @@ export function buildCommands(io: CommandIo, setExit: (code: number) => void): A
       setExit(0);
       return;
     }
-    if (summary.interrupted) throw new InterruptedError();
+    if (summary.interrupted) {
+      // The tag phase's own interruption says what it put back: prefer it to a bare one.
+      const own = summary.failures.map((f) => f.error).find((e): e is InterruptedError => e instanceof InterruptedError && e.detail !== undefined);
+      throw own ?? new InterruptedError();
+    }
     if (summary.failures.length === 0) throw stepError(`${summary.skipped.length} jobs did not run`);
     // The CI log already showed each failure's tool output as it happened; the TTY view did not.
     for (const { failure } of summary.failures) {

@@ -12,6 +12,10 @@ import { RegistryClients } from '../registry/client-pool.js';
 import { mergeShards, type MergeResult, type ShardFile } from '../release/merge.js';
 import { parseReport, REPORT_SCHEMA_VERSION, type RunReport } from '../report/json-report.js';
 import { writeFileAtomic } from '../run/atomic-files.js';
+import { withInterrupt } from '../run/interrupt.js';
+import { rerunCommand } from '../run/rerun-command.js';
+import { tagReference } from '../publish/tag-phase.js';
+import { journalPath } from '../publish/tags-journal.js';
 import type { CommandIo } from './main.js';
 import { listValue, loadGraph, withGraphFlags, type GraphFlags } from './settings.js';
 
@@ -23,6 +27,7 @@ type MergeArgs = GraphFlags & {
   report?: string;
   'insecure-registry'?: string[];
   'registry-concurrency': number;
+  out: string;
 };
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -39,7 +44,8 @@ export function mergeCommand(io: CommandIo, setExit: (code: number) => void): Co
         .option('platforms', { type: 'string', array: true, describe: 'Platforms every image must have', defaultDescription: 'the graph default' })
         .option('report', { type: 'string', describe: 'Write a JSON report of the merged images to FILE' })
         .option('insecure-registry', { type: 'string', array: true, describe: 'Registry host that may be reached over plain HTTP (loopback always may)' })
-        .option('registry-concurrency', { type: 'number', default: 8, describe: 'Requests in flight per registry host' }),
+        .option('registry-concurrency', { type: 'number', default: 8, describe: 'Requests in flight per registry host' })
+        .option('out', { type: 'string', default: 'out', describe: 'Folder for tags-journal.json, written only if a failed tag phase could not undo itself' }),
     handler: async (argv) => {
       const tags = listValue(argv.tag).length > 0 ? listValue(argv.tag) : listValue(io.env.TAG ? [io.env.TAG] : []);
       if (tags.length === 0) throw usageError('merge needs --tag (or the TAG environment variable)', { hint: 'e.g. meshbuild merge shard-*.json --tag 1.2.3' });
@@ -50,7 +56,7 @@ export function mergeCommand(io: CommandIo, setExit: (code: number) => void): Co
       const { graph } = loadGraph(argv);
       const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : graph.defaults.platforms;
       const shards = await readShards(argv.shards);
-      const result = await mergeShards({
+      const result = await withInterrupt((signal) => mergeShards({
         shards,
         hubs,
         tags,
@@ -61,7 +67,8 @@ export function mergeCommand(io: CommandIo, setExit: (code: number) => void): Co
           return spec.tagSuffix;
         },
         clientFor: new RegistryClients({ insecureRegistries: listValue(argv['insecure-registry']), maxConcurrentRequests: argv['registry-concurrency'] }).lookup,
-      });
+        tagPhase: { signal, journalFile: journalPath(argv.out), rerun: rerunCommand() },
+      }));
       if (argv.report !== undefined) await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(mergeReport(shards, tags, platforms.map(formatPlatform), result), null, 2)}\n`);
       const written = result.tags.filter((t) => t.status === 'written').length;
       for (const image of result.images) {
@@ -92,7 +99,7 @@ async function readShards(files: string[]): Promise<ShardFile[]> {
 /** The merged images in the run report's shape (readable by parseReport). */
 function mergeReport(shards: ShardFile[], tags: string[], platforms: string[], result: MergeResult): RunReport {
   const now = new Date().toISOString();
-  const written = new Set(result.tags.map((t) => `${t.repository}:${t.tag}`));
+  const written = new Set(result.tags.map(tagReference));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: 'meshbuild',

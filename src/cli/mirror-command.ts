@@ -13,6 +13,9 @@ import { formatBytes } from '../report/format.js';
 import type { CommandIo } from './main.js';
 import { formatError } from './print-error.js';
 import { withInterrupt } from '../run/interrupt.js';
+import { rerunCommand } from '../run/rerun-command.js';
+import { runTagPhase, tagReference } from '../publish/tag-phase.js';
+import { journalPath } from '../publish/tags-journal.js';
 import { registryClients, withRegistryFlags, type RegistryFlags } from './push-command.js';
 import { formatVerifyReport } from './verify-command.js';
 
@@ -36,7 +39,9 @@ export function mirrorCommand(io: CommandIo, setExit: (code: number) => void): C
       for (const source of sources) mirrorDestination(source.reference, hub, argv.tag); // bad input: exit 2 before any copy
       const clients = registryClients(argv);
       let failed = 0;
+      const copied: MirrorResult[] = [];
       await withInterrupt(async (signal) => {
+        clients.abortOn(signal);
         for (const source of sources) {
           try {
             const wanted = platforms ?? (source.platforms.length > 0 ? source.platforms : undefined);
@@ -53,15 +58,23 @@ export function mirrorCommand(io: CommandIo, setExit: (code: number) => void): C
               );
             }
             io.stdout.write(formatMirrorResult(result));
-            if (!result.ok) failed++;
+            if (result.ok) copied.push(result);
+            else failed++;
           } catch (error) {
             if (signal.aborted || !isMeshbuildError(error) || error.exitCode !== EXIT_FAILED) throw error;
             failed++;
             io.stderr.write(formatError(error).text);
           }
         }
+        if (failed > 0) return;
+        // Tags last, all together: a release mirrored is tagged whole or not at all.
+        const results = await runTagPhase(
+          copied.flatMap((c) => c.tags),
+          { signal, journalFile: journalPath(argv.out), rerun: rerunCommand() },
+        );
+        for (const result of results) io.stdout.write(`tagged ${tagReference(result)}${result.status === 'unchanged' ? ' (already)' : ''}\n`);
       });
-      io.stdout.write(`mirror: ${sources.length - failed} of ${sources.length} images copied and verified\n`);
+      io.stdout.write(`mirror: ${sources.length - failed} of ${sources.length} images copied and verified${failed > 0 ? '; no tag was written' : ''}\n`);
       setExit(failed === 0 ? 0 : EXIT_FAILED);
     },
   };
@@ -93,7 +106,7 @@ export function formatMirrorResult(result: MirrorResult): string {
     `  digest ${result.digest} (${result.listing.platforms.map((p) => p.name).join(', ')}; ${result.listing.attestations.length} attestation entries)`,
     result.alreadyThere ? '  already there: nothing copied' : `  ${blobsSent} blobs copied (${formatBytes(bytesSent)}), ${blobsSkipped} already there`,
   ];
-  if (result.ok) lines.push(result.tag !== undefined ? `  verified, then tagged ${result.tag}` : '  verified (no tag: the source is named by digest; pass --tag to write one)');
+  if (result.ok) lines.push(result.tag !== undefined ? `  verified; tag ${result.tag} is written once every image is copied` : '  verified (no tag: the source is named by digest; pass --tag to write one)');
   else lines.push('  the copy failed verification: no tag was written', formatVerifyReport(result.verify).trimEnd().replace(/^/gm, '  '));
   return `${lines.join('\n')}\n`;
 }

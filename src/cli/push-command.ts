@@ -13,7 +13,10 @@ import type { CopyStats } from '../publish/copy-image.js';
 import { LayoutStore } from '../publish/layout-store.js';
 import { RegistryStore } from '../publish/registry-store.js';
 import { RegistryClients } from '../registry/client-pool.js';
-import { addStats, copyAndCheck, writeTags, type CopiedImage, type ImageTransfer } from '../release/mirror.js';
+import { addStats, copyAndCheck, tagWrites, type CopiedImage, type ImageTransfer } from '../release/mirror.js';
+import { runTagPhase, tagReference } from '../publish/tag-phase.js';
+import { journalPath } from '../publish/tags-journal.js';
+import { rerunCommand } from '../run/rerun-command.js';
 import { parseHub, repositoryFromHub } from '../registry/reference.js';
 import { formatBytes, formatDuration } from '../report/format.js';
 import { REPORT_SCHEMA_VERSION, type ReportedImage, type ReportedJob, type RunReport } from '../report/json-report.js';
@@ -24,13 +27,15 @@ import { listValue, positiveWholeNumber } from './settings.js';
 export interface RegistryFlags {
   'insecure-registry'?: string[];
   'registry-concurrency': number;
+  out: string;
 }
 
 /** The registry flags the build commands have, for commands that only talk to registries. */
 export function withRegistryFlags<T>(yargs: Argv<T>) {
   return yargs
     .option('insecure-registry', { type: 'string', array: true, describe: 'Registry host that may be reached over plain HTTP (loopback always may)' })
-    .option('registry-concurrency', { type: 'number', default: 8, describe: 'Requests in flight per registry host' });
+    .option('registry-concurrency', { type: 'number', default: 8, describe: 'Requests in flight per registry host' })
+    .option('out', { type: 'string', default: 'out', describe: 'Folder for tags-journal.json, written only if a failed tag phase could not undo itself' });
 }
 
 export function registryClients(flags: RegistryFlags): RegistryClients {
@@ -128,7 +133,10 @@ export function pushCommand(io: CommandIo, setExit: (code: number) => void): Com
           if (!known.includes(target.repository)) siblings.set(target.registry, [...known, target.repository]);
         }
       }
-      const outcome = await withInterrupt((signal) => publishTransfers(transfers, signal, io));
+      const outcome = await withInterrupt((signal) => {
+        clients.abortOn(signal);
+        return publishTransfers(transfers, signal, io, argv.out);
+      });
       const report = pushReport(outcome, { hubs, platforms, started });
       if (argv.report !== undefined) await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(report, null, 2)}\n`);
       if (outcome.error !== undefined) throw outcome.error;
@@ -152,7 +160,7 @@ interface PushOutcome {
 }
 
 /** Copies every image, then writes every tag; a failure stops before any tag is written. */
-async function publishTransfers(transfers: ImageTransfer[], signal: AbortSignal, io: CommandIo): Promise<PushOutcome> {
+async function publishTransfers(transfers: ImageTransfer[], signal: AbortSignal, io: CommandIo, outDir: string): Promise<PushOutcome> {
   const outcome: PushOutcome = { transfers, copies: [], written: [] };
   for (const transfer of transfers) {
     const started = Date.now();
@@ -169,8 +177,9 @@ async function publishTransfers(transfers: ImageTransfer[], signal: AbortSignal,
     }
   }
   try {
-    outcome.written = await writeTags(outcome.copies);
-    for (const ref of outcome.written) io.stdout.write(`tagged ${ref}\n`);
+    const results = await runTagPhase(await tagWrites(outcome.copies), { signal, journalFile: journalPath(outDir), rerun: rerunCommand() });
+    outcome.written = results.map(tagReference);
+    for (const result of results) io.stdout.write(`tagged ${tagReference(result)}${result.status === 'unchanged' ? ' (already)' : ''}\n`);
   } catch (error) {
     outcome.error = error;
   }

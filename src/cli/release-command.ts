@@ -84,8 +84,10 @@ export function releaseCommand(io: CommandIo, setExit: (code: number) => void): 
 function printOutcome(io: CommandIo, version: ReleaseVersion, outcome: ReleaseOutcome): void {
   const { release } = outcome.report;
   if (outcome.interrupted) {
-    throw new MeshbuildError(`release ${version.version} interrupted; no tag of it was written`, {
+    const tagPhase = release.failures.find((f) => f.step === 'tag');
+    throw new MeshbuildError(`release ${version.version} interrupted; ${tagPhase ? 'while writing its tags' : 'no tag of it was written'}`, {
       exitCode: EXIT_INTERRUPTED,
+      ...(tagPhase ? { detail: tagPhase.problem } : {}),
       hint: 'run the same command again to finish it: only what the registry lacks is sent',
     });
   }

@@ -1,7 +1,7 @@
 /**
  * The last step of a run: every image is already stored by digest; check that each index in each
- * destination lists every requested platform, then write all the tags together. A failure before
- * this step leaves no tag written; nothing here points a tag at an incomplete index.
+ * destination lists every requested platform, then hand every tag to the tag phase. A failure
+ * before it leaves no tag written; nothing here points a tag at an incomplete index.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -15,10 +15,13 @@ import { formatPlatform } from '../platform.js';
 import type { ImageBuildJob, Plan, PublishJob } from '../plan/types.js';
 import { reportedPlatforms, type ReportedImage } from '../report/json-report.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
+import { rerunCommand } from '../run/rerun-command.js';
 import type { JobContext } from '../run/scheduler.js';
 import { copyImage, indexPlatforms } from './copy-image.js';
 import type { Destinations } from './destinations.js';
 import { LayoutStore } from './layout-store.js';
+import { runTagPhase, type TagWrite } from './tag-phase.js';
+import { journalPath } from './tags-journal.js';
 
 export interface PublishResult {
   images: ReportedImage[];
@@ -33,7 +36,7 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
   });
   if (plan.output?.kind === 'tar') return writeTarFiles(builds, plan.output.dir, plan, context);
 
-  const writes: Array<() => Promise<void>> = [];
+  const writes: TagWrite[] = [];
   const reported: ReportedImage[] = [];
   const wanted = plan.platforms.map(formatPlatform);
   for (const { planned, built } of builds) {
@@ -53,7 +56,7 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
       }
       for (const variant of planned.variants) {
         const tags = variant.refs.map((ref) => destination.tagFor(ref)).filter((t): t is string => t !== undefined);
-        for (const tag of tags) writes.push(() => destination.store.putManifest(built.index, bytes, tag));
+        for (const tag of tags) writes.push({ store: destination.store, tag, index: built.index, bytes });
         reported.push({
           image: built.image,
           variant: variant.variant,
@@ -67,8 +70,7 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
       }
     }
   }
-  context.progress(`writing ${writes.length} tags`);
-  for (const write of writes) await write();
+  await runTagPhase(writes, { signal: context.signal, journalFile: journalPath(plan.outDir), rerun: rerunCommand(), progress: (line) => context.progress(line) });
   return { images: reported };
 }
 

@@ -3,9 +3,15 @@
  * (or the next run) can see which tag names what. A phase that completes removes it.
  */
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { writeFileAtomic } from '../run/atomic-files.js';
 
 export const TAGS_JOURNAL_FILE = 'tags-journal.json';
+
+/** `<out>/tags-journal.json`, absolute. */
+export function journalPath(outDir: string): string {
+  return path.resolve(outDir, TAGS_JOURNAL_FILE);
+}
 
 /** One tag the phase touched. */
 export interface TagState {

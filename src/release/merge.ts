@@ -2,19 +2,17 @@
  * `merge`: joins CI shards (reports of runs that pushed one platform each by digest) into one
  * image index per image, variant and repository, and tags them all at the end. Nothing is written
  * unless every image has every requested platform and every manifest is in its repository.
- *
- * Also home of the last step every publishing command shares (`writeTagsLast`): tags written
- * together after everything else succeeded, skipping those already right.
  */
 import { stepError } from '../errors.js';
 import { encodeImageIndex } from '../oci/manifest.js';
 import type { Descriptor, OciPlatform } from '../oci/types.js';
 import { formatPlatform, parsePlatform, type Platform } from '../platform.js';
-import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
+import { RegistryStore } from '../publish/registry-store.js';
+import { runTagPhase, type TagPhaseOptions, type TagResult, type TagWrite } from '../publish/tag-phase.js';
+import type { RegistryClient } from '../registry/client.js';
 import { parseReference } from '../registry/reference.js';
 import type { ReportedImage, RunReport } from '../report/json-report.js';
 
-/** One registry client per registry host, made on first use. */
 /** `host/namespace/image` as image stores name it (Docker Hub defaults filled in), for a hub and an image. */
 export function repositoryName(hub: string, image: string): string {
   const reference = parseReference(`${hub.replace(/\/+$/, '')}/${image}`);
@@ -134,77 +132,6 @@ function ociPlatform(name: string): OciPlatform {
   return parsed.platform;
 }
 
-/** A tag to write: `repository:tag` -> the index. */
-export interface TagRequest {
-  /** `host/namespace/image` */
-  repository: string;
-  tag: string;
-  index: Descriptor;
-  bytes: Buffer;
-}
-
-export interface TagOutcome extends TagRequest {
-  /** `unchanged`: the tag already named this index, nothing was sent. */
-  status: 'written' | 'unchanged';
-  /** The digest the tag named before, if any. */
-  previous?: string;
-}
-
-/**
- * Writes every tag, one after another, after everything else has succeeded; tags that already
- * name their index are left alone. Not interruptible: once started it finishes (a few small
- * PUTs), so a run ends with all its tags or none. If a write fails, the tags written before it
- * that named something else are put back (best effort), and the error says what is where.
- */
-export async function writeTagsLast(requests: readonly TagRequest[], clientFor: (registry: string) => RegistryClient): Promise<TagOutcome[]> {
-  const target = (request: TagRequest) => {
-    const reference = parseReference(request.repository);
-    return { client: clientFor(reference.registry), repo: reference.repository };
-  };
-  const outcomes = await Promise.all(
-    requests.map(async (request): Promise<TagOutcome> => {
-      const { client, repo } = target(request);
-      const current = await client.headManifest(repo, request.tag);
-      const outcome: TagOutcome = { ...request, status: current?.digest === request.index.digest ? 'unchanged' : 'written' };
-      if (current) outcome.previous = current.digest;
-      return outcome;
-    }),
-  );
-  const done: TagOutcome[] = [];
-  for (const outcome of outcomes.filter((o) => o.status === 'written')) {
-    const { client, repo } = target(outcome);
-    try {
-      await client.putManifest(repo, outcome.tag, outcome.bytes, outcome.index.mediaType);
-    } catch (error) {
-      const restored: string[] = [];
-      const left: string[] = [];
-      for (const written of done) {
-        const name = `${written.repository}:${written.tag}`;
-        try {
-          if (written.previous === undefined) throw new Error('it was new');
-          const at = target(written);
-          const previous = await at.client.getManifest(at.repo, written.previous);
-          await at.client.putManifest(at.repo, written.tag, previous.bytes, previous.mediaType);
-          restored.push(name);
-        } catch {
-          left.push(name);
-        }
-      }
-      throw stepError(`writing the tag ${outcome.repository}:${outcome.tag} failed: ${(error as Error).message}`, {
-        cause: error,
-        detail: [
-          `${done.length} of ${outcomes.length} tags had been written before it${done.length > 0 ? '' : '; no tag was written'}`,
-          ...(restored.length > 0 ? [`put back where they were: ${restored.join(', ')}`] : []),
-          ...(left.length > 0 ? [`left pointing at this run's images (run again to finish, the digests are already pushed): ${left.join(', ')}`] : []),
-        ].join('\n'),
-        hint: 'run the same command again once the registry answers: only what is missing is sent',
-      });
-    }
-    done.push(outcome);
-  }
-  return outcomes;
-}
-
 export interface MergeRequest {
   shards: readonly ShardFile[];
   /** Hubs to assemble in; empty: every hub the shards pushed to. */
@@ -215,6 +142,8 @@ export interface MergeRequest {
   /** The tag suffix of a variant (`-distroless`). */
   tagSuffix(variant: string): string;
   clientFor(registry: string): RegistryClient;
+  /** Passed to the tag phase (journal, re-run command, Ctrl-C). */
+  tagPhase: Omit<TagPhaseOptions, 'progress'>;
 }
 
 export interface MergedImage {
@@ -225,7 +154,7 @@ export interface MergedImage {
 
 export interface MergeResult {
   images: MergedImage[];
-  tags: TagOutcome[];
+  tags: TagResult[];
 }
 
 /** Checks the shards, assembles and pushes each index by digest, then writes every tag. */
@@ -262,7 +191,7 @@ export async function mergeShards(request: MergeRequest): Promise<MergeResult> {
   }
 
   const images: MergedImage[] = [];
-  const tags: TagRequest[] = [];
+  const tags: TagWrite[] = [];
   for (const group of check.groups) {
     const index = indexForGroup(group, request.platforms);
     const reference = parseReference(group.repository);
@@ -270,7 +199,8 @@ export async function mergeShards(request: MergeRequest): Promise<MergeResult> {
     const suffix = request.tagSuffix(group.variant);
     const groupTags = request.tags.map((tag) => `${tag}${suffix}`);
     images.push({ group, index: index.descriptor, tags: groupTags });
-    for (const tag of groupTags) tags.push({ repository: group.repository, tag, index: index.descriptor, bytes: index.bytes });
+    const store = new RegistryStore(request.clientFor(reference.registry), reference.repository);
+    for (const tag of groupTags) tags.push({ store, tag, index: index.descriptor, bytes: index.bytes });
   }
-  return { images, tags: await writeTagsLast(tags, (registry) => request.clientFor(registry)) };
+  return { images, tags: await runTagPhase(tags, request.tagPhase) };
 }

@@ -2,7 +2,7 @@
  * Copying published images between stores by digest: registry to registry (`mirror`), OCI layout
  * to registry (`push --from`). Each image is copied whole, every platform and attestation, with
  * its digests unchanged; what the destination has is skipped and, within one registry, blobs are
- * mounted rather than sent. Tags are written last, together, once every copy is complete and
+ * mounted rather than sent. Tags are the caller's tag phase, once every copy is complete and
  * checked, so a failure leaves no tag pointing at a partial copy.
  */
 import { stepError, usageError } from '../errors.js';
@@ -10,6 +10,7 @@ import type { Descriptor } from '../oci/types.js';
 import { formatPlatform, parsePlatform, samePlatform, type Platform } from '../platform.js';
 import { copyImage, type CopyStats } from '../publish/copy-image.js';
 import type { ImageStore } from '../publish/image-store.js';
+import type { TagWrite } from '../publish/tag-phase.js';
 import { RegistryStore } from '../publish/registry-store.js';
 import type { RegistryClients } from '../registry/client-pool.js';
 import { formatReference, parseHub, parseReference, referenceTarget, repositoryFromHub, type ImageReference } from '../registry/reference.js';
@@ -22,7 +23,7 @@ export interface ImageTransfer {
   from: ImageStore;
   to: ImageStore;
   root: Descriptor;
-  /** Written in `to` by {@link writeTags}, after every copy succeeded. */
+  /** Written in `to` by the tag phase, after every copy succeeded. */
   tags: string[];
   /** Platforms the image must list. Default: whatever it lists. */
   platforms?: Platform[];
@@ -65,18 +66,15 @@ export async function copyAndCheck(transfer: ImageTransfer, signal?: AbortSignal
   return { transfer, listing, stats, alreadyThere, durationMs: Date.now() - started };
 }
 
-/** Writes every transfer's tags; returns the references written (`host/repo:tag`, `pilot:1.0` in a layout). */
-export async function writeTags(copies: readonly CopiedImage[]): Promise<string[]> {
-  const written: string[] = [];
+/** Every tag of the copies, for the tag phase. */
+export async function tagWrites(copies: readonly CopiedImage[]): Promise<TagWrite[]> {
+  const writes: TagWrite[] = [];
   for (const { transfer } of copies) {
     if (transfer.tags.length === 0) continue;
     const bytes = await transfer.to.readManifest(transfer.root);
-    for (const tag of transfer.tags) {
-      await transfer.to.putManifest(transfer.root, bytes, tag);
-      written.push(`${transfer.to.name}:${tag}`);
-    }
+    for (const tag of transfer.tags) writes.push({ store: transfer.to, tag, index: transfer.root, bytes });
   }
-  return written;
+  return writes;
 }
 
 /** Sums copy statistics. */
@@ -114,13 +112,15 @@ export interface MirrorResult {
   alreadyThere: boolean;
   /** Verification of the copy (by digest) against the source's platforms. */
   verify: VerifyReport;
-  /** True when the copy verified and its tag (if any) was written. */
+  /** True when the copy verified. */
   ok: boolean;
+  /** The tag to write once every image of the run is copied and verified (none if it failed). */
+  tags: TagWrite[];
 }
 
 /**
- * Copies `source` (a tag or digest reference) to `<dstHub>/<its name>`, verifies the copy by
- * digest, and only then writes the tag, so a copy that fails verification is never tagged.
+ * Copies `source` (a tag or digest reference) to `<dstHub>/<its name>` and verifies the copy by
+ * digest; its tag is for the caller's tag phase, so a copy that fails verification is never tagged.
  * Throws for a missing source or a registry failure; a failed verification is `ok: false`.
  */
 export async function mirrorImage(source: string, dstHub: string, options: MirrorOptions): Promise<MirrorResult> {
@@ -141,12 +141,8 @@ export async function mirrorImage(source: string, dstHub: string, options: Mirro
     clientFor: (registry) => options.clients.for(registry),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  if (verify.ok && tag !== undefined) {
-    await writeTags([copied]);
-    const tagged = await to.resolveTag(tag);
-    if (tagged?.digest !== root.digest) throw stepError(`${repository}:${tag} names ${tagged?.digest ?? 'nothing'} after it was written as ${root.digest}`);
-  }
-  return { source, repository, digest: root.digest, tag, listing: copied.listing, stats: copied.stats, alreadyThere: copied.alreadyThere, verify, ok: verify.ok };
+  const tags = verify.ok ? await tagWrites([copied]) : [];
+  return { source, repository, digest: root.digest, tag, listing: copied.listing, stats: copied.stats, alreadyThere: copied.alreadyThere, verify, ok: verify.ok, tags };
 }
 
 export interface MirrorSource {

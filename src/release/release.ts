@@ -20,7 +20,11 @@ import { parseReference } from '../registry/reference.js';
 import { parseReport, REPORT_SCHEMA_VERSION, type ReportedJob, type RunReport } from '../report/json-report.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import type { RunSummary } from '../run/scheduler.js';
-import { repositoryName, writeTagsLast, type TagOutcome, type TagRequest } from './merge.js';
+import { RegistryStore } from '../publish/registry-store.js';
+import { runTagPhase, tagReference, type TagResult, type TagWrite } from '../publish/tag-phase.js';
+import { journalPath } from '../publish/tags-journal.js';
+import { rerunCommand } from '../run/rerun-command.js';
+import { repositoryName } from './merge.js';
 import { checksumsFor, formatReleaseNotes, ISTIOCTL_ARCHIVES, releaseDir, writeIstioctlArchives, type ReleasedImage } from './release-files.js';
 import { verifyReference } from './verify.js';
 import { deriveReleaseTags, type ReleaseVersion, type TagChoices } from './versions.js';
@@ -69,7 +73,7 @@ export interface ReleaseRequest {
   clientFor(registry: string): RegistryClient;
   /** Runs a plan (the CLI's composition root), writing its JSON report to `reportFile`. */
   runPlan(plan: Plan, reportFile: string): Promise<RunSummary>;
-  /** Ctrl-C. Honoured up to the tags; once they are being written they are finished. */
+  /** Ctrl-C. Before the tags: nothing is tagged. During them: the tag phase puts back what it wrote. */
   signal: AbortSignal;
   print(line: string): void;
 }
@@ -108,8 +112,8 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
   });
   const failures: ReleaseFailure[] = [];
   const notes = new Map<string, string[]>();
-  let tagOutcomes: TagOutcome[] = [];
-  let plannedTags: TagRequest[] = [];
+  let tagOutcomes: TagResult[] = [];
+  let plannedTags: TagWrite[] = [];
   let interrupted = false;
   let filesDir: string | undefined;
   const reportDir = await mkdtemp(path.join(os.tmpdir(), 'meshbuild-release-'));
@@ -152,11 +156,15 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
       });
       if (failures.length > 0 || (interrupted = release.signal.aborted)) return finish();
 
-      // 5. Every tag, together, now that everything else succeeded. Not interruptible.
-      await collect(failures, 'tag', async () => {
-        tagOutcomes = await writeTagsLast(plannedTags, release.clientFor);
-      });
-      if (failures.length > 0) return finish();
+      // 5. Every tag, now that everything else succeeded: all of them, or (undone) none.
+      try {
+        tagOutcomes = await runTagPhase(plannedTags, { signal: release.signal, journalFile: journalPath(request.outDir), rerun: rerunCommand(), progress: release.print });
+      } catch (error) {
+        if (!isMeshbuildError(error)) throw error;
+        interrupted = error instanceof InterruptedError;
+        failures.push({ step: 'tag', problem: [error.message, error.detail].filter(Boolean).join('\n'), ...(interrupted ? { skipped: true } : {}) });
+        return finish();
+      }
 
       // 6. The release files, into place in one rename (the tags are out: a failure here is fixed by running again).
       try {
@@ -183,8 +191,8 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
 
   function finish(): ReleaseOutcome {
     const ok = failures.length === 0 && !interrupted;
-    const written = new Map<string, TagOutcome['status']>(tagOutcomes.map((o) => [`${o.repository}:${o.tag}`, o.status]));
-    const tags = plannedTags.map((t) => ({ reference: `${t.repository}:${t.tag}`, digest: t.index.digest, status: written.get(`${t.repository}:${t.tag}`) ?? ('not-written' as const) }));
+    const written = new Map<string, TagResult['status']>(tagOutcomes.map((o) => [tagReference(o), o.status]));
+    const tags = plannedTags.map((t) => ({ reference: tagReference(t), digest: t.index.digest, status: written.get(tagReference(t)) ?? ('not-written' as const) }));
     const base = runReport ?? emptyReport(imagesPlan);
     const report: ReleaseReport = {
       ...base,
@@ -321,8 +329,9 @@ async function verifyTargets(release: ReleaseRequest, plan: Plan, targets: Relea
 }
 
 /** Every tag to write: per repository, the tags its current tag list allows, with each variant's suffix. */
-async function tagRequests(release: ReleaseRequest, targets: ReleaseTarget[], notes: Map<string, string[]>): Promise<TagRequest[]> {
-  const requests: TagRequest[] = [];
+async function tagRequests(release: ReleaseRequest, targets: ReleaseTarget[], notes: Map<string, string[]>): Promise<TagWrite[]> {
+  const requests: TagWrite[] = [];
+  const stores = new Map<string, RegistryStore>();
   const derived = new Map<string, Promise<string[]>>();
   for (const target of targets) {
     let tags = derived.get(target.repository);
@@ -335,10 +344,15 @@ async function tagRequests(release: ReleaseRequest, targets: ReleaseTarget[], no
       });
       derived.set(target.repository, tags);
     }
-    const store = await LayoutStore.at(target.built.layoutDir, false);
-    const bytes = await store.readManifest(target.built.index);
+    const layout = await LayoutStore.at(target.built.layoutDir, false);
+    const bytes = await layout.readManifest(target.built.index);
     target.tags = (await tags).map((tag) => `${tag}${target.suffix}`);
-    for (const tag of target.tags) requests.push({ repository: target.repository, tag, index: target.built.index, bytes });
+    let store = stores.get(target.repository);
+    if (!store) {
+      const reference = parseReference(target.repository);
+      stores.set(target.repository, (store = new RegistryStore(release.clientFor(reference.registry), reference.repository)));
+    }
+    for (const tag of target.tags) requests.push({ store, tag, index: target.built.index, bytes });
   }
   return requests;
 }

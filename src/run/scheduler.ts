@@ -87,9 +87,11 @@ export async function runPlan(plan: Plan, executors: Executors, options: RunOpti
         }
         state.set(job.id, 'failed');
         const interrupted = stop.signal.aborted && (error instanceof InterruptedError || stop.signal.reason instanceof InterruptedError);
-        const failure = toFailure(interrupted ? stop.signal.reason : error);
+        // A job's own InterruptedError may say what it undid (the tag phase): keep it.
+        const cause: unknown = interrupted && !(error instanceof InterruptedError) ? stop.signal.reason : error;
+        const failure = toFailure(cause);
         summary.ok = false;
-        summary.failures.push({ job, failure, error: interrupted ? stop.signal.reason : error });
+        summary.failures.push({ job, failure, error: cause });
         options.emit({ type: 'job-failed', at: now(), job, durationMs: now() - jobStart, failure });
         if (!options.keepGoing && !stop.signal.aborted) stop.abort(error);
       }

@@ -12,9 +12,11 @@ const IMAGES = ['pilot', 'proxyv2', 'istioctl'];
 const TAGS_151 = ['1.5.1', '1.5', 'latest'];
 
 /** Stores with release 1.5.0 tagged (1.5.0, 1.5, latest) and the 1.5.1 indexes pushed by digest. */
-function releasedStores(): { stores: MemoryStore[]; writes: TagWrite[] } {
+type MemoryWrite = TagWrite & { store: MemoryStore };
+
+function releasedStores(): { stores: MemoryStore[]; writes: MemoryWrite[] } {
   const stores: MemoryStore[] = [];
-  const writes: TagWrite[] = [];
+  const writes: MemoryWrite[] = [];
   for (const image of IMAGES) {
     const store = new MemoryStore(`registry.test/mesh/${image}`);
     const old = store.addIndex(`${image} 1.5.0`);
