@@ -42,9 +42,13 @@ function layerCompressionFor(plan: Plan): LayerCompression {
 
 export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<RunSummary> {
   const report = flags.report !== undefined ? new JsonReportWriter(flags.report) : undefined;
+  // Ctrl-C's signal exists only once the run starts (withInterrupt below); registry clients are made
+  // before that, so they get a signal that follows it.
+  const registryInterrupt = new AbortController();
   const destinations = new Destinations(plan, {
     insecureRegistries: listValue(flags['insecure-registry']),
     maxConcurrentRequests: flags['registry-concurrency'],
+    signal: registryInterrupt.signal,
   });
   let goVersion: string;
   try {
@@ -80,7 +84,10 @@ export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo):
   };
 
   try {
-    return await withInterrupt((signal) => runPlan(plan, executors, { jobs: flags.jobs, keepGoing: flags['keep-going'], signal, emit: (e) => reporter.onEvent(e) }));
+    return await withInterrupt((signal) => {
+      signal.addEventListener('abort', () => registryInterrupt.abort(signal.reason), { once: true });
+      return runPlan(plan, executors, { jobs: flags.jobs, keepGoing: flags['keep-going'], signal, emit: (e) => reporter.onEvent(e) });
+    });
   } finally {
     await reporter.close();
     await clearTemp(plan.outDir);

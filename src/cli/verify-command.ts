@@ -39,6 +39,7 @@ export function verifyCommand(io: CommandIo, setExit: (code: number) => void): C
       const clients = registryClients(argv);
       const results: Array<VerifyReport | UnreadableReference> = [];
       await withInterrupt(async (signal) => {
+        clients.abortOn(signal);
         for (const reference of references) {
           try {
             const report = await inspectReference(reference, {

@@ -8,6 +8,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../oci/types.js';
+import { throwIfAborted } from './abort.js';
 import { DigestVerifier, digestAlgorithm, digestMismatch, sliceStream, type OpenBlobStream } from './blob-source.js';
 import type { RegistryHttp } from './registry-http.js';
 import { withAttempts } from './registry-http.js';
@@ -81,6 +82,7 @@ async function uploadMonolithic(http: RegistryHttp, repo: string, descriptor: De
       checkReportedDigest(http, response, descriptor.digest, what);
       return;
     } catch (caught) {
+      throwIfAborted(http.signal);
       const error = asRegistryError(http, caught, what, repo);
       if (!recoverable(error) || attempt >= http.retryPolicy.maxAttempts) {
         await cancelUpload(http, repo, session);
@@ -137,6 +139,7 @@ async function uploadChunked(http: RegistryHttp, repo: string, descriptor: Descr
       checkReportedDigest(http, response, descriptor.digest, what);
       return;
     } catch (caught) {
+      throwIfAborted(http.signal);
       const error = asRegistryError(http, caught, what, repo);
       failures += 1;
       if (!recoverable(error) || failures >= http.retryPolicy.maxAttempts) {

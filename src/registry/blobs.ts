@@ -21,20 +21,11 @@ export async function hasBlob(http: RegistryHttp, repo: string, digest: string):
   return response.status === 200;
 }
 
-export interface GetBlobOptions {
-  /**
-   * Hold the per-host concurrency slot until the stream ends. Default true. False releases it once
-   * the headers arrive (used when copying a blob into an upload on the same host, which needs a
-   * second slot and must not wait on itself).
-   */
-  holdSlot?: boolean;
-}
-
 /**
  * The blob's bytes as a stream, redirects followed, checked against `digest` as they flow: a
  * mismatch makes the stream fail at its end. The caller must read it to the end or destroy it.
  */
-export async function getBlob(http: RegistryHttp, repo: string, digest: string, options: GetBlobOptions = {}): Promise<Readable> {
+export async function getBlob(http: RegistryHttp, repo: string, digest: string): Promise<Readable> {
   digestAlgorithm(digest);
   const response = await http.request({
     method: 'GET',
@@ -43,7 +34,6 @@ export async function getBlob(http: RegistryHttp, repo: string, digest: string, 
     context: { repository: repo, what: `get blob ${digest.slice(0, 19)} from ${repo}` },
     expect: [200],
     followRedirects: true,
-    holdSlot: options.holdSlot ?? true,
   });
   const length = Number(header(response.headers, 'content-length') ?? 'NaN');
   const verifier = new DigestVerifier({ digest, size: Number.isFinite(length) ? length : undefined });
@@ -72,7 +62,7 @@ export async function mountBlob(
     // A copy streams once from start to end: chunked mode would re-read the source per chunk.
     chunked = false;
     open = async (start) => {
-      const stream = await getBlob(http, fromRepo, descriptor.digest, { holdSlot: false });
+      const stream = await getBlob(http, fromRepo, descriptor.digest);
       if (start === 0) return stream;
       throw new Error('Internal error: a copied blob cannot be opened mid-way');
     };

@@ -1,10 +1,19 @@
-/** One registry client per registry host for a whole command, so every store on a host shares its auth and limits. */
+/**
+ * One registry client per registry host for a whole command, so every store on a host shares its
+ * auth and limits, and one signal (Ctrl-C) reaches every request of every client.
+ */
+import { anySignal } from './abort.js';
 import { RegistryClient, type RegistryClientOptions } from './client.js';
 
 export class RegistryClients {
   private readonly clients = new Map<string, RegistryClient>();
+  private readonly interrupt = new AbortController();
+  private readonly options: RegistryClientOptions;
 
-  constructor(private readonly options: RegistryClientOptions = {}) {}
+  constructor(options: RegistryClientOptions = {}) {
+    const signal = anySignal(options.signal, this.interrupt.signal);
+    this.options = { ...options, ...(signal ? { signal } : {}) };
+  }
 
   for(registry: string): RegistryClient {
     let client = this.clients.get(registry);
@@ -13,6 +22,15 @@ export class RegistryClients {
       this.clients.set(registry, client);
     }
     return client;
+  }
+
+  /**
+   * Aborts every request of these clients (made already or later) when `signal` aborts: for a
+   * signal that exists only once the clients do (`withInterrupt`'s).
+   */
+  abortOn(signal: AbortSignal): void {
+    if (signal.aborted) this.interrupt.abort(signal.reason);
+    else signal.addEventListener('abort', () => this.interrupt.abort(signal.reason), { once: true });
   }
 
   /** `for` as a plain function, for code that takes `(registry) => RegistryClient`. */

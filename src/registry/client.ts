@@ -1,18 +1,21 @@
 /**
  * `RegistryClient`: the OCI distribution API of one registry host, for blobs, manifests and tags.
  * Plain HTTP only where the insecure policy allows it, credentials from the options or the Docker
- * config, retries with backoff, and a concurrency limit shared by every client of the host.
+ * config, retries with backoff, cancellation through an AbortSignal, and a concurrency limit
+ * shared by every client of the host: each public operation (one blob transfer, one manifest
+ * operation) holds one slot for its whole length and never takes a second, so no limit deadlocks.
  */
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../oci/types.js';
+import { anySignal } from './abort.js';
 import type { OpenBlobStream } from './blob-source.js';
 import { uploadBlob, type UploadMode } from './blob-upload.js';
 import { getBlob, hasBlob, mountBlob } from './blobs.js';
-import { limiterForHost } from './concurrency-limiter.js';
+import { limiterForHost, type ConcurrencyLimiter } from './concurrency-limiter.js';
 import { credentialsFromDockerConfig, type RegistryCredentials } from './docker-config.js';
 import { registryOrigin } from './insecure-policy.js';
 import { deleteManifest, getManifest, headManifest, putManifest, type FetchedManifest } from './manifests.js';
-import { assertDigest, registryApiHost } from './reference.js';
+import { assertDigest, isDigest, registryApiHost } from './reference.js';
 import { RegistryHttp } from './registry-http.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import { listTags, type ListTagsOptions } from './tags.js';
@@ -38,8 +41,9 @@ export interface RegistryClientOptions {
   /** Environment for `DOCKER_CONFIG`/`HOME`. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /**
-   * Requests in flight to this host, shared by every client of it in this process. Default 8 (set
-   * by the first client of the host; a client that passes a value changes the shared limit).
+   * Blob transfers and manifest operations in flight to this host, shared by every client of it in
+   * this process; halved on 429/503 and grown back (AIMD). Default 8 (set by the first client of
+   * the host; a client that passes a value changes the shared limit).
    */
   maxConcurrentRequests?: number;
   /** Blobs larger than this are pushed in chunks. Default 64 MiB. */
@@ -60,6 +64,14 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** Receives one line per request and retry, scrubbed of secrets. Default: nothing is logged. */
   debug?: (line: string) => void;
+  /**
+   * Ctrl-C for this client: aborts its transfers (blobs, and manifests by digest) with every
+   * request, retry wait and slot wait they make; they reject with an InterruptedError. Tag
+   * operations (a manifest by tag, tag lists) are left to run: the tag phase must still be able
+   * to put tags back after a signal, and watches the signal itself. Token fetches, shared by both,
+   * are abandoned rather than aborted. Default none. {@link RegistryClient.withSignal} aborts all.
+   */
+  signal?: AbortSignal;
 }
 
 export interface PushBlobOptions {
@@ -72,19 +84,37 @@ export interface PushBlobOptions {
 export class RegistryClient {
   /** The registry as named in references: `127.0.0.1:5555`, `docker.io`. */
   readonly registry: string;
+  /** Without any signal: auth and token fetches live here. */
+  private readonly root: RegistryHttp;
+  /** For transfers: the client signal and the operation signal. */
   private readonly http: RegistryHttp;
+  /** For tag operations: the operation signal only. */
+  private readonly tagHttp: RegistryHttp;
   private readonly chunkedThreshold: number;
   private readonly chunkSize: number;
 
-  /** Throws a usage error when `plainHttp` is asked for a host that may not use it. */
-  constructor(registry: string, options: RegistryClientOptions = {}) {
+  /**
+   * Throws a usage error when `plainHttp` is asked for a host that may not use it.
+   * @param derived internal: what {@link withSignal} hands the derived client.
+   */
+  constructor(
+    registry: string,
+    private readonly options: RegistryClientOptions = {},
+    private readonly derived?: { root: RegistryHttp; signal: AbortSignal },
+  ) {
     this.registry = registry;
-    const apiHost = registryApiHost(registry);
-    const schemePolicy = { insecureRegistries: options.insecureRegistries ?? [], plainHttp: options.plainHttp ?? false };
     this.chunkedThreshold = options.chunkedUploadThreshold ?? DEFAULT_CHUNKED_THRESHOLD;
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.root = derived?.root ?? RegistryClient.createHttp(registry, options);
+    this.http = this.root.withSignal(anySignal(options.signal, derived?.signal));
+    this.tagHttp = this.root.withSignal(derived?.signal);
+  }
+
+  private static createHttp(registry: string, options: RegistryClientOptions): RegistryHttp {
+    const apiHost = registryApiHost(registry);
+    const schemePolicy = { insecureRegistries: options.insecureRegistries ?? [], plainHttp: options.plainHttp ?? false };
     const explicit = options.credentials;
-    this.http = new RegistryHttp({
+    return new RegistryHttp({
       registry,
       origin: registryOrigin(apiHost, schemePolicy),
       schemePolicy,
@@ -103,26 +133,52 @@ export class RegistryClient {
     });
   }
 
+  /**
+   * This client with every operation also aborted by `signal` (one job, or one group of sibling
+   * transfers); auth, tokens and the host's limit are shared with this one.
+   */
+  withSignal(signal: AbortSignal | undefined): RegistryClient {
+    if (signal === undefined) return this;
+    return new RegistryClient(this.registry, this.options, { root: this.root, signal: anySignal(this.derived?.signal, signal)! });
+  }
+
+  /** The HTTP layer for a manifest operation: by digest a transfer, by tag a tag operation. */
+  private manifestHttp(reference: string): RegistryHttp {
+    return isDigest(reference) ? this.http : this.tagHttp;
+  }
+
+  /** The host's shared limiter (current and configured limit). */
+  get limiter(): ConcurrencyLimiter {
+    return this.http.limiter;
+  }
+
+  /** Runs one operation holding one slot of the host's limit; the slot wait obeys `http`'s signal. */
+  private limited<T>(work: () => Promise<T>, http: RegistryHttp = this.http): Promise<T> {
+    return http.limiter.run(work, http.signal);
+  }
+
   /** Whether `repo` holds the blob. */
   hasBlob(repo: string, digest: string): Promise<boolean> {
     assertDigest(digest);
-    return hasBlob(this.http, repo, digest);
+    return this.limited(() => hasBlob(this.http, repo, digest));
   }
 
   /**
    * Pushes a blob streamed from `openStream` (called afresh per attempt), verifying its digest on
    * the way. Returns `existed` when the registry already had it (and `skipExisting` is on).
    */
-  async pushBlob(repo: string, descriptor: Descriptor, openStream: OpenBlobStream, options: PushBlobOptions = {}): Promise<'existed' | 'uploaded'> {
+  pushBlob(repo: string, descriptor: Descriptor, openStream: OpenBlobStream, options: PushBlobOptions = {}): Promise<'existed' | 'uploaded'> {
     assertDigest(descriptor.digest, 'blob digest');
-    if ((options.skipExisting ?? true) && (await this.hasBlob(repo, descriptor.digest))) return 'existed';
-    const mode = options.mode === undefined || options.mode === 'auto' ? (descriptor.size > this.chunkedThreshold ? 'chunked' : 'monolithic') : options.mode;
-    await uploadBlob(this.http, repo, descriptor, openStream, {
-      mode,
-      chunkSize: this.chunkSize,
-      exists: () => hasBlob(this.http, repo, descriptor.digest),
+    return this.limited(async () => {
+      if ((options.skipExisting ?? true) && (await hasBlob(this.http, repo, descriptor.digest))) return 'existed';
+      const mode = options.mode === undefined || options.mode === 'auto' ? (descriptor.size > this.chunkedThreshold ? 'chunked' : 'monolithic') : options.mode;
+      await uploadBlob(this.http, repo, descriptor, openStream, {
+        mode,
+        chunkSize: this.chunkSize,
+        exists: () => hasBlob(this.http, repo, descriptor.digest),
+      });
+      return 'uploaded';
     });
-    return 'uploaded';
   }
 
   /**
@@ -131,15 +187,21 @@ export class RegistryClient {
    */
   mountBlob(repo: string, descriptor: Descriptor, fromRepo: string, openStream?: OpenBlobStream): Promise<'mounted' | 'uploaded'> {
     assertDigest(descriptor.digest, 'blob digest');
-    return mountBlob(this.http, repo, descriptor, fromRepo, {
-      openStream,
-      exists: () => hasBlob(this.http, repo, descriptor.digest),
-      chunkSize: this.chunkSize,
-      chunked: descriptor.size > this.chunkedThreshold,
-    });
+    return this.limited(() =>
+      mountBlob(this.http, repo, descriptor, fromRepo, {
+        openStream,
+        exists: () => hasBlob(this.http, repo, descriptor.digest),
+        chunkSize: this.chunkSize,
+        chunked: descriptor.size > this.chunkedThreshold,
+      }),
+    );
   }
 
-  /** The blob as a stream (redirects followed, digest checked at the end). Read it fully or destroy it. */
+  /**
+   * The blob as a stream (redirects followed, digest checked at the end). Read it fully or destroy
+   * it. Takes no slot: a read is limited by the transfer that consumes it (a copy holds the
+   * destination's slot), so a copy between two repositories of one host needs one slot, not two.
+   */
   getBlob(repo: string, digest: string): Promise<Readable> {
     assertDigest(digest);
     return getBlob(this.http, repo, digest);
@@ -147,26 +209,30 @@ export class RegistryClient {
 
   /** A manifest or index by tag or digest; `accept` defaults to OCI and Docker v2 types. */
   getManifest(repo: string, reference: string, accept?: readonly string[]): Promise<FetchedManifest> {
-    return getManifest(this.http, repo, reference, accept);
+    const http = this.manifestHttp(reference);
+    return this.limited(() => getManifest(http, repo, reference, accept), http);
   }
 
   /** The manifest's descriptor, or undefined if the registry has none under `reference`. */
   headManifest(repo: string, reference: string, accept?: readonly string[]): Promise<Descriptor | undefined> {
-    return headManifest(this.http, repo, reference, accept);
+    const http = this.manifestHttp(reference);
+    return this.limited(() => headManifest(http, repo, reference, accept), http);
   }
 
   /** Stores a manifest or index under a tag or digest; returns its digest. */
   putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
-    return putManifest(this.http, repo, reference, bytes, mediaType);
+    const http = this.manifestHttp(reference);
+    return this.limited(() => putManifest(http, repo, reference, bytes, mediaType), http);
   }
 
   /** Every tag of `repo` (following `Link` pagination); none for an unknown repository. */
   listTags(repo: string, options?: ListTagsOptions): Promise<string[]> {
-    return listTags(this.http, repo, options);
+    return this.limited(() => listTags(this.tagHttp, repo, options), this.tagHttp);
   }
 
   /** Deletes a manifest by digest (or tag, where the registry allows it). */
   deleteManifest(repo: string, reference: string): Promise<void> {
-    return deleteManifest(this.http, repo, reference);
+    const http = this.manifestHttp(reference);
+    return this.limited(() => deleteManifest(http, repo, reference), http);
   }
 }

@@ -1,16 +1,20 @@
 /**
  * Requests to one registry host with everything around the single exchange: the scheme policy,
- * authorization (and answering 401 challenges), the per-host concurrency limit, redirects, and
- * retries with backoff on dropped connections, timeouts, 429 and 5xx.
+ * authorization (and answering 401 challenges), redirects, retries with backoff on dropped
+ * connections, timeouts, 429 and 5xx, and cancellation through one AbortSignal. The per-host
+ * concurrency limit is not taken here (a nested request would wait on its own caller): callers
+ * take it once per blob transfer or manifest operation; this layer only tells the limiter how
+ * the registry copes (429/503 shrink it, successes grow it back).
  */
 import type { Readable } from 'node:stream';
+import { abortable, abortableSleep, abortError, anySignal, throwIfAborted } from './abort.js';
 import { RegistryAuth, type AuthScope, type TokenHttpResponse } from './auth.js';
-import type { ConcurrencyLimiter, Release } from './concurrency-limiter.js';
+import type { ConcurrencyLimiter } from './concurrency-limiter.js';
 import type { RegistryCredentials } from './docker-config.js';
 import { assertUrlAllowed, type SchemePolicyOptions } from './insecure-policy.js';
 import { redactText } from './redact.js';
 import { header, networkError, RegistryError, responseError, type RequestContext } from './registry-error.js';
-import { isRetryableStatus, retryDelay, sleep, type RetryPolicy } from './retry-policy.js';
+import { isRetryableStatus, retryDelay, type RetryPolicy } from './retry-policy.js';
 import { discardBody, readBodyText, sendHttp, type HttpResponse } from './transport.js';
 
 /** A request body: bytes in memory, or a stream opened afresh for every attempt. */
@@ -30,8 +34,6 @@ export interface RegistryRequest {
   retry?: boolean;
   /** Follow 301/302/303/307/308 (blob downloads). Default false. */
   followRedirects?: boolean;
-  /** Keep the concurrency slot until the response body ends. Default true; false frees it at the headers. */
-  holdSlot?: boolean;
 }
 
 export interface RegistryHttpOptions {
@@ -41,11 +43,14 @@ export interface RegistryHttpOptions {
   origin: string;
   schemePolicy: SchemePolicyOptions;
   loadCredentials: () => Promise<RegistryCredentials | undefined>;
+  /** The host's limiter: not acquired here, only told about throttling (429/503) and successes. */
   limiter: ConcurrencyLimiter;
   retry: RetryPolicy;
   timeoutMs: number;
   userAgent: string;
   debug?: ((line: string) => void) | undefined;
+  /** Aborts every request, backoff wait and token fetch; they reject with an InterruptedError. */
+  signal?: AbortSignal | undefined;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -59,16 +64,40 @@ export class RegistryHttp {
   readonly retryPolicy: RetryPolicy;
   private readonly origin: URL;
 
-  constructor(private readonly options: RegistryHttpOptions) {
+  /** @param auth shared with the instance this one was derived from ({@link withSignal}). */
+  constructor(
+    private readonly options: RegistryHttpOptions,
+    auth?: RegistryAuth,
+  ) {
     this.registry = options.registry;
     this.origin = new URL(options.origin);
     this.retryPolicy = options.retry;
-    this.auth = new RegistryAuth({
-      registry: options.registry,
-      loadCredentials: options.loadCredentials,
-      requestToken: (request) => this.requestToken(request),
-      schemePolicy: options.schemePolicy,
-    });
+    this.auth =
+      auth ??
+      new RegistryAuth({
+        registry: options.registry,
+        loadCredentials: options.loadCredentials,
+        requestToken: (request) => this.requestToken(request),
+        schemePolicy: options.schemePolicy,
+      });
+  }
+
+  /** The signal every request of this instance obeys, if any. */
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
+
+  get limiter(): ConcurrencyLimiter {
+    return this.options.limiter;
+  }
+
+  /**
+   * The same host, auth and tokens, with requests also aborted by `signal`. Token fetches stay
+   * under this instance's own signal, since other operations may share them.
+   */
+  withSignal(signal: AbortSignal | undefined): RegistryHttp {
+    if (signal === undefined || signal === this.options.signal) return this;
+    return new RegistryHttp({ ...this.options, signal: anySignal(this.options.signal, signal) }, this.auth);
   }
 
   /** Logs one line through the `debug` option, scrubbed of secrets. */
@@ -80,7 +109,7 @@ export class RegistryHttp {
   async backoff(attempt: number, retryAfterMs: number | undefined, why: string): Promise<void> {
     const ms = retryDelay(attempt, this.retryPolicy, retryAfterMs);
     this.log(`retry: ${why}; waiting ${ms} ms before attempt ${attempt + 1}`);
-    await sleep(ms);
+    await abortableSleep(ms, this.options.signal);
   }
 
   /** Resolves a path or an absolute URL against the registry origin. */
@@ -90,9 +119,11 @@ export class RegistryHttp {
 
   /**
    * Sends a request and returns the response when its status is one of `expect`; the caller must
-   * read or discard its body (the concurrency slot is held until the body ends or is destroyed).
+   * read or discard its body. Rejects with an InterruptedError once the signal aborts.
    */
   async request(request: RegistryRequest): Promise<HttpResponse> {
+    const signal = this.options.signal;
+    const limiter = this.options.limiter;
     const context: RequestContext = { registry: this.registry, ...request.context };
     const retry = request.retry ?? true;
     let url = this.resolve(request.target);
@@ -102,19 +133,17 @@ export class RegistryHttp {
     let redirects = 0;
     for (;;) {
       attempt += 1;
+      throwIfAborted(signal);
       assertUrlAllowed(url, this.options.schemePolicy);
       const ownHost = url.host === this.origin.host;
-      const authorization = ownHost ? await this.auth.authorization(request.scopes) : undefined;
+      const authorization = ownHost ? await abortable(this.auth.authorization(request.scopes), signal) : undefined;
+      const epoch = limiter.epoch;
       let response: HttpResponse;
-      let release: Release = () => {};
       try {
-        // The body is opened before a slot is taken: opening it may itself need one (a blob
-        // copied from another repository of this host), and must not wait on this request.
         const body = await openBody(request.body);
-        release = await this.options.limiter.acquire();
         response = await this.send(method, url, request, authorization, body);
       } catch (error) {
-        release();
+        if (signal?.aborted) throw abortError(signal);
         const failure = networkError(error, context);
         this.log(`${method} ${url.pathname} failed: ${failure.code ?? ''} ${failure.message} (attempt ${attempt})`);
         if (retry && failure.retryable && attempt < this.retryPolicy.maxAttempts) {
@@ -125,11 +154,11 @@ export class RegistryHttp {
       }
       const { status } = response;
       this.log(`${method} ${url.pathname}${url.search} -> ${status} (attempt ${attempt})`);
+      if (status === 429 || status === 503) limiter.throttled(epoch);
       if (status === 401 && ownHost && authRounds < MAX_AUTH_ROUNDS) {
         discardBody(response);
-        release();
         authRounds += 1;
-        if (await this.auth.handleChallenge(header(response.headers, 'www-authenticate'), request.scopes, authorization)) {
+        if (await abortable(this.auth.handleChallenge(header(response.headers, 'www-authenticate'), request.scopes, authorization), signal)) {
           attempt -= 1;
           continue;
         }
@@ -137,7 +166,6 @@ export class RegistryHttp {
       }
       if (request.followRedirects && REDIRECTS.has(status) && header(response.headers, 'location') !== undefined && redirects < MAX_REDIRECTS) {
         discardBody(response);
-        release();
         redirects += 1;
         url = new URL(header(response.headers, 'location') ?? '', url);
         if (status === 303) method = 'GET';
@@ -145,12 +173,11 @@ export class RegistryHttp {
         continue;
       }
       if (request.expect.includes(status)) {
-        if (request.holdSlot === false) release();
-        else holdUntilConsumed(response, release);
+        limiter.succeeded();
         return response;
       }
       const body = await readBodyText(response).catch(() => '');
-      release();
+      throwIfAborted(signal);
       const failure = responseError(context, { status, statusText: response.statusText, headers: response.headers, body, attempts: attempt, sentCredentials: authorization !== undefined });
       if (retry && isRetryableStatus(status) && attempt < this.retryPolicy.maxAttempts) {
         await this.backoff(attempt, failure.retryAfterMs, `${status} ${response.statusText}`);
@@ -169,26 +196,38 @@ export class RegistryHttp {
     } else if (method === 'PUT' || method === 'POST' || method === 'PATCH') {
       headers['content-length'] = '0';
     }
-    return sendHttp({ method, url, headers, body, timeoutMs: this.options.timeoutMs });
+    return sendHttp({ method, url, headers, body, timeoutMs: this.options.timeoutMs, signal: this.options.signal });
   }
 
-  /** Token realm requests: retried like registry requests, outside the concurrency limit. */
+  /**
+   * Token realm requests: retried like registry requests, under this instance's signal only (the
+   * client's root has none: a token may serve tag operations that run after Ctrl-C; a request
+   * waiting for one is aborted on its own). They take no slot (the request waiting for the token
+   * holds one) but count against the limit: 429/503 shrink it, successes grow it.
+   */
   private async requestToken(request: { method: 'GET' | 'POST'; url: URL; headers: Record<string, string>; body?: string }): Promise<TokenHttpResponse> {
     const context: RequestContext = { registry: this.registry, what: `get a token from ${request.url.host}` };
+    const signal = this.options.signal;
+    const limiter = this.options.limiter;
     for (let attempt = 1; ; attempt += 1) {
+      throwIfAborted(signal);
       const headers: Record<string, string> = { 'user-agent': this.options.userAgent, ...request.headers };
       const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
       if (body !== undefined) headers['content-length'] = String(body.length);
+      const epoch = limiter.epoch;
       try {
-        const response = await sendHttp({ method: request.method, url: request.url, headers, body, timeoutMs: this.options.timeoutMs });
+        const response = await sendHttp({ method: request.method, url: request.url, headers, body, timeoutMs: this.options.timeoutMs, signal });
         const text = await readBodyText(response, 1024 * 1024);
         this.log(`${request.method} ${request.url.origin}${request.url.pathname} -> ${response.status} (token, attempt ${attempt})`);
+        if (response.status === 429 || response.status === 503) limiter.throttled(epoch);
+        else if (response.status === 200) limiter.succeeded();
         if (isRetryableStatus(response.status) && attempt < this.retryPolicy.maxAttempts) {
           await this.backoff(attempt, undefined, `token service ${response.status}`);
           continue;
         }
         return { status: response.status, statusText: response.statusText, headers: response.headers, body: text };
       } catch (error) {
+        if (signal?.aborted) throw abortError(signal);
         const failure = networkError(error, context);
         if (failure.retryable && attempt < this.retryPolicy.maxAttempts) {
           await this.backoff(attempt, undefined, failure.code ?? 'network error');
@@ -203,17 +242,6 @@ export class RegistryHttp {
 async function openBody(body: RequestBody | undefined): Promise<Buffer | Readable | undefined> {
   if (body === undefined) return undefined;
   return 'bytes' in body ? body.bytes : body.open();
-}
-
-/** Gives the concurrency slot back once the body has ended, failed or been destroyed. */
-function holdUntilConsumed(response: HttpResponse, release: Release): void {
-  if (response.body.destroyed || response.body.readableEnded) {
-    release();
-    return;
-  }
-  response.body.once('close', release);
-  response.body.once('end', release);
-  response.body.once('error', release);
 }
 
 /** The same error, its message saying how many attempts were made when there was more than one. */

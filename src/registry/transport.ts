@@ -6,6 +6,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
+import { abortError } from './abort.js';
 
 /** Default idle time on a socket (waiting for headers or for body bytes) before the request fails. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -24,6 +25,8 @@ export interface HttpRequest {
   body?: Buffer | Readable;
   /** Socket idle timeout. Default {@link DEFAULT_TIMEOUT_MS}. */
   timeoutMs?: number;
+  /** Aborting it destroys the request, or the response body once headers have arrived, with {@link abortError}. */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -51,6 +54,11 @@ export function sendHttp(request: HttpRequest): Promise<HttpResponse> {
   const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const isHttps = request.url.protocol === 'https:';
   const send = isHttps ? https.request : http.request;
+  const signal = request.signal;
+  if (signal?.aborted) {
+    if (request.body !== undefined && !Buffer.isBuffer(request.body)) request.body.destroy();
+    return Promise.reject(abortError(signal));
+  }
   return new Promise<HttpResponse>((resolve, reject) => {
     let settled = false;
     let bodyError: unknown;
@@ -65,6 +73,19 @@ export function sendHttp(request: HttpRequest): Promise<HttpResponse> {
       reject(bodyError ?? error);
     };
 
+    let response: IncomingMessage | undefined;
+    const onAbort = (): void => {
+      const error = abortError(signal!);
+      if (response !== undefined) response.destroy(error);
+      else req.destroy(error);
+    };
+    if (signal !== undefined) {
+      signal.addEventListener('abort', onAbort, { once: true });
+      req.once('close', () => {
+        if (response === undefined) signal.removeEventListener('abort', onAbort);
+      });
+    }
+
     req.setTimeout(timeoutMs, () => req.destroy(new TimeoutError(timeoutMs)));
     req.on('error', fail);
     req.on('finish', () => {
@@ -76,6 +97,8 @@ export function sendHttp(request: HttpRequest): Promise<HttpResponse> {
         return;
       }
       settled = true;
+      response = res;
+      if (signal !== undefined) res.once('close', () => signal.removeEventListener('abort', onAbort));
       // Keep later socket errors (after an early answer) from becoming unhandled.
       req.on('error', () => {});
       if (!requestFinished && body !== undefined && !Buffer.isBuffer(body)) {
