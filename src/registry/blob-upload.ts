@@ -23,6 +23,8 @@ import {
   startUpload,
   uploadStatus,
   withDigestQuery,
+  MAX_SESSION_RESTARTS,
+  UploadSessionLostError,
   type UploadSession,
 } from './upload-session.js';
 
@@ -106,7 +108,10 @@ interface ChunkState {
 async function uploadChunked(http: RegistryHttp, repo: string, descriptor: Descriptor, open: OpenBlobStream, options: BlobUploadOptions): Promise<void> {
   const what = describeBlob('push', descriptor.digest, repo);
   const algorithm = digestAlgorithm(descriptor.digest);
+  // Failures in a row, reset by a good chunk; session restarts in all, never reset (a registry
+  // that accepts one chunk per session and then forgets it must not keep this loop going).
   let failures = 0;
+  let restarts = 0;
   let given = options.session;
   let state: ChunkState | undefined;
   for (;;) {
@@ -150,6 +155,10 @@ async function uploadChunked(http: RegistryHttp, repo: string, descriptor: Descr
       await http.backoff(failures, error.retryAfterMs, error.code ?? String(error.status ?? 'error'));
       if (await options.exists().catch(() => false)) return;
       state = await resume(http, repo, descriptor, open, state);
+      if (state === undefined) {
+        restarts += 1;
+        if (restarts > MAX_SESSION_RESTARTS) throw new UploadSessionLostError(http.registry, repo, descriptor.digest, restarts);
+      }
     }
   }
 }

@@ -16,6 +16,29 @@ export interface UploadSession {
   minChunkLength: number | undefined;
 }
 
+/**
+ * Upload sessions a registry may lose per blob before the push gives up, whatever progress each
+ * made: a registry that forgets every session (load-balanced without shared state, say) must end
+ * in an error, not restart forever.
+ */
+export const MAX_SESSION_RESTARTS = 5;
+
+/** A blob push given up because the registry kept losing its upload session. */
+export class UploadSessionLostError extends RegistryError {
+  readonly digest: string;
+  readonly registry: string;
+
+  constructor(registry: string, repo: string, digest: string, restarts: number) {
+    super(`registry ${registry} lost the upload session of blob ${digest} in ${repo} ${restarts} times; gave up pushing it`, {
+      code: 'BLOB_UPLOAD_UNKNOWN',
+      hint: 'the registry forgets upload sessions (several replicas without shared upload state, a restart, or sessions that expire too soon): check its logs and setup',
+    });
+    this.name = 'UploadSessionLostError';
+    this.digest = digest;
+    this.registry = registry;
+  }
+}
+
 /** `push blob sha256:0123456789ab to mesh/pilot` */
 export function describeBlob(action: string, digest: string, repo: string): string {
   return `${action} blob ${digest.slice(0, 19)} to ${repo}`;
