@@ -9,6 +9,7 @@ import { usageError, type Diagnostic } from '../errors.js';
 import { parseDockerfile, type Dockerfile } from '../image/dockerfile.js';
 import { parsePlatform, type Platform } from '../platform.js';
 import type { Defaults, TargetSpec, ValidatedConfig, VariantSpec } from './model.js';
+import { insideRoots, layerRoots, realPathProblem, sourceRoots } from './path-policy.js';
 import { cycles, duplicateNames, namespaceOf, targetKey, unknownReferences } from './rules.js';
 import { readTargetsFile, type TargetsFileContent } from './targets-file.js';
 import { YamlSyntaxError, parseYamlDocument } from './yaml-document.js';
@@ -37,6 +38,9 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   if (!existsSync(options.targetsDir) || !statSync(options.targetsDir).isDirectory()) {
     throw usageError(`--targets: ${options.targetsDir} is not a folder`, { hint: 'point --targets at a folder of *.yaml targets files' });
   }
+  if (!existsSync(options.sourceDir) || !statSync(options.sourceDir).isDirectory()) {
+    throw usageError(`--source: ${options.sourceDir} ${existsSync(options.sourceDir) ? 'is not a folder' : 'does not exist'}`, { hint: 'point --source at the source tree to build (an Istio checkout, or leave it out for the bundled sample)' });
+  }
   const graphFiles = readdirSync(options.targetsDir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
@@ -47,7 +51,8 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   const diagnostics: Diagnostic[] = [];
   const read = (file: string, layer: 'targets' | 'source'): TargetsFileContent | undefined => {
     try {
-      const content = readTargetsFile(parseYamlDocument(readFileSync(file, 'utf8'), relative(file)), layer);
+      const roots = { own: layerRoots(layer, options.targetsDir, options.sourceDir), source: sourceRoots(options.sourceDir) };
+      const content = readTargetsFile(parseYamlDocument(readFileSync(file, 'utf8'), relative(file)), layer, file, roots);
       diagnostics.push(...content.diagnostics);
       return { ...content, file };
     } catch (error) {
@@ -87,8 +92,23 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   }
 
   const dockerfiles = new Map<string, Dockerfile>();
+  const source = sourceRoots(options.sourceDir);
   for (const spec of targets.values()) {
+    const own = layerRoots(spec.layer, options.targetsDir, options.sourceDir);
+    // Symlinks followed: a path that reads well may still lead out of its root.
+    const outside = (file: string, roots: typeof own, what: string, location = spec.location): boolean => {
+      if (!insideRoots(file, roots)) return true; // reported while reading the file
+      const problem = realPathProblem(file, roots);
+      if (problem !== undefined) diagnostics.push({ message: `${what} ${relative(file)} ${problem}`, location });
+      return problem !== undefined;
+    };
+    if (spec.kind === 'binary') outside(path.resolve(options.sourceDir, spec.package), source, `package of binary "${spec.name}"`, spec.packageLocation);
     if (spec.kind === 'image') {
+      if (outside(spec.dockerfile, own, `dockerfile of image "${spec.name}"`, spec.dockerfileLocation)) continue;
+      for (const file of spec.files) {
+        if (file.root === 'targets') outside(file.from, own, `file of image "${spec.name}"`, file.location);
+        else outside(path.resolve(options.sourceDir, file.from), source, `source file of image "${spec.name}"`, file.location);
+      }
       if (!dockerfiles.has(spec.dockerfile)) {
         if (!existsSync(spec.dockerfile)) {
           diagnostics.push({ message: `image "${spec.name}": Dockerfile ${relative(spec.dockerfile)} does not exist`, location: spec.dockerfileLocation ?? spec.location });
@@ -108,6 +128,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     }
     if (spec.kind === 'artifact' && spec.path !== undefined && !spec.path.includes('{')) {
       const local = path.resolve(spec.baseDir, spec.path);
+      if (outside(local, own, `path of artifact "${spec.name}"`, spec.pathLocation)) continue;
       if (!existsSync(local)) diagnostics.push({ message: `artifact "${spec.name}": path ${relative(local)} does not exist`, location: spec.location });
     }
   }

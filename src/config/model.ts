@@ -19,6 +19,8 @@ export interface BinarySpec extends Located {
   name: string;
   /** Go package path relative to the source root, e.g. `./pilot/cmd/pilot-discovery`. */
   package: string;
+  /** Where `package:` is written, for messages about it. */
+  packageLocation?: SourceLocation;
   /** Build tags (`-tags`). Default: none. */
   tags: string[];
   /** CGO_ENABLED=1 when true. Default: false. */
@@ -42,7 +44,9 @@ export interface ArtifactSpec extends Located {
   extract?: string;
   /** Local file template used instead of downloading (same placeholders), relative to the targets file. */
   path?: string;
-  /** File name in `out/<os>_<arch>/` and in image contexts. Default: the artifact's name. */
+  /** Where `path:` is written, for messages about it. */
+  pathLocation?: SourceLocation;
+  /** File name in `out/<os>_<arch>/` and in image contexts: one path segment. Default: the artifact's name. */
   fileName: string;
 }
 

@@ -7,6 +7,7 @@ import type { Diagnostic } from '../errors.js';
 import { parsePlatform, type Platform } from '../platform.js';
 import { FieldReader } from './field-reader.js';
 import type { ArtifactSpec, BinarySpec, ContextFileSpec, GroupSpec, ImageSpec, Located, VariantSpec } from './model.js';
+import { fileNameProblem, lexicalPathProblem, type PathRoots } from './path-policy.js';
 import type { YamlDocument, YamlPath } from './yaml-document.js';
 
 const SECTIONS = ['defaults', 'binaries', 'artifacts', 'images', 'groups', 'variants'] as const;
@@ -26,10 +27,26 @@ export interface TargetsFileContent {
   diagnostics: Diagnostic[];
 }
 
-/** Reads one parsed targets file. `layer` says whether it is the graph or the source overlay. */
-export function readTargetsFile(doc: YamlDocument, layer: Located['layer']): TargetsFileContent {
+/** Where this file's paths may lead: `own` for its own paths, `source` for `source:` and `package:`. */
+export interface TargetsFileRoots {
+  own: PathRoots;
+  source: PathRoots;
+}
+
+/**
+ * Reads one parsed targets file. `layer` says whether it is the graph or the source overlay; `file`
+ * is its absolute path (doc.file is how messages name it), and its relative paths resolve from there.
+ */
+export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file: string, roots: TargetsFileRoots): TargetsFileContent {
   const reader = new FieldReader(doc);
-  const baseDir = path.dirname(doc.file);
+  const baseDir = path.dirname(file);
+  const sourceDir = roots.source.dirs[0]!;
+  /** Reports a path outside its root at its value; true when it may be used. */
+  const confined = (value: string, at: YamlPath, what: string, from: string, within: PathRoots): boolean => {
+    const problem = lexicalPathProblem(value, from, within);
+    if (problem !== undefined) reader.report(at, `${what} "${value}" ${problem}`);
+    return problem === undefined;
+  };
   const content: TargetsFileContent = { file: doc.file, specs: [], variants: [], defaults: {}, diagnostics: reader.diagnostics };
   const root = reader.mapping(doc.value, [], 'a targets file', SECTIONS);
   if (!root) return content;
@@ -60,11 +77,13 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer']): Tar
     const pkg = reader.string(record, 'package', p, what, true);
     if (pkg === undefined) return;
     if (!pkg.startsWith('./')) reader.report([...p, 'package'], `package of ${what} must be a path inside the source tree starting with ./ (like ./pilot/cmd/pilot-discovery)`);
+    else confined(pkg, [...p, 'package'], `package of ${what}`, sourceDir, roots.source);
     content.specs.push({
       kind: 'binary',
       name,
       ...located(p),
       package: pkg,
+      packageLocation: reader.at([...p, 'package']),
       tags: reader.stringList(record, 'tags', p, what).map((t) => t.value),
       cgo: reader.boolean(record, 'cgo', p, what, false),
       ldflags: reader.stringList(record, 'ldflags', p, what).map((t) => t.value),
@@ -90,12 +109,18 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer']): Tar
     if (url !== undefined && localPath === undefined && sha256.size === 0 && sha256Url === undefined) {
       reader.report(p, `${what} downloads from a url, so it needs "sha256" per platform (or a "sha256Url")`, 'key');
     }
-    const spec: ArtifactSpec = { kind: 'artifact', name, ...located(p), sha256, fileName: reader.string(record, 'fileName', p, what) ?? name };
+    const fileName = reader.string(record, 'fileName', p, what) ?? name;
+    const fileNameIssue = fileNameProblem(fileName);
+    if (fileNameIssue !== undefined) reader.report([...p, 'fileName'], `fileName "${fileName}" of ${what} ${fileNameIssue}`);
+    const spec: ArtifactSpec = { kind: 'artifact', name, ...located(p), sha256, fileName };
     if (url !== undefined) spec.url = url;
     if (sha256Url !== undefined) spec.sha256Url = sha256Url;
     const extract = reader.string(record, 'extract', p, what);
     if (extract !== undefined) spec.extract = extract;
-    if (localPath !== undefined) spec.path = localPath;
+    if (localPath !== undefined && confined(localPath, [...p, 'path'], `path of ${what}`, baseDir, roots.own)) {
+      spec.path = localPath;
+      spec.pathLocation = reader.at([...p, 'path']);
+    }
     content.specs.push(spec);
   });
 
@@ -103,6 +128,8 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer']): Tar
     const what = `image "${name}"`;
     const dockerfile = reader.string(record, 'dockerfile', p, what, true);
     if (dockerfile === undefined) return;
+    // Reported here; the loader then does not read it (nor say it is missing).
+    confined(dockerfile, [...p, 'dockerfile'], `dockerfile of ${what}`, baseDir, roots.own);
     const names = (key: string) => reader.stringList(record, key, p, what).map((n) => ({ name: n.value, location: n.location }));
     content.specs.push({
       kind: 'image',
@@ -112,7 +139,7 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer']): Tar
       dockerfileLocation: reader.at([...p, 'dockerfile']),
       binaries: names('binaries'),
       artifacts: names('artifacts'),
-      files: readContextFiles(reader, record, p, what, baseDir),
+      files: readContextFiles(reader, record, p, what, baseDir, confined, roots),
       args: reader.stringMap(record, 'args', p, what),
       bases: [...names('base'), ...names('bases')],
     });
@@ -169,7 +196,9 @@ function readPlatforms(reader: FieldReader, record: Record<string, unknown>, p: 
   return platforms;
 }
 
-function readContextFiles(reader: FieldReader, record: Record<string, unknown>, p: YamlPath, what: string, baseDir: string): ContextFileSpec[] {
+type Confine = (value: string, at: YamlPath, what: string, from: string, within: PathRoots) => boolean;
+
+function readContextFiles(reader: FieldReader, record: Record<string, unknown>, p: YamlPath, what: string, baseDir: string, confined: Confine, roots: TargetsFileRoots): ContextFileSpec[] {
   const value = record.files;
   if (value === undefined || value === null) return [];
   const listPath = [...p, 'files'];
@@ -189,9 +218,14 @@ function readContextFiles(reader: FieldReader, record: Record<string, unknown>, 
       return;
     }
     const from = (fromTargets ?? fromSource)!;
+    const fromOk =
+      fromTargets !== undefined
+        ? confined(fromTargets, [...itemPath, 'path'], `path of a file of ${what}`, baseDir, roots.own)
+        : confined(fromSource!, [...itemPath, 'source'], `source of a file of ${what}`, roots.source.dirs[0]!, roots.source);
+    if (!fromOk) return;
     const to = reader.string(entry, 'to', itemPath, `a file of ${what}`) ?? path.posix.basename(from);
-    if (path.posix.isAbsolute(to) || to.split('/').includes('..')) {
-      reader.report([...itemPath, 'to'], `"to" of a file of ${what} must be a relative path inside the build context`);
+    if (path.posix.isAbsolute(to) || path.win32.isAbsolute(to) || to.split(/[\\/]/).includes('..') || to.includes('\0')) {
+      reader.report([...itemPath, 'to'], `"to" of a file of ${what} must be a relative path inside the build context, without ".." (like etc/istio/mesh.yaml)`);
       return;
     }
     files.push({

@@ -9,7 +9,8 @@ import { chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { stepError } from '../errors.js';
+import { insideRoots, realPathProblem, type PathRoots } from '../config/path-policy.js';
+import { stepError, usageError } from '../errors.js';
 import { formatPlatform } from '../platform.js';
 import type { FetchJob } from '../plan/types.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
@@ -23,8 +24,16 @@ export interface FetchResult {
   sha256: string;
 }
 
-export async function fetchArtifact(job: FetchJob, context: JobContext, outDir: string): Promise<FetchResult> {
+/**
+ * `localRoots`: where a local `path:` may lead once its placeholders are filled and its symlinks
+ * followed (a `{env:NAME}` value or a symlink can still point at any file of the build machine).
+ */
+export async function fetchArtifact(job: FetchJob, context: JobContext, outDir: string, localRoots?: PathRoots): Promise<FetchResult> {
   const what = `${job.artifact} (${formatPlatform(job.platform)})`;
+  if (job.localPath !== undefined && localRoots !== undefined) checkLocalPath(job.localPath, localRoots, what);
+  if (!insideRoots(path.resolve(job.output), { dirs: [path.resolve(outDir)], name: '--out' })) {
+    throw usageError(`artifact ${what} would be written to ${job.output}, outside --out (${outDir})`, { hint: 'its fileName must be one file name, without "/" or ".."' });
+  }
   const temp = await makeTempDir(outDir, 'fetch');
   try {
     const download = path.join(temp, 'download');
@@ -59,6 +68,15 @@ export async function fetchArtifact(job: FetchJob, context: JobContext, outDir: 
     return { artifact: job.artifact, platform: formatPlatform(job.platform), output: job.output, sha256: actual };
   } finally {
     await rm(temp, { recursive: true, force: true });
+  }
+}
+
+function checkLocalPath(localPath: string, roots: PathRoots, what: string): void {
+  const problem = insideRoots(path.resolve(localPath), roots) ? realPathProblem(localPath, roots) : `leads outside ${roots.name}`;
+  if (problem !== undefined) {
+    throw usageError(`artifact ${what}: local path ${localPath} ${problem}`, {
+      hint: 'the "path" of an artifact (placeholders and {env:NAME} filled in) must name a file next to its targets file',
+    });
   }
 }
 

@@ -25,7 +25,9 @@ export async function stageContext(job: ImageBuildJob, outDir: string, sourceDir
         });
       }
       if (entry.platform) await checkElfMachine(from, entry.platform, job.image);
-      await copyInto(from, path.join(temp, entry.to), entry.root === 'source' ? sourceDir : undefined);
+      const destination = path.join(temp, entry.to);
+      await checkDestination(temp, destination, entry.to, job.image);
+      await copyInto(from, destination, entry.root === 'source' ? sourceDir : undefined);
     }
     await moveIntoPlace(temp, job.contextDir);
     return job.contextDir;
@@ -45,6 +47,21 @@ async function insideSource(entry: ContextEntry, sourceDir: string, image: strin
     });
   }
   return real;
+}
+
+/**
+ * A destination must land in the context even through symlinks staged before it (a folder from
+ * the source may hold links): its deepest existing folder is resolved before anything is made.
+ */
+async function checkDestination(context: string, destination: string, to: string, image: string): Promise<void> {
+  let existing = path.dirname(destination);
+  while (!(await lstat(existing).catch(() => undefined)) && isInside(context, path.dirname(existing))) existing = path.dirname(existing);
+  const real = await realpath(existing).catch(() => existing);
+  if (!isInside(await realpath(context), real) || !isInside(context, destination)) {
+    throw usageError(`image ${image}: file destination "${to}" leads outside the build context (through a symlink staged before it)`, {
+      hint: 'give the file a "to" that does not pass through a symlink of the context',
+    });
+  }
 }
 
 /** Hard-links where possible (fast, no copy), copies otherwise; folders recursively. */
