@@ -10,6 +10,8 @@ import { CiReporter } from '../report/ci-reporter.js';
 import { JsonReportWriter } from '../report/json-report.js';
 import { isMeshbuildError } from '../errors.js';
 import { clearTemp } from '../run/atomic-files.js';
+import { withOutLock } from '../run/out-lock.js';
+import { localArtifactRoots } from '../config/path-policy.js';
 import { withInterrupt } from '../run/interrupt.js';
 import { CombinedReporter, type Reporter } from '../run/events.js';
 import { runPlan, type Executors, type RunSummary } from '../run/scheduler.js';
@@ -40,7 +42,12 @@ function layerCompressionFor(plan: Plan): LayerCompression {
   return plan.hubs.every((hub) => isLoopbackHost(parseReference(`${hub}/x`).registry)) ? 'none' : 'gzip';
 }
 
+/** Runs the plan holding the lock of --out: a second run on the same folder is exit 2, naming the first. */
 export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<RunSummary> {
+  return withOutLock(plan.outDir, () => executeLocked(plan, flags, io));
+}
+
+async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<RunSummary> {
   const report = flags.report !== undefined ? new JsonReportWriter(flags.report) : undefined;
   // Ctrl-C's signal exists only once the run starts (withInterrupt below); registry clients are made
   // before that, so they get a signal that follows it.
@@ -78,7 +85,7 @@ export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo):
   const sourceTree = () => (sourceTreeWalk ??= sourceTreeState(plan.sourceDir, [plan.outDir]));
   const executors: Executors = {
     'go-build': (job, context) => runGoBuild(job, context, { outDir: plan.outDir, goVersion, env: io.env, sourceTree }),
-    fetch: (job, context) => fetchArtifact(job, context, plan.outDir),
+    fetch: (job, context) => fetchArtifact(job, context, plan.outDir, localArtifactRoots(flags.targets, plan.sourceDir)),
     'image-build': (job, context) => buildImage(job, context, { plan, destinations, buildx: buildxOptions, native: nativeOptions }),
     publish: (job, context) => publish(job, context, plan, destinations),
   };

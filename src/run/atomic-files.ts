@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { holdsOutLock } from './out-lock.js';
 
 export function tempRoot(outDir: string): string {
   return path.join(outDir, '.tmp');
@@ -45,7 +46,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
 }
 
-/** Clears leftovers of an interrupted run. */
+/** Clears leftovers of an interrupted run; only the holder of the --out lock may (another run's temp files live there). */
 export async function clearTemp(outDir: string): Promise<void> {
+  if (!holdsOutLock(outDir)) throw new Error(`Internal error: clearing ${tempRoot(outDir)} without holding the lock of ${outDir}`);
   await rm(tempRoot(outDir), { recursive: true, force: true });
 }
