@@ -5,8 +5,7 @@
  * into `out/release/<version>/` in one rename. A failure or Ctrl-C anywhere before the tags
  * leaves no tag of this release; running it again sends only what the registry lacks.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InterruptedError, isMeshbuildError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
@@ -116,7 +115,9 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
   let plannedTags: TagWrite[] = [];
   let interrupted = false;
   let filesDir: string | undefined;
-  const reportDir = await mkdtemp(path.join(os.tmpdir(), 'meshbuild-release-'));
+  // Under --out, never /tmp, so a killed release leaves nothing outside out/; not in out/.tmp, which each
+  // build step below clears (its reports must outlive the step).
+  const reportDir = await makeTempDir(path.join(request.outDir, 'release'), 'run-reports');
   let runReport: RunReport | undefined;
   let targets: ReleaseTarget[] = [];
   try {

@@ -42,7 +42,9 @@ export class TtyReporter implements Reporter {
                 }),
             };
           }),
-          { concurrent: true, exitOnError: false, renderer: 'default', rendererOptions: { collapseErrors: false } },
+          // listr2's own SIGINT handler calls process.exit(127) mid-run: Ctrl-C belongs to the
+          // scheduler (src/run/interrupt.ts), which stops the jobs, clears out/.tmp and exits 130.
+          { concurrent: true, exitOnError: false, registerSignalListeners: false, renderer: 'default', rendererOptions: { collapseErrors: false } },
         );
         this.running = list.run().catch(() => undefined);
         break;

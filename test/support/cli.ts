@@ -4,7 +4,9 @@
  *   reporter (plain lines, as in a pipeline log). Fast; used by most tests.
  * - `runSpawnedCli` / `startSpawnedCli`: `node bin/meshbuild.js` as a child process, for what only
  *   a real process shows (PATH without go, SIGINT, the exit code node ends with). dist/ is
- *   built once with `npm run build` when it is missing or older than src/.
+ *   built once with `npm run build` when it is missing or older than src/; a type error fails it.
+ * - `startTerminalCli`: the same inside a real pseudo-terminal (util-linux `script`), so the
+ *   interactive task list runs as it does for a person at a terminal.
  */
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -12,6 +14,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
+import { childrenOf, commandLine } from './processes.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_BIN = path.join(REPO_ROOT, 'bin', 'meshbuild.js');
@@ -66,7 +69,8 @@ export function ensureDistBuilt(): Promise<void> {
   distReady ??= (async () => {
     if (existsSync(DIST_MAIN) && newestMtime(path.join(REPO_ROOT, 'src')) <= statSync(DIST_MAIN).mtimeMs) return;
     const build = await execa('npm', ['run', 'build'], { cwd: REPO_ROOT, reject: false, all: true });
-    // tsc emits even when some file has a type error; what matters here is a runnable dist/.
+    // tsc emits even when a file has a type error: testing that dist/ would test code that does not compile.
+    if (build.exitCode !== 0) throw new Error(`npm run build failed (exit ${String(build.exitCode)}); fix the type errors first:\n${String(build.all)}`);
     if (!existsSync(DIST_MAIN)) throw new Error(`npm run build did not produce ${DIST_MAIN}:\n${String(build.all)}`);
   })();
   return distReady;
@@ -119,3 +123,62 @@ export async function runSpawnedCli(args: string[], options: SpawnOptions = {}):
 
 /** Lines that look like a JavaScript stack frame (`    at fn (file.js:1:2)`). */
 export const STACK_FRAME = /^\s+at\s.+(\(.+:\d+:\d+\)|:\d+:\d+)$/m;
+
+export interface TerminalCli {
+  /** `script`, which owns the pseudo-terminal; it ends with meshbuild's exit code. */
+  child: ResultPromise<{ reject: false; stdin: 'ignore'; all: true }>;
+  /** meshbuild itself: the session leader on the terminal, so its pid is also its process group. */
+  pid: number;
+  /** Everything the terminal showed so far, ANSI codes removed and line ends made `\n`. */
+  output(): string;
+}
+
+/** Quotes one word for the `sh -c` line `script` runs. */
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Starts `node bin/meshbuild.js <args>` in a real pseudo-terminal (`script -qfec`, util-linux), CI
+ * unset, so meshbuild shows its interactive view. Send Ctrl-C as a terminal does with
+ * `process.kill(-pid, 'SIGINT')` (the whole foreground process group).
+ */
+export async function startTerminalCli(args: string[], options: SpawnOptions = {}): Promise<TerminalCli> {
+  await ensureDistBuilt();
+  const env: NodeJS.ProcessEnv = { ...cliEnv(options), TERM: 'xterm-256color' };
+  delete env.CI;
+  delete env.GITHUB_ACTIONS;
+  const command = `stty cols 120 rows 50; exec ${[process.execPath, CLI_BIN, ...args].map(shellQuote).join(' ')}`;
+  const child = execa('script', ['-qfec', command, '/dev/null'], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    all: true,
+  } as const);
+  let text = '';
+  child.all.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+  });
+  let pid: number | undefined;
+  while (pid === undefined) {
+    const scriptPid = child.pid;
+    const found = scriptPid === undefined ? [] : childrenOf(scriptPid).filter((p) => commandLine(p)?.includes(CLI_BIN));
+    pid = found[0];
+    if (pid === undefined) {
+      if (child.exitCode !== null) throw new Error(`script ended before meshbuild started:\n${text}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  return { child, pid, output: () => stripAnsi(text) };
+}
+
+/** Terminal output as text: escape sequences removed, `\r\n` and lone `\r` as line ends. */
+export function stripAnsi(text: string): string {
+  return text
+    .replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '')
+    .replace(/\x1b[\]PX^_][^\x07\x1b]*(\x07|\x1b\\)/g, '')
+    .replace(/\x1b[@-Z\\-_]/g, '')
+    .replace(/\r\n?/g, '\n');
+}

@@ -32,12 +32,10 @@ describe('SIGINT during a build', () => {
     // Let the go command get going (it is compiling the standard library into the empty cache).
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(child.exitCode, `still running when interrupted; stderr so far:\n${stderr}`).toBeNull();
-    const interruptedAt = Date.now();
     child.kill('SIGINT');
     const result = await child;
 
     expect(result.exitCode, result.stderr).toBe(130);
-    expect(Date.now() - interruptedAt, 'exits promptly').toBeLessThan(15_000);
     expect(result.stderr).toMatch(/^error: interrupted by SIGINT$/m);
     expect(result.stderr).not.toMatch(STACK_FRAME);
 

@@ -1,0 +1,122 @@
+/**
+ * Ctrl-C as people and pipelines send it: in a real pseudo-terminal (the interactive task list,
+ * listr2) during Go builds, and in CI mode (plain lines, no terminal) during a push. Either way:
+ * exit 130, one `error: interrupted by SIGINT` line at the end, no temp folder left in out/, no
+ * child process left behind, and (for the push) no tag written. The tests' timeouts only catch a
+ * hang; nothing here measures time.
+ */
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { STACK_FRAME, startSpawnedCli, startTerminalCli } from '../../support/cli.js';
+import { listTags, uniqueNamespace } from '../../support/images.js';
+import { descendantsOf, processesMentioning, stillRunning, waitFor } from '../../support/processes.js';
+import { localRegistry } from '../../support/registry.js';
+import { copySample, listFiles, useTempDirs } from './files.js';
+
+const tempDir = useTempDirs('meshbuild-signals-');
+const INTERRUPTED_LINE = /^error: interrupted by SIGINT$/;
+const HANG_CATCHER = 300_000;
+
+/** The lines that say the run was interrupted (the top-level message), and the last line printed. */
+function interruptedLines(output: string): { matching: string[]; last: string | undefined } {
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return { matching: lines.filter((l) => INTERRUPTED_LINE.test(l)), last: lines.at(-1) };
+}
+
+/** Children may take a moment to be reaped after meshbuild exits: poll (bounded), then report what is left. */
+async function leftovers(before: Array<{ pid: number; command: string }>, out: string): Promise<string[]> {
+  let left: string[] = [];
+  for (let round = 0; round < 100; round++) {
+    left = [...stillRunning(before), ...processesMentioning(out)].map((p) => `${p.pid} ${p.command.slice(0, 160)}`);
+    if (left.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return left;
+}
+
+describe('Ctrl-C in a terminal', () => {
+  it(
+    'during Go builds: exit 130, one "interrupted" line, out/.tmp gone, no go process left',
+    async () => {
+      const work = await tempDir();
+      const source = await copySample(path.join(work, 'mesh'));
+      const out = path.join(work, 'out');
+      // A private, empty GOCACHE: the builds compile the standard library, so they are surely mid-way.
+      const cli = await startTerminalCli(
+        ['build', 'pilot', 'proxyv2', 'istioctl', '--binaries-only', '--platforms', 'amd64,arm64', '--source', source, '--tag', 't', '--out', out],
+        { env: { GOCACHE: path.join(work, 'gocache') } },
+      );
+      const ended = () => cli.child.exitCode !== null;
+      // Wait until a go build is running and compiling (its compiler processes exist).
+      const running = await waitFor(() => {
+        const tree = descendantsOf(cli.pid);
+        return tree.some((p) => /(^|\/)go build /.test(p.command)) && tree.some((p) => /\/compile /.test(p.command)) && tree;
+      }, `a go build compiling under meshbuild (terminal so far:\n${cli.output()})`, ended);
+      expect(cli.output(), 'the interactive view, not CI lines').not.toMatch(/ start {2}go build /);
+
+      // A terminal's Ctrl-C goes to the whole foreground process group: meshbuild and its children.
+      process.kill(-cli.pid, 'SIGINT');
+      const result = await cli.child;
+      const output = cli.output();
+
+      expect(result.exitCode, output).toBe(130);
+      const { matching, last } = interruptedLines(output);
+      expect(matching, output).toHaveLength(1);
+      expect(last, output).toMatch(INTERRUPTED_LINE);
+      expect(output).not.toMatch(STACK_FRAME);
+      expect(await listFiles(path.join(out, '.tmp')), 'no temp folder left in out/').toEqual([]);
+      expect(await leftovers(running, out), 'no child process outlives meshbuild').toEqual([]);
+    },
+    HANG_CATCHER,
+  );
+});
+
+describe('SIGINT in CI mode', () => {
+  let registry: string;
+
+  beforeAll(async () => {
+    registry = await localRegistry();
+  });
+
+  it(
+    'during a push: exit 130, one "interrupted" line, no tag written, out/.tmp gone',
+    async () => {
+      const namespace = uniqueNamespace('sigint-push');
+      const out = path.join(await tempDir(), 'out');
+      const { child } = await startSpawnedCli(['all', '--builder', 'native', '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', 't1', '--push', '--out', out]);
+      let stderr = '';
+      const pushing = new Promise<void>((resolve) => {
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (/stored by digest in /.test(stderr)) resolve();
+        });
+      });
+      await Promise.race([pushing, child.then(() => undefined)]);
+      expect(stderr, 'pushing started before the run ended').toMatch(/stored by digest in /);
+      const before = descendantsOf(child.pid!);
+
+      // Only meshbuild gets the signal (as from `kill -INT` or a CI runner): it must stop its children itself.
+      child.kill('SIGINT');
+      const result = await child;
+      const output = String(result.stderr);
+
+      expect(result.exitCode, output).toBe(130);
+      const { matching, last } = interruptedLines(output);
+      expect(matching, output).toHaveLength(1);
+      expect(last, output).toMatch(INTERRUPTED_LINE);
+      expect(output).not.toMatch(STACK_FRAME);
+      expect(await listFiles(path.join(out, '.tmp')), 'no temp folder left in out/').toEqual([]);
+      expect(await leftovers(before, out), 'no child process outlives meshbuild').toEqual([]);
+      const stored = [...stderr.matchAll(/stored by digest in (\S+):/g)].map((m) => m[1]!);
+      expect(stored.length, 'at least one image was stored before the signal').toBeGreaterThan(0);
+      for (const repository of stored) {
+        const name = repository.slice(repository.indexOf('/') + 1);
+        expect(await listTags(registry, name), `${repository} has no tag`).toEqual([]);
+      }
+    },
+    HANG_CATCHER,
+  );
+});
