@@ -1,11 +1,13 @@
 /**
  * Copies an image index (or a single manifest) with everything it references from one store to
  * another, by digest, children before parents, skipping what the destination already has.
- * Nothing is tagged here: naming comes last, in one step, once every copy succeeded.
+ * Nothing is tagged here: naming comes last, in one step, once every copy succeeded. The first
+ * failed transfer cancels its siblings unless `keepGoing`.
  */
-import { stepError } from '../errors.js';
+import { MeshbuildError, stepError } from '../errors.js';
 import { isIndexMediaType } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.js';
+import { anySignal, throwIfAborted } from '../registry/abort.js';
 import type { ImageStore } from './image-store.js';
 
 export interface CopyStats {
@@ -14,41 +16,82 @@ export interface CopyStats {
   bytesSent: number;
 }
 
+export interface CopyOptions {
+  /** Aborts the copy (Ctrl-C, or a failure elsewhere in the job). Default none. */
+  signal?: AbortSignal;
+  /**
+   * Let sibling transfers finish after one fails (then throw the first failure). Default false:
+   * the first failure aborts the transfers still running, which stop before it is thrown.
+   */
+  keepGoing?: boolean;
+}
+
 /**
- * Children and blobs are copied concurrently (the registry client caps requests per host), so a
- * push waits on the slowest blob rather than on the sum of their round trips.
+ * Children and blobs are copied concurrently (the registry client caps transfers per host, one
+ * slot per blob), so a push waits on the slowest blob rather than on the sum of their round trips.
  */
-export async function copyImage(from: ImageStore, to: ImageStore, root: Descriptor): Promise<CopyStats> {
+export async function copyImage(from: ImageStore, to: ImageStore, root: Descriptor, options: CopyOptions = {}): Promise<CopyStats> {
+  throwIfAborted(options.signal);
   const stats: CopyStats = { blobsSent: 0, blobsSkipped: 0, bytesSent: 0 };
-  const bytes = await from.readManifest(root);
-  if (await to.hasManifest(root)) {
+  await copyTree(from, to, root, stats, { signal: options.signal, keepGoing: options.keepGoing ?? false });
+  return stats;
+}
+
+async function copyTree(from: ImageStore, to: ImageStore, root: Descriptor, stats: CopyStats, options: { signal: AbortSignal | undefined; keepGoing: boolean }): Promise<void> {
+  const { signal } = options;
+  const bytes = await from.readManifest(root, signal);
+  if (await to.hasManifest(root, signal)) {
     stats.blobsSkipped++;
-    return stats;
+    return;
   }
   const parsed = JSON.parse(bytes.toString('utf8')) as ImageIndex | ImageManifest;
   if (isIndexMediaType(root.mediaType) || 'manifests' in parsed) {
-    for (const childStats of await Promise.all((parsed as ImageIndex).manifests.map((child) => copyImage(from, to, child)))) {
-      stats.blobsSent += childStats.blobsSent;
-      stats.blobsSkipped += childStats.blobsSkipped;
-      stats.bytesSent += childStats.bytesSent;
-    }
+    await allOrCancel(
+      (parsed as ImageIndex).manifests.map((child) => (group) => copyTree(from, to, child, stats, { ...options, signal: group })),
+      options,
+    );
   } else {
     const manifest = parsed as ImageManifest;
     if (!manifest.config || !Array.isArray(manifest.layers)) throw stepError(`${from.name}: ${root.digest} is neither an image index nor a manifest`);
-    await Promise.all(
-      [manifest.config, ...manifest.layers].map(async (blob) => {
-        if (await to.hasBlob(blob)) {
+    await allOrCancel(
+      [manifest.config, ...manifest.layers].map((blob) => async (group) => {
+        if (await to.hasBlob(blob, group)) {
           stats.blobsSkipped++;
           return;
         }
-        await to.putBlob(blob, () => from.openBlob(blob));
+        await to.putBlob(blob, () => from.openBlob(blob, group), group);
         stats.blobsSent++;
         stats.bytesSent += blob.size;
       }),
+      options,
     );
   }
-  await to.putManifest(root, bytes);
-  return stats;
+  await to.putManifest(root, bytes, undefined, signal);
+}
+
+/**
+ * Runs `tasks` concurrently under one signal derived from `options.signal`. Unless `keepGoing`,
+ * the first failure aborts the others (with that failure as the reason). Either way every task
+ * has stopped before the first failure is thrown, so nothing of this copy runs on afterwards.
+ */
+async function allOrCancel(tasks: Array<(signal: AbortSignal) => Promise<void>>, options: { signal: AbortSignal | undefined; keepGoing: boolean }): Promise<void> {
+  const group = new AbortController();
+  const signal = anySignal(options.signal, group.signal)!;
+  let first: { error: unknown } | undefined;
+  await Promise.all(
+    tasks.map((task) =>
+      task(signal).catch((error: unknown) => {
+        if (first !== undefined) return;
+        first = { error };
+        if (!options.keepGoing && !signal.aborted) group.abort(error instanceof MeshbuildError ? error : stepError(String(error), { cause: error }));
+      }),
+    ),
+  );
+  if (first !== undefined) {
+    // An abort from above wins over the errors it caused.
+    throwIfAborted(options.signal);
+    throw first.error;
+  }
 }
 
 /** The platforms an index lists, attestation entries (unknown/unknown) left out. */

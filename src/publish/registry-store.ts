@@ -6,6 +6,7 @@
 import { Readable, Transform } from 'node:stream';
 import type { Descriptor } from '../oci/types.js';
 import { MANIFEST_ACCEPT } from '../registry/manifests.js';
+import { abortable } from '../registry/abort.js';
 import type { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/registry-error.js';
 import type { ImageStore } from './image-store.js';
@@ -16,7 +17,13 @@ import type { ImageStore } from './image-store.js';
  * filesystem driver rewrites the repository's link file on each upload, and a manifest checked
  * while it is rewritten is refused (MANIFEST_BLOB_UNKNOWN).
  */
-const uploadsByClient = new WeakMap<RegistryClient, Map<string, Promise<void>>>();
+const uploadsByClient = new WeakMap<RegistryClient, Map<string, SharedUpload>>();
+
+/** An upload in flight or done, and the signal of the job that started it. */
+interface SharedUpload {
+  promise: Promise<void>;
+  signal: AbortSignal | undefined;
+}
 
 export class RegistryStore implements ImageStore {
   readonly name: string;
@@ -33,51 +40,60 @@ export class RegistryStore implements ImageStore {
     this.name = `${client.registry}/${repository}`;
   }
 
-  hasBlob(descriptor: Descriptor): Promise<boolean> {
-    return this.client.hasBlob(this.repository, descriptor.digest);
+  hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean> {
+    return this.client.withSignal(signal).hasBlob(this.repository, descriptor.digest);
   }
 
-  openBlob(descriptor: Descriptor): Promise<Readable> {
-    return this.client.getBlob(this.repository, descriptor.digest);
+  openBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<Readable> {
+    return this.client.withSignal(signal).getBlob(this.repository, descriptor.digest);
   }
 
-  putBlob(descriptor: Descriptor, open: () => Promise<Readable>): Promise<void> {
+  putBlob(descriptor: Descriptor, open: () => Promise<Readable>, signal?: AbortSignal): Promise<void> {
     let uploads = uploadsByClient.get(this.client);
     if (!uploads) uploadsByClient.set(this.client, (uploads = new Map()));
     const key = `${this.repository}@${descriptor.digest}`;
     let upload = uploads.get(key);
     if (!upload) {
       // Kept once done too: a job that looked before this upload finished must not send it again.
-      upload = this.upload(descriptor, open).catch((error: unknown) => {
+      const promise = this.upload(descriptor, open, signal).catch((error: unknown) => {
         uploads.delete(key);
         throw error;
       });
+      upload = { promise, signal };
       uploads.set(key, upload);
     }
-    return upload;
+    const shared = upload;
+    const joined = shared.promise.catch((error: unknown) => {
+      // Started by another job and cancelled with it: this job still wants the blob, so it sends it.
+      if (shared.signal !== signal && shared.signal?.aborted === true && signal?.aborted !== true) return this.putBlob(descriptor, open, signal);
+      throw error;
+    });
+    return abortable(joined, signal);
   }
 
-  private async upload(descriptor: Descriptor, open: () => Promise<Readable>): Promise<void> {
+  /** One blob transfer: each client call below holds one slot of the host's limit, one at a time. */
+  private async upload(descriptor: Descriptor, open: () => Promise<Readable>, signal: AbortSignal | undefined): Promise<void> {
+    const client = this.client.withSignal(signal);
     const openAt = async (start: number) => skipBytes(await open(), start);
     for (const sibling of this.mountFrom) {
-      if (sibling !== this.repository && (await this.client.hasBlob(sibling, descriptor.digest))) {
-        await this.client.mountBlob(this.repository, descriptor, sibling, openAt);
+      if (sibling !== this.repository && (await client.hasBlob(sibling, descriptor.digest))) {
+        await client.mountBlob(this.repository, descriptor, sibling, openAt);
         return;
       }
     }
-    await this.client.pushBlob(this.repository, descriptor, openAt);
+    await client.pushBlob(this.repository, descriptor, openAt);
   }
 
-  async hasManifest(descriptor: Descriptor): Promise<boolean> {
-    return (await this.client.headManifest(this.repository, descriptor.digest, [descriptor.mediaType, ...MANIFEST_ACCEPT])) !== undefined;
+  async hasManifest(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean> {
+    return (await this.client.withSignal(signal).headManifest(this.repository, descriptor.digest, [descriptor.mediaType, ...MANIFEST_ACCEPT])) !== undefined;
   }
 
-  async readManifest(descriptor: Descriptor): Promise<Buffer> {
-    return (await this.client.getManifest(this.repository, descriptor.digest, [descriptor.mediaType, ...MANIFEST_ACCEPT])).bytes;
+  async readManifest(descriptor: Descriptor, signal?: AbortSignal): Promise<Buffer> {
+    return (await this.client.withSignal(signal).getManifest(this.repository, descriptor.digest, [descriptor.mediaType, ...MANIFEST_ACCEPT])).bytes;
   }
 
-  async putManifest(descriptor: Descriptor, bytes: Buffer, tag?: string): Promise<void> {
-    await this.client.putManifest(this.repository, tag ?? descriptor.digest, bytes, descriptor.mediaType);
+  async putManifest(descriptor: Descriptor, bytes: Buffer, tag?: string, signal?: AbortSignal): Promise<void> {
+    await this.client.withSignal(signal).putManifest(this.repository, tag ?? descriptor.digest, bytes, descriptor.mediaType);
   }
 
   resolveTag(tag: string): Promise<Descriptor | undefined> {
