@@ -148,7 +148,7 @@ export async function prepareOutDir(dir: string): Promise<void> {
   for (;;) {
     const info = await lstat(existing).catch((error: NodeJS.ErrnoException) => error);
     if (!(info instanceof Error)) break;
-    if (info.code !== 'ENOENT') throw unusable(dir, `cannot be checked (${describeCode(info.code, info)} at ${existing})`);
+    if (info.code !== 'ENOENT' && info.code !== 'ENOTDIR') throw unusable(dir, `cannot be checked (${describeCode(info.code, info)} at ${existing})`);
     missing.unshift(existing);
     const parent = path.dirname(existing);
     if (parent === existing) break;
