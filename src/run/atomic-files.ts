@@ -14,13 +14,32 @@ export function tempRoot(outDir: string): string {
 
 /** A fresh temp folder under `<out>/.tmp/`. */
 export async function makeTempDir(outDir: string, prefix: string): Promise<string> {
-  await mkdir(tempRoot(outDir), { recursive: true });
+  await makeFolder(tempRoot(outDir));
   return mkdtemp(path.join(tempRoot(outDir), `${prefix}-`));
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node's recursive mkdir never returns for a path under /proc
+ * (it retries the ENOENT there forever), this one fails with it.
+ */
+export async function makeFolder(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw error;
+    await makeFolder(parent);
+    await mkdir(dir).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST') throw again;
+    });
+  }
 }
 
 /** Moves a finished file or folder into place, replacing what was there. */
 export async function moveIntoPlace(from: string, to: string): Promise<void> {
-  await mkdir(path.dirname(to), { recursive: true });
+  await makeFolder(path.dirname(to));
   try {
     await rename(from, to);
   } catch (error) {
@@ -35,7 +54,7 @@ export async function moveIntoPlace(from: string, to: string): Promise<void> {
 
 /** Writes a file by writing a sibling temp file and renaming it. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await makeFolder(path.dirname(file));
   const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await writeFile(temp, data);

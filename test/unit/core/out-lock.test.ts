@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clearTemp } from '../../../src/run/atomic-files.js';
+import { clearTemp, makeFolder, writeFileAtomic } from '../../../src/run/atomic-files.js';
 import { acquireOutLock, holdsOutLock, isAlive, withOutLock } from '../../../src/run/out-lock.js';
 import { useTempDirs } from '../../support/temp-dirs.js';
 
@@ -36,6 +36,14 @@ describe('the --out lock', () => {
     await writeFile(path.join(out, '.lock'), '1\n'); // as if taken over meanwhile
     await release();
     expect(await readFile(path.join(out, '.lock'), 'utf8')).toBe('1\n');
+  });
+
+  it('makeFolder makes missing levels, and fails (rather than spinning, as a recursive mkdir does) under /proc', async () => {
+    const dir = await tempDir();
+    await writeFileAtomic(path.join(dir, 'a', 'b', 'c', 'file.json'), '{}\n');
+    expect(await readFile(path.join(dir, 'a', 'b', 'c', 'file.json'), 'utf8')).toBe('{}\n');
+    await makeFolder(path.join(dir, 'a', 'b'));
+    await expect(makeFolder('/proc/meshbuild-test/x')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('isAlive: this process is, a pid that cannot exist is not', () => {
