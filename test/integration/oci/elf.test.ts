@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { checkElfPlatform, describeElf, ELF_HEADER_SIZE, elfMatchesPlatform, readElfHeader } from '../../../src/oci/elf.js';
 import { buildLayer } from '../../../src/oci/layer.js';
 import { readFileFromTar } from '../../../src/oci/tar-reader.js';
-import { useTempDirs } from './temp-dir.js';
+import { useTempDirs } from '../../support/temp-dirs.js';
 
-const tempDir = useTempDirs();
+const tempDir = useTempDirs('meshbuild-oci-');
 const AMD64 = { os: 'linux', architecture: 'amd64' };
 const ARM64 = { os: 'linux', architecture: 'arm64' };
 const ARMV7 = { os: 'linux', architecture: 'arm', variant: 'v7' };

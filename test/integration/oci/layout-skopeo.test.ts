@@ -11,10 +11,10 @@ import { encodeImageConfig, encodeImageIndex, encodeImageManifest, type EncodedB
 import { MEDIA_TYPE } from '../../../src/oci/media-types.js';
 import { readFileFromTar } from '../../../src/oci/tar-reader.js';
 import type { ImageIndex, ImageManifest } from '../../../src/oci/types.js';
-import { useTempDirs } from './temp-dir.js';
+import { useTempDirs } from '../../support/temp-dirs.js';
 import { localRegistry } from '../../support/registry.js';
 
-const tempDir = useTempDirs();
+const tempDir = useTempDirs('meshbuild-oci-');
 const REF = '1.24.0';
 const ARCHES = ['amd64', 'arm64'] as const;
 
