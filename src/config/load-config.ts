@@ -104,11 +104,11 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     };
     if (spec.kind === 'binary') outside(path.resolve(options.sourceDir, spec.package), source, `package of binary "${spec.name}"`, spec.packageLocation);
     if (spec.kind === 'image') {
-      if (outside(spec.dockerfile, own, `dockerfile of image "${spec.name}"`, spec.dockerfileLocation)) continue;
       for (const file of spec.files) {
         if (file.root === 'targets') outside(file.from, own, `file of image "${spec.name}"`, file.location);
         else outside(path.resolve(options.sourceDir, file.from), source, `source file of image "${spec.name}"`, file.location);
       }
+      if (outside(spec.dockerfile, own, `dockerfile of image "${spec.name}"`, spec.dockerfileLocation)) continue;
       if (!dockerfiles.has(spec.dockerfile)) {
         if (!existsSync(spec.dockerfile)) {
           diagnostics.push({ message: `image "${spec.name}": Dockerfile ${relative(spec.dockerfile)} does not exist`, location: spec.dockerfileLocation ?? spec.location });
