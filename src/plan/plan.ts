@@ -94,8 +94,23 @@ export function createPlan(graph: Graph, request: PlanRequest): Plan {
     outDir: request.outDir,
     sourceDir: graph.sourceDir,
     output: request.binariesOnly ? null : request.output,
-    jobs: orderJobs(jobs),
+    jobs: orderJobs(checkJobNeeds(jobs)),
   };
+}
+
+/**
+ * Every job a job needs must be in the plan. A missing one is a bug in planning, not a dependency
+ * that is satisfied by being absent (which would run the job without what it builds on).
+ */
+export function checkJobNeeds<T extends Pick<Job, 'id' | 'needs'>>(jobs: T[]): T[] {
+  const ids = new Set(jobs.map((job) => job.id));
+  for (const job of jobs) {
+    const missing = job.needs.filter((id) => typeof id !== 'string' || !ids.has(id));
+    if (missing.length > 0) {
+      throw new Error(`Internal error: planning made job ${job.id} need ${missing.map((id) => JSON.stringify(id ?? null)).join(', ')}, which the plan does not have`);
+    }
+  }
+  return jobs;
 }
 
 /** `out/linux_arm64/pilot-discovery` (`.exe` on Windows), as Istio lays out its binaries. */
