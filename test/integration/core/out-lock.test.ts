@@ -5,6 +5,8 @@
  * flag, never a stack trace or a hang. Builds here only copy a local artifact: no Go, no Docker.
  */
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -85,6 +87,33 @@ describe('one run per --out', () => {
       env: { MESHBUILD_TEST_TOOL: 'tool.bin' },
     });
     expect(again.exitCode, again.stderr).toBe(0);
+  });
+});
+
+describe('the lock while a run is in flight', () => {
+  it('is held with the run\'s pid, and gone after Ctrl-C (exit 130)', async () => {
+    const w = await world();
+    let requested: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => (requested = resolve));
+    // Answers nothing: the fetch waits until the run is interrupted.
+    const server = createServer(() => requested());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await writeFile(path.join(w.targets, 'artifacts.yaml'), `artifacts:\n  tool:\n    url: http://127.0.0.1:${port}/tool\n    sha256:\n      linux/amd64: "${'0'.repeat(64)}"\n`);
+      const { child } = await startSpawnedCli(['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', w.targets, '--source', w.source, '--tag', 't', '--out', w.out]);
+      await Promise.race([stalled, child.then(() => undefined)]);
+      expect(child.exitCode, 'still running when the server got the request').toBeNull();
+      expect(await readFile(path.join(w.out, '.lock'), 'utf8')).toBe(`${child.pid}\n`);
+      child.kill('SIGINT');
+      const result = await child;
+      expect(result.exitCode, String(result.stderr)).toBe(130);
+      expect(existsSync(path.join(w.out, '.lock'))).toBe(false);
+      expect(existsSync(path.join(w.out, '.tmp'))).toBe(false);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
 
