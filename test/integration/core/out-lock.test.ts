@@ -91,7 +91,7 @@ describe('one run per --out', () => {
 });
 
 describe('the lock while a run is in flight', () => {
-  it('is held with the run\'s pid, and gone after Ctrl-C (exit 130)', async () => {
+  it('is held with the run\'s pid (a second run is refused naming it), and gone after Ctrl-C (exit 130)', async () => {
     const w = await world();
     let requested: () => void = () => undefined;
     const stalled = new Promise<void>((resolve) => (requested = resolve));
@@ -105,6 +105,9 @@ describe('the lock while a run is in flight', () => {
       await Promise.race([stalled, child.then(() => undefined)]);
       expect(child.exitCode, 'still running when the server got the request').toBeNull();
       expect(await readFile(path.join(w.out, '.lock'), 'utf8')).toBe(`${child.pid}\n`);
+      const second = await build(w);
+      expect(second.exitCode, second.stderr).toBe(2);
+      expect(second.stderr).toMatch(new RegExp(`^error: --out: ${escape(w.out)} is in use by another meshbuild run \\(pid ${child.pid}\\)$`, 'm'));
       child.kill('SIGINT');
       const result = await child;
       expect(result.exitCode, String(result.stderr)).toBe(130);
