@@ -9,6 +9,7 @@ import type { BuiltImage } from '../image/built-image.js';
 import type { ImageBuildJob, Plan } from '../plan/types.js';
 import { writeFileAtomic } from '../run/atomic-files.js';
 import type { Reporter, RunEvent } from '../run/events.js';
+import { checkReportShape } from './report-shape.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -157,7 +158,7 @@ export function reportedPlatforms(built: BuiltImage): ReportedPlatformImage[] {
   return built.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest, size: p.descriptor.size, mediaType: p.descriptor.mediaType }));
 }
 
-/** Parses a report written by meshbuild, checking its schema version. */
+/** Parses a report written by meshbuild, checking its schema version and its shape (exit 2 naming the file and field). */
 export function parseReport(text: string, file: string): RunReport {
   let value: unknown;
   try {
@@ -165,8 +166,8 @@ export function parseReport(text: string, file: string): RunReport {
   } catch {
     throw usageError(`${file} is not a meshbuild report (not JSON)`, { hint: 'pass a file written by --report' });
   }
-  const report = value as Partial<RunReport>;
-  if (report.tool !== 'meshbuild' || typeof report.schemaVersion !== 'number') {
+  const report = value as Partial<RunReport> | null;
+  if (typeof report !== 'object' || report === null || Array.isArray(report) || report.tool !== 'meshbuild' || typeof report.schemaVersion !== 'number') {
     throw usageError(`${file} is not a meshbuild report`, { hint: 'pass a file written by --report' });
   }
   if (report.schemaVersion !== REPORT_SCHEMA_VERSION) {
@@ -174,5 +175,6 @@ export function parseReport(text: string, file: string): RunReport {
       hint: 'write the report again with this version of meshbuild',
     });
   }
+  checkReportShape(report as Record<string, unknown>, file);
   return report as RunReport;
 }
