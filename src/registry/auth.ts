@@ -8,6 +8,7 @@ import type { RegistryCredentials } from './docker-config.js';
 import { assertUrlAllowed, type SchemePolicyOptions } from './insecure-policy.js';
 import { registerCredentialSecrets, registerSecret } from './redact.js';
 import { responseError, RegistryError } from './registry-error.js';
+import { parseJsonObject, RegistryJsonError } from './registry-json.js';
 import { findChallenge, parseWwwAuthenticate } from './www-authenticate.js';
 
 export type ScopeAction = 'pull' | 'push' | 'delete';
@@ -182,16 +183,10 @@ export class RegistryAuth {
     if (response.status !== 200) {
       throw responseError(context, { ...response, headers: response.headers, attempts: 1, sentCredentials: credentials !== undefined });
     }
-    let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
-    try {
-      parsed = JSON.parse(response.body) as typeof parsed;
-    } catch {
-      throw new RegistryError(`the token service of registry ${this.options.registry} sent a response that is not JSON`);
-    }
+    const source = { registry: this.options.registry, what: 'token response', url: `${bearer.realm.origin}${bearer.realm.pathname}` };
+    const parsed = parseJsonObject(response.body, source);
     const token = typeof parsed.token === 'string' && parsed.token !== '' ? parsed.token : parsed.access_token;
-    if (typeof token !== 'string' || token === '') {
-      throw new RegistryError(`the token service of registry ${this.options.registry} sent no token`);
-    }
+    if (typeof token !== 'string' || token === '') throw new RegistryJsonError(source, 'holds no token (neither "token" nor "access_token" is a non-empty string)');
     registerSecret(token);
     const seconds = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_SECONDS;
     this.tokens.set(scopeKey(scopes), { value: token, expiresAt: this.now() + seconds * 1000 });

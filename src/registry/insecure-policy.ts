@@ -1,7 +1,9 @@
 /**
  * Which registries may be spoken to over plain HTTP: loopback addresses (127.0.0.0/8, `localhost`,
- * `[::1]`) and the hosts a user names with `--insecure-registry`. Every other host uses HTTPS.
+ * `[::1]`, and `*.localhost` names that resolve only to loopback) and the hosts a user names with
+ * `--insecure-registry`. Every other host uses HTTPS.
  */
+import { lookup } from 'node:dns/promises';
 import { usageError } from '../errors.js';
 
 export type RegistryScheme = 'http' | 'https';
@@ -27,7 +29,11 @@ export function splitHostPort(address: string): { host: string; port: string | u
   return { host: text, port: undefined };
 }
 
-/** 127.0.0.0/8, `localhost` (and `*.localhost`), `::1` / `[::1]`. The port, if any, is ignored. */
+/**
+ * 127.0.0.0/8, `localhost` (and `*.localhost`), `::1` / `[::1]`. The port, if any, is ignored.
+ * A `*.localhost` name is loopback by name only: before plain HTTP goes to one, requests check
+ * that it resolves to loopback ({@link assertLoopbackResolves}).
+ */
 export function isLoopbackHost(address: string): boolean {
   const { host } = splitHostPort(address);
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
@@ -77,4 +83,44 @@ export function assertUrlAllowed(url: URL, options: SchemePolicyOptions = {}): v
   if (url.protocol === 'https:') return;
   if (url.protocol !== 'http:') throw usageError(`registry sent an unsupported URL scheme: ${url.protocol}`);
   if (!allowsPlainHttp(url.host, options)) throw refusePlainHttp(url.host);
+}
+
+/** Resolves a host name to its addresses. */
+export type HostLookup = (host: string) => Promise<string[]>;
+
+const systemLookup: HostLookup = async (host) => (await lookup(host, { all: true })).map((entry) => entry.address);
+const resolvedHosts = new Map<string, Promise<void>>();
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (`::ffff:127.0.0.1`). */
+export function isLoopbackAddress(ip: string): boolean {
+  const address = ip.toLowerCase().replace(/^::ffff:/, '');
+  if (address === '::1' || address === '0:0:0:0:0:0:0:1') return true;
+  const octets = address.split('.');
+  return octets.length === 4 && octets[0] === '127' && octets.every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255);
+}
+
+/**
+ * Throws a usage error when `address` is a `*.localhost` name (not listed insecure) that resolves
+ * to anything but loopback addresses, or to nothing: plain HTTP to it could leave the machine.
+ * Other hosts pass untouched. Answers from the system resolver are kept for the process.
+ */
+export async function assertLoopbackResolves(address: string, options: SchemePolicyOptions = {}, resolve?: HostLookup): Promise<void> {
+  const { host } = splitHostPort(address);
+  if (!host.endsWith('.localhost') || isListedInsecure(address, options.insecureRegistries)) return;
+  if (resolve !== undefined) return checkLoopback(address, host, resolve);
+  let check = resolvedHosts.get(host);
+  if (check === undefined) {
+    check = checkLoopback(address, host, systemLookup);
+    resolvedHosts.set(host, check);
+  }
+  return check;
+}
+
+async function checkLoopback(address: string, host: string, resolve: HostLookup): Promise<void> {
+  const addresses = await resolve(host).catch(() => [] as string[]);
+  if (addresses.length > 0 && addresses.every(isLoopbackAddress)) return;
+  const found = addresses.length === 0 ? 'does not resolve' : `resolves to ${addresses.join(', ')}`;
+  throw usageError(`refusing plain HTTP to registry ${address}: ${host} ${found}, so it is not a loopback registry`, {
+    hint: `if ${address} really serves plain HTTP, pass --insecure-registry ${address}`,
+  });
 }

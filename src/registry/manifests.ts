@@ -9,6 +9,7 @@ import { computeDigest, digestAlgorithm } from './blob-source.js';
 import { isDigest } from './reference.js';
 import type { RegistryHttp } from './registry-http.js';
 import { header, RegistryError } from './registry-error.js';
+import { describeJson, isDescriptor } from './registry-json.js';
 import { discardBody, readBodyBytes } from './transport.js';
 
 /** Every manifest type meshbuild reads, most specific first. The default `accept`. */
@@ -36,7 +37,10 @@ function mediaTypeOf(contentType: string | undefined): string | undefined {
   return type === '' || type === 'application/json' || type === 'application/octet-stream' ? undefined : type;
 }
 
-/** Checks the shape of a manifest document and returns it with its media type settled. */
+/**
+ * Checks the shape of a manifest document (its descriptors included) and returns it with its
+ * media type settled. `where` names it in messages: the registry and URL for one read from a registry.
+ */
 export function parseManifest(bytes: Buffer, contentType: string | undefined, where: string): { mediaType: string; parsed: ImageManifest | ImageIndex } {
   let json: unknown;
   try {
@@ -60,20 +64,27 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined, wh
   if (!wantsIndex && (typeof doc.config !== 'object' || !Array.isArray(doc.layers))) {
     throw new RegistryError(`${where} is typed ${mediaType} but lacks config or layers`);
   }
+  const entries: Array<[string, unknown]> = wantsIndex
+    ? (doc.manifests as unknown[]).map((entry, i) => [`manifests[${i}]`, entry])
+    : [['config', doc.config], ...(doc.layers as unknown[]).map((entry, i): [string, unknown] => [`layers[${i}]`, entry])];
+  for (const [field, entry] of entries) {
+    if (!isDescriptor(entry)) throw new RegistryError(`${where} has a ${field} that is not a descriptor (mediaType, digest, size): ${describeJson(entry)} ${JSON.stringify(entry)?.slice(0, 200) ?? ''}`.trim());
+  }
   return { mediaType, parsed: { ...(doc as unknown as ImageManifest | ImageIndex), mediaType } };
 }
 
 /** Reads a manifest or index by tag or digest. `accept` defaults to {@link MANIFEST_ACCEPT}. */
 export async function getManifest(http: RegistryHttp, repo: string, reference: string, accept: readonly string[] = MANIFEST_ACCEPT): Promise<FetchedManifest> {
-  const where = `manifest ${http.registry}/${repo}${isDigest(reference) ? '@' : ':'}${reference}`;
+  const name = `manifest ${http.registry}/${repo}${isDigest(reference) ? '@' : ':'}${reference}`;
   const response = await http.request({
     method: 'GET',
     target: target(repo, reference),
     headers: { accept: accept.join(', ') },
     scopes: manifestScopes(repo),
-    context: { repository: repo, what: `get ${where}` },
+    context: { repository: repo, what: `get ${name}` },
     expect: [200],
   });
+  const where = `${name} (${http.resolve(target(repo, reference)).toString()})`;
   const bytes = await readBodyBytes(response, MAX_MANIFEST_BYTES).catch((error: unknown) => {
     throw new RegistryError(`could not read ${where}: ${(error as Error).message}`, { cause: error });
   });

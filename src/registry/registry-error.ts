@@ -3,7 +3,7 @@
  * repository and what was being done, a hint, and never a credential (every text is scrubbed).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { MeshbuildError, type MeshbuildErrorOptions } from '../errors.js';
+import { EXIT_USAGE, MeshbuildError, type MeshbuildErrorOptions } from '../errors.js';
 import { isLoopbackHost } from './insecure-policy.js';
 import { DOCKER_HUB, DOCKER_HUB_API_HOST } from './reference.js';
 import { redactText } from './redact.js';
@@ -42,6 +42,29 @@ export class RegistryError extends MeshbuildError {
   }
 }
 
+/**
+ * HTTPS spoken to a registry that serves plain HTTP: the TLS handshake read an HTTP answer
+ * ("wrong version number", "packet length too long"). A setup mistake the user fixes with
+ * `--insecure-registry <host>`: exit code 2, never retried.
+ */
+export class PlainHttpRegistryError extends RegistryError {
+  readonly host: string;
+
+  constructor(host: string, what: string, reason: string, cause: unknown) {
+    super(`registry ${host} seems to serve plain HTTP, not HTTPS: the TLS handshake failed (${reason}) while trying to ${what}`, {
+      hint: `if ${host} really serves plain HTTP, pass --insecure-registry ${host} (loopback registries use plain HTTP without it)`,
+      exitCode: EXIT_USAGE,
+      code: 'PLAIN_HTTP',
+      cause,
+    });
+    this.name = 'PlainHttpRegistryError';
+    this.host = host;
+  }
+}
+
+/** OpenSSL's words when the other end answered a ClientHello in plain text. */
+const PLAIN_HTTP_REASONS = /wrong version number|packet length too long|http request|unknown protocol/i;
+
 /** What a request was doing, for messages. */
 export interface RequestContext {
   /** The registry as the user wrote it (`127.0.0.1:5555`, `docker.io`). */
@@ -63,7 +86,7 @@ function networkCode(error: unknown): string | undefined {
 }
 
 /** Turns a socket-level failure into a RegistryError; retryable for resets, timeouts and refusals. */
-export function networkError(error: unknown, context: RequestContext): RegistryError {
+export function networkError(error: unknown, context: RequestContext, host: string = context.registry): RegistryError {
   if (error instanceof MeshbuildError) return error instanceof RegistryError ? error : new RegistryError(error.message, { hint: error.hint, exitCode: error.exitCode, cause: error });
   const code = networkCode(error) ?? 'UNKNOWN';
   const reason = error instanceof Error ? error.message : String(error);
@@ -85,7 +108,10 @@ export function networkError(error: unknown, context: RequestContext): RegistryE
     hint = startHint;
   } else if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') {
     message = `the connection to ${where} dropped (${context.what}): ${reason}`;
-  } else if (/SSL|TLS|EPROTO/i.test(code) || /wrong version number|ssl/i.test(reason)) {
+  } else if ((/SSL|TLS|EPROTO/i.test(code) || /ssl/i.test(reason)) && PLAIN_HTTP_REASONS.test(`${code} ${reason}`)) {
+    const words = PLAIN_HTTP_REASONS.exec(`${code} ${reason}`)?.[0]?.toLowerCase() ?? code;
+    return new PlainHttpRegistryError(host, context.what, words, error);
+  } else if (/SSL|TLS|EPROTO/i.test(code) || /ssl/i.test(reason)) {
     message = `TLS handshake with ${where} failed (${context.what}): ${reason}`;
     hint = `if ${context.registry} serves plain HTTP, pass --insecure-registry ${context.registry}`;
   } else if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code)) {
@@ -105,16 +131,25 @@ interface RegistryErrorBody {
 export function describeErrorBody(body: string): { codes: string[]; lines: string[] } {
   const codes: string[] = [];
   const lines: string[] = [];
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(body) as RegistryErrorBody;
-    for (const entry of parsed.errors ?? []) {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  const errors = typeof parsed === 'object' && parsed !== null ? (parsed as RegistryErrorBody).errors : undefined;
+  if (Array.isArray(errors)) {
+    for (const entry of errors) {
+      if (typeof entry !== 'object' || entry === null) continue;
       const code = typeof entry.code === 'string' ? entry.code : 'UNKNOWN';
       codes.push(code);
       const message = typeof entry.message === 'string' ? entry.message : '';
       const detail = entry.detail === undefined ? '' : ` ${JSON.stringify(entry.detail)}`.slice(0, 500);
       lines.push(`${code}: ${message}${detail}`);
     }
-  } catch {
+  }
+  if (lines.length === 0) {
+    // Not the distribution error format (a proxy's HTML page, `{"errors": null}`): show the text.
     const text = body.trim();
     if (text !== '') lines.push(text.slice(0, 500));
   }

@@ -11,7 +11,7 @@ import { abortable, abortableSleep, abortError, anySignal, throwIfAborted } from
 import { RegistryAuth, type AuthScope, type TokenHttpResponse } from './auth.js';
 import type { ConcurrencyLimiter } from './concurrency-limiter.js';
 import type { RegistryCredentials } from './docker-config.js';
-import { assertUrlAllowed, type SchemePolicyOptions } from './insecure-policy.js';
+import { assertLoopbackResolves, assertUrlAllowed, type SchemePolicyOptions } from './insecure-policy.js';
 import { redactText } from './redact.js';
 import { header, networkError, RegistryError, responseError, type RequestContext } from './registry-error.js';
 import { isRetryableStatus, retryDelay, type RetryPolicy } from './retry-policy.js';
@@ -135,6 +135,7 @@ export class RegistryHttp {
       attempt += 1;
       throwIfAborted(signal);
       assertUrlAllowed(url, this.options.schemePolicy);
+      if (url.protocol === 'http:') await assertLoopbackResolves(url.host, this.options.schemePolicy);
       const ownHost = url.host === this.origin.host;
       const authorization = ownHost ? await abortable(this.auth.authorization(request.scopes), signal) : undefined;
       const epoch = limiter.epoch;
@@ -144,7 +145,7 @@ export class RegistryHttp {
         response = await this.send(method, url, request, authorization, body);
       } catch (error) {
         if (signal?.aborted) throw abortError(signal);
-        const failure = networkError(error, context);
+        const failure = networkError(error, context, ownHost ? this.registry : url.host);
         this.log(`${method} ${url.pathname} failed: ${failure.code ?? ''} ${failure.message} (attempt ${attempt})`);
         if (retry && failure.retryable && attempt < this.retryPolicy.maxAttempts) {
           await this.backoff(attempt, undefined, failure.code ?? 'network error');
@@ -211,6 +212,7 @@ export class RegistryHttp {
     const limiter = this.options.limiter;
     for (let attempt = 1; ; attempt += 1) {
       throwIfAborted(signal);
+      if (request.url.protocol === 'http:') await assertLoopbackResolves(request.url.host, this.options.schemePolicy);
       const headers: Record<string, string> = { 'user-agent': this.options.userAgent, ...request.headers };
       const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
       if (body !== undefined) headers['content-length'] = String(body.length);
@@ -228,7 +230,7 @@ export class RegistryHttp {
         return { status: response.status, statusText: response.statusText, headers: response.headers, body: text };
       } catch (error) {
         if (signal?.aborted) throw abortError(signal);
-        const failure = networkError(error, context);
+        const failure = networkError(error, context, request.url.host);
         if (failure.retryable && attempt < this.retryPolicy.maxAttempts) {
           await this.backoff(attempt, undefined, failure.code ?? 'network error');
           continue;

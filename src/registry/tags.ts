@@ -1,6 +1,7 @@
 /** Listing a repository's tags, page by page as the registry's `Link` headers lead. */
 import type { RegistryHttp } from './registry-http.js';
-import { header, RegistryError } from './registry-error.js';
+import { header } from './registry-error.js';
+import { describeJson, parseJsonObject, RegistryJsonError } from './registry-json.js';
 import { readBodyText } from './transport.js';
 
 /** Default tags asked for per page. */
@@ -41,13 +42,16 @@ export async function listTags(http: RegistryHttp, repo: string, options: ListTa
     });
     const text = await readBodyText(response, 16 * 1024 * 1024);
     if (response.status === 404) return tags;
-    let page: { tags?: unknown };
-    try {
-      page = JSON.parse(text) as { tags?: unknown };
-    } catch {
-      throw new RegistryError(`registry ${http.registry} sent a tag list for ${repo} that is not JSON`);
+    const source = { registry: http.registry, what: `tag list of ${repo}`, url: http.resolve(next).toString() };
+    const page = parseJsonObject(text, source);
+    // `"tags": null` is how the distribution registry lists a repository without tags.
+    if (page.tags !== undefined && page.tags !== null) {
+      if (!Array.isArray(page.tags)) throw new RegistryJsonError(source, `has "tags" as ${describeJson(page.tags)}, not a list`);
+      for (const tag of page.tags as unknown[]) {
+        if (typeof tag !== 'string') throw new RegistryJsonError(source, `lists a tag that is ${describeJson(tag)}, not a string`);
+        tags.push(tag);
+      }
     }
-    if (Array.isArray(page.tags)) for (const tag of page.tags) if (typeof tag === 'string') tags.push(tag);
     const link = parseNextLink(header(response.headers, 'link'));
     next = link === undefined ? undefined : http.resolve(link).toString();
   }
