@@ -96,6 +96,7 @@ export function positiveWholeNumber(value: number, flag: string): number {
 export async function planRequest(flags: BuildFlags, targets: string[], graph: Graph, env: NodeJS.ProcessEnv): Promise<PlanRequest> {
   positiveWholeNumber(flags.jobs, '--jobs');
   positiveWholeNumber(flags['registry-concurrency'], '--registry-concurrency');
+  if (String(flags.out).trim() === '') throw usageError('--out needs a folder', { hint: 'e.g. --out out (it is made if missing)' });
   const platforms = flags.platforms !== undefined ? parsePlatformList(flags.platforms) : graph.defaults.platforms;
   const hubs = listValue(flags.hub).length > 0 ? listValue(flags.hub) : listValue(env.HUB ? [env.HUB] : []);
   for (const hub of hubs) {

@@ -137,6 +137,12 @@ describe('unusable --out and --source are exit 2 naming the flag', () => {
     }
   });
 
+  it('--out "" (it would be the current folder)', async () => {
+    const result = await build(await world(), '');
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/^error: --out needs a folder$/m);
+  });
+
   it.each(['/sys/meshbuild-out', '/dev/meshbuild-out'])('--out %s (a kernel file system)', async (out) => {
     const result = await build(await world(), out);
     expect(result.exitCode, result.stderr).toBe(2);
