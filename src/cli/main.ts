@@ -14,6 +14,7 @@ import { pushCommand } from './push-command.js';
 import { verifyCommand } from './verify-command.js';
 import { formatError } from './print-error.js';
 import { releaseCommand } from './release-command.js';
+import { RedactedOutput } from '../report/redacted-output.js';
 
 export interface CommandIo {
   stdout: NodeJS.WritableStream;
@@ -24,7 +25,19 @@ export interface CommandIo {
 }
 
 /** Runs meshbuild with `argv` (no node/script prefix) and resolves to the exit code. */
-export async function main(argv: string[], io: CommandIo = defaultIo()): Promise<number> {
+export async function main(argv: string[], given: CommandIo = defaultIo()): Promise<number> {
+  // Everything a command prints passes through redaction: no credential reaches a terminal or a log.
+  const stdout = new RedactedOutput(given.stdout);
+  const stderr = new RedactedOutput(given.stderr);
+  const io: CommandIo = { ...given, stdout, stderr };
+  try {
+    return await runCommand(argv, io);
+  } finally {
+    await Promise.all([stdout.flushed(), stderr.flushed()]);
+  }
+}
+
+async function runCommand(argv: string[], io: CommandIo): Promise<number> {
   let exitCode = 0;
   const setExit = (code: number) => {
     exitCode = code;

@@ -5,6 +5,7 @@
 type Writable = NodeJS.WritableStream;
 import type { Reporter, RunEvent } from '../run/events.js';
 import { formatDuration } from './format.js';
+import { redactText } from '../registry/redact.js';
 
 export class CiReporter implements Reporter {
   constructor(
@@ -13,7 +14,8 @@ export class CiReporter implements Reporter {
   ) {}
 
   onEvent(event: RunEvent): void {
-    const line = (text: string) => this.out.write(`${this.clock(event.at)} ${text}\n`);
+    // Scrubbed here too, not only where registry errors are made: a message can come from anywhere.
+    const line = (text: string) => this.out.write(redactText(`${this.clock(event.at)} ${text}\n`));
     switch (event.type) {
       case 'run-started':
         line(`plan: ${event.plan.jobs.length} jobs, platforms ${event.plan.platforms.map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join('/')).join(',')}`);
@@ -29,7 +31,7 @@ export class CiReporter implements Reporter {
         break;
       case 'job-failed':
         line(`FAILED ${event.job.title} (${formatDuration(event.durationMs)}): ${event.failure.message}`);
-        if (event.failure.detail) this.out.write(indent(event.failure.detail));
+        if (event.failure.detail) this.out.write(redactText(indent(event.failure.detail)));
         if (event.failure.hint) line(`       hint: ${event.failure.hint}`);
         break;
       case 'job-skipped':

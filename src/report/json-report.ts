@@ -10,6 +10,7 @@ import type { ImageBuildJob, Plan } from '../plan/types.js';
 import { writeFileAtomic } from '../run/atomic-files.js';
 import type { Reporter, RunEvent } from '../run/events.js';
 import { checkReportShape } from './report-shape.js';
+import { redactText } from '../registry/redact.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -92,13 +93,14 @@ export class JsonReportWriter implements Reporter {
         }
         break;
       case 'job-failed': {
-        const error: ReportedJob['error'] = { message: event.failure.message };
-        if (event.failure.detail) error.detail = event.failure.detail;
+        // Report files travel (CI artifacts): messages are scrubbed of credentials like printed ones.
+        const error: ReportedJob['error'] = { message: redactText(event.failure.message) };
+        if (event.failure.detail) error.detail = redactText(event.failure.detail);
         Object.assign(this.jobs.get(event.job.id)!, { status: 'failed', durationMs: event.durationMs, error });
         break;
       }
       case 'job-skipped':
-        Object.assign(this.jobs.get(event.job.id)!, { status: 'skipped', reason: event.reason });
+        Object.assign(this.jobs.get(event.job.id)!, { status: 'skipped', reason: redactText(event.reason) });
         break;
       case 'run-finished':
         this.finished = event;
@@ -111,7 +113,8 @@ export class JsonReportWriter implements Reporter {
   /** The run could not start: records the plan it would have run and why, so the report still says. */
   recordStartFailure(plan: Plan, error: { message: string; hint?: string | undefined }): void {
     this.onEvent({ type: 'run-started', at: Date.now(), plan });
-    this.startError = error.hint === undefined ? { message: error.message } : { message: error.message, hint: error.hint };
+    const message = redactText(error.message);
+    this.startError = error.hint === undefined ? { message } : { message, hint: redactText(error.hint) };
   }
 
   report(): RunReport {

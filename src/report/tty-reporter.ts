@@ -5,6 +5,7 @@
 import { Listr, type ListrTaskWrapper, type DefaultRenderer, type SimpleRenderer } from 'listr2';
 import type { Reporter, RunEvent } from '../run/events.js';
 import { formatDuration } from './format.js';
+import { redactText } from '../registry/redact.js';
 
 type Task = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
 
@@ -34,8 +35,8 @@ export class TtyReporter implements Reporter {
                   entry.task = task;
                   if (entry.started) task.title = entry.title;
                   entry.settle = (outcome) => {
-                    if ('skipped' in outcome) task.skip(`${entry.title}: ${outcome.skipped}`);
-                    if ('ok' in outcome && !outcome.ok) reject(new Error(outcome.message));
+                    if ('skipped' in outcome) task.skip(redactText(`${entry.title}: ${outcome.skipped}`));
+                    if ('ok' in outcome && !outcome.ok) reject(new Error(redactText(outcome.message)));
                     else resolve();
                   };
                   if (entry.early) entry.settle(entry.early);
@@ -57,7 +58,7 @@ export class TtyReporter implements Reporter {
         break;
       case 'job-progress':
         this.update(event.job.id, (entry) => {
-          if (entry.task) entry.task.output = event.message;
+          if (entry.task) entry.task.output = redactText(event.message);
         });
         break;
       case 'job-succeeded':
