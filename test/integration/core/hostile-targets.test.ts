@@ -7,6 +7,7 @@
  * world in a temp folder: `outside/` (the build machine's files), `repo/targets` + `repo/Dockerfiles`
  * (the graph; its root is `repo/`) and `src/` (the source tree).
  */
+import { existsSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -163,5 +164,18 @@ describe('checked again where the file is used', () => {
     expect(result.exitCode, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/artifact tool \(linux\/amd64\): local path .*outside\/secret.txt leads outside/);
     expect(result.stderr).not.toMatch(STACK_FRAME);
+  });
+
+  it('an overlay artifact path template that names a symlink out is refused when fetched (exit 2, nothing written)', async () => {
+    const world = await makeWorld();
+    await writeFile(path.join(world.targets, 'graph.yaml'), BENIGN_GRAPH);
+    await symlink('../outside/secret.txt', path.join(world.source, 'tool-amd64'));
+    await writeFile(path.join(world.source, 'meshbuild.yaml'), artifact('    path: tool-{arch}'));
+    const out = path.join(await tempDir(), 'out');
+    const result = await runCli(['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', world.targets, '--source', world.source, '--tag', 't', '--out', out]);
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/artifact tool \(linux\/amd64\): local path .*tool-amd64 leads outside .* through a symlink \(it is .*outside\/secret.txt\)/);
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+    expect(existsSync(path.join(out, 'linux_amd64', 'tool'))).toBe(false);
   });
 });
