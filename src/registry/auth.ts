@@ -4,6 +4,7 @@
  * cached per scope until shortly before they expire. Credentials are read lazily, only when a
  * registry asks for them.
  */
+import { abortable } from './abort.js';
 import type { RegistryCredentials } from './docker-config.js';
 import { assertUrlAllowed, type SchemePolicyOptions } from './insecure-policy.js';
 import { registerCredentialSecrets, registerSecret } from './redact.js';
@@ -32,8 +33,8 @@ export interface TokenHttpResponse {
   body: string;
 }
 
-/** Performs one (retried) request to a token realm; supplied by the HTTP layer. */
-export type TokenRequester = (request: { method: 'GET' | 'POST'; url: URL; headers: Record<string, string>; body?: string }) => Promise<TokenHttpResponse>;
+/** Performs one (retried) request to a token realm, aborted by `signal`; supplied by the HTTP layer. */
+export type TokenRequester = (request: { method: 'GET' | 'POST'; url: URL; headers: Record<string, string>; body?: string; signal?: AbortSignal | undefined }) => Promise<TokenHttpResponse>;
 
 export interface RegistryAuthOptions {
   /** The registry as the user names it, for messages and credential lookup. */
@@ -66,7 +67,8 @@ export class RegistryAuth {
   private mode: 'anonymous' | 'basic' | 'bearer' = 'anonymous';
   private bearer: { realm: URL; service: string | undefined } | undefined;
   private readonly tokens = new Map<string, CachedToken>();
-  private readonly pendingTokens = new Map<string, Promise<string>>();
+  /** Token fetches in flight, and the signal of the operation that started each. */
+  private readonly pendingTokens = new Map<string, { promise: Promise<string>; signal: AbortSignal | undefined }>();
   private credentials: Promise<RegistryCredentials | undefined> | undefined;
   private readonly now: () => number;
 
@@ -91,13 +93,13 @@ export class RegistryAuth {
     return this.credentials;
   }
 
-  /** The `Authorization` value for a request needing `scopes`, or undefined (anonymous). */
-  async authorization(scopes: readonly AuthScope[]): Promise<string | undefined> {
+  /** The `Authorization` value for a request needing `scopes`, or undefined (anonymous); `signal` ends a token fetch. */
+  async authorization(scopes: readonly AuthScope[], signal?: AbortSignal): Promise<string | undefined> {
     if (this.mode === 'basic') {
       const credentials = await this.loadCredentials();
       return credentials === undefined ? undefined : basicValue(credentials);
     }
-    if (this.mode === 'bearer') return `Bearer ${await this.token(scopes, undefined)}`;
+    if (this.mode === 'bearer') return `Bearer ${await this.token(scopes, undefined, signal)}`;
     return undefined;
   }
 
@@ -106,7 +108,7 @@ export class RegistryAuth {
    * token. Returns true when the request is worth sending again, false when it is not (no
    * credentials, or the same credentials were just refused).
    */
-  async handleChallenge(header: string | undefined, scopes: readonly AuthScope[], sent: string | undefined): Promise<boolean> {
+  async handleChallenge(header: string | undefined, scopes: readonly AuthScope[], sent: string | undefined, signal?: AbortSignal): Promise<boolean> {
     const challenges = parseWwwAuthenticate(header);
     const bearer = findChallenge(challenges, 'bearer');
     if (bearer !== undefined && bearer.params.realm !== undefined) {
@@ -124,7 +126,7 @@ export class RegistryAuth {
       // The token we sent was refused (expired, or too narrow): fetch a fresh one. If another
       // request refreshed it meanwhile, just use that. The caller bounds how often this repeats.
       if (cached !== undefined && sent === `Bearer ${cached.value}`) this.tokens.delete(key);
-      await this.token(scopes, bearer.params.scope);
+      await this.token(scopes, bearer.params.scope, signal);
       return true;
     }
     if (findChallenge(challenges, 'basic') !== undefined) {
@@ -137,7 +139,11 @@ export class RegistryAuth {
     return false;
   }
 
-  private async token(scopes: readonly AuthScope[], challengeScope: string | undefined): Promise<string> {
+  /**
+   * A token for `scopes`: cached, or one fetch shared by every operation that needs it at once. The
+   * fetch is aborted with the operation that started it; another still waiting then fetches anew.
+   */
+  private async token(scopes: readonly AuthScope[], challengeScope: string | undefined, signal: AbortSignal | undefined): Promise<string> {
     const key = scopeKey(scopes);
     const cached = this.tokens.get(key);
     if (cached !== undefined && cached.expiresAt - EXPIRY_MARGIN_MS > this.now()) return cached.value;
@@ -145,13 +151,22 @@ export class RegistryAuth {
     if (pending === undefined) {
       const wanted = new Set(scopes.map(formatScope));
       if (challengeScope !== undefined) for (const scope of challengeScope.split(' ')) if (scope !== '') wanted.add(scope);
-      pending = this.fetchToken([...wanted], scopes).finally(() => this.pendingTokens.delete(key));
+      const promise: Promise<string> = this.fetchToken([...wanted], scopes, signal).finally(() => {
+        if (this.pendingTokens.get(key)?.promise === promise) this.pendingTokens.delete(key);
+      });
+      pending = { promise, signal };
       this.pendingTokens.set(key, pending);
     }
-    return pending;
+    const shared = pending;
+    try {
+      return await abortable(shared.promise, signal);
+    } catch (error) {
+      if (shared.signal !== signal && shared.signal?.aborted === true && signal?.aborted !== true) return this.token(scopes, challengeScope, signal);
+      throw error;
+    }
   }
 
-  private async fetchToken(scopeStrings: string[], scopes: readonly AuthScope[]): Promise<string> {
+  private async fetchToken(scopeStrings: string[], scopes: readonly AuthScope[], signal: AbortSignal | undefined): Promise<string> {
     const bearer = this.bearer;
     if (bearer === undefined) throw new Error('Internal error: bearer token requested before a challenge');
     const credentials = await this.loadCredentials();
@@ -167,6 +182,7 @@ export class RegistryAuth {
         url: bearer.realm,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: form.toString(),
+        signal,
       });
       // Token servers without the OAuth2 POST flow answer 404/405: fall back to GET below.
       if (response.status === 404 || response.status === 405) response = undefined;
@@ -178,7 +194,7 @@ export class RegistryAuth {
       const headers: Record<string, string> = {};
       const basic = credentials === undefined ? undefined : basicValue(credentials);
       if (basic !== undefined) headers.authorization = basic;
-      response = await this.options.requestToken({ method: 'GET', url, headers });
+      response = await this.options.requestToken({ method: 'GET', url, headers, signal });
     }
     if (response.status !== 200) {
       throw responseError(context, { ...response, headers: response.headers, attempts: 1, sentCredentials: credentials !== undefined });

@@ -68,8 +68,9 @@ export interface RegistryClientOptions {
    * Ctrl-C for this client: aborts its transfers (blobs, and manifests by digest) with every
    * request, retry wait and slot wait they make; they reject with an InterruptedError. Tag
    * operations (a manifest by tag, tag lists) are left to run: the tag phase must still be able
-   * to put tags back after a signal, and watches the signal itself. Token fetches, shared by both,
-   * are abandoned rather than aborted. Default none. {@link RegistryClient.withSignal} aborts all.
+   * to put tags back after a signal, and watches the signal itself. A token fetch is aborted with
+   * the operation that started it (one still waiting fetches anew). Default none.
+   * {@link RegistryClient.withSignal} aborts every operation.
    */
   signal?: AbortSignal;
 }
@@ -84,7 +85,7 @@ export interface PushBlobOptions {
 export class RegistryClient {
   /** The registry as named in references: `127.0.0.1:5555`, `docker.io`. */
   readonly registry: string;
-  /** Without any signal: auth and token fetches live here. */
+  /** Without any signal: the auth state (credentials, tokens) lives here, shared by the others. */
   private readonly root: RegistryHttp;
   /** For transfers: the client signal and the operation signal. */
   private readonly http: RegistryHttp;

@@ -7,8 +7,8 @@
  * the registry copes (429/503 shrink it, successes grow it back).
  */
 import type { Readable } from 'node:stream';
-import { abortable, abortableSleep, abortError, anySignal, throwIfAborted } from './abort.js';
-import { RegistryAuth, type AuthScope, type TokenHttpResponse } from './auth.js';
+import { abortableSleep, abortError, anySignal, throwIfAborted } from './abort.js';
+import { RegistryAuth, type AuthScope, type TokenHttpResponse, type TokenRequester } from './auth.js';
 import type { ConcurrencyLimiter } from './concurrency-limiter.js';
 import type { RegistryCredentials } from './docker-config.js';
 import { assertLoopbackResolves, assertUrlAllowed, type SchemePolicyOptions } from './insecure-policy.js';
@@ -92,8 +92,8 @@ export class RegistryHttp {
   }
 
   /**
-   * The same host, auth and tokens, with requests also aborted by `signal`. Token fetches stay
-   * under this instance's own signal, since other operations may share them.
+   * The same host, auth and tokens, with requests (and the token fetches they start) also
+   * aborted by `signal`.
    */
   withSignal(signal: AbortSignal | undefined): RegistryHttp {
     if (signal === undefined || signal === this.options.signal) return this;
@@ -105,11 +105,11 @@ export class RegistryHttp {
     this.options.debug?.(redactText(line));
   }
 
-  /** Waits before attempt `attempt + 1`, honouring a capped `Retry-After`. */
-  async backoff(attempt: number, retryAfterMs: number | undefined, why: string): Promise<void> {
+  /** Waits before attempt `attempt + 1`, honouring a capped `Retry-After`; `signal` (default this instance's) ends the wait. */
+  async backoff(attempt: number, retryAfterMs: number | undefined, why: string, signal: AbortSignal | undefined = this.options.signal): Promise<void> {
     const ms = retryDelay(attempt, this.retryPolicy, retryAfterMs);
     this.log(`retry: ${why}; waiting ${ms} ms before attempt ${attempt + 1}`);
-    await abortableSleep(ms, this.options.signal);
+    await abortableSleep(ms, signal);
   }
 
   /** Resolves a path or an absolute URL against the registry origin. */
@@ -137,7 +137,7 @@ export class RegistryHttp {
       assertUrlAllowed(url, this.options.schemePolicy);
       if (url.protocol === 'http:') await assertLoopbackResolves(url.host, this.options.schemePolicy);
       const ownHost = url.host === this.origin.host;
-      const authorization = ownHost ? await abortable(this.auth.authorization(request.scopes), signal) : undefined;
+      const authorization = ownHost ? await this.auth.authorization(request.scopes, signal) : undefined;
       const epoch = limiter.epoch;
       let response: HttpResponse;
       try {
@@ -159,7 +159,7 @@ export class RegistryHttp {
       if (status === 401 && ownHost && authRounds < MAX_AUTH_ROUNDS) {
         discardBody(response);
         authRounds += 1;
-        if (await abortable(this.auth.handleChallenge(header(response.headers, 'www-authenticate'), request.scopes, authorization), signal)) {
+        if (await this.auth.handleChallenge(header(response.headers, 'www-authenticate'), request.scopes, authorization, signal)) {
           attempt -= 1;
           continue;
         }
@@ -201,14 +201,13 @@ export class RegistryHttp {
   }
 
   /**
-   * Token realm requests: retried like registry requests, under this instance's signal only (the
-   * client's root has none: a token may serve tag operations that run after Ctrl-C; a request
-   * waiting for one is aborted on its own). They take no slot (the request waiting for the token
-   * holds one) but count against the limit: 429/503 shrink it, successes grow it.
+   * Token realm requests: retried like registry requests, aborted by the signal of the operation
+   * that asked. They take no slot (the request waiting for the token holds one) but count against
+   * the limit: 429/503 shrink it, successes grow it.
    */
-  private async requestToken(request: { method: 'GET' | 'POST'; url: URL; headers: Record<string, string>; body?: string }): Promise<TokenHttpResponse> {
+  private async requestToken(request: Parameters<TokenRequester>[0]): Promise<TokenHttpResponse> {
     const context: RequestContext = { registry: this.registry, what: `get a token from ${request.url.host}` };
-    const signal = this.options.signal;
+    const signal = request.signal;
     const limiter = this.options.limiter;
     for (let attempt = 1; ; attempt += 1) {
       throwIfAborted(signal);
@@ -224,7 +223,7 @@ export class RegistryHttp {
         if (response.status === 429 || response.status === 503) limiter.throttled(epoch);
         else if (response.status === 200) limiter.succeeded();
         if (isRetryableStatus(response.status) && attempt < this.retryPolicy.maxAttempts) {
-          await this.backoff(attempt, undefined, `token service ${response.status}`);
+          await this.backoff(attempt, undefined, `token service ${response.status}`, signal);
           continue;
         }
         return { status: response.status, statusText: response.statusText, headers: response.headers, body: text };
@@ -232,7 +231,7 @@ export class RegistryHttp {
         if (signal?.aborted) throw abortError(signal);
         const failure = networkError(error, context, request.url.host);
         if (failure.retryable && attempt < this.retryPolicy.maxAttempts) {
-          await this.backoff(attempt, undefined, failure.code ?? 'network error');
+          await this.backoff(attempt, undefined, failure.code ?? 'network error', signal);
           continue;
         }
         throw withAttempts(failure, attempt);
