@@ -177,7 +177,7 @@ export async function startTerminalCli(args: string[], options: SpawnOptions = {
 /** Terminal output as text: escape sequences removed, `\r\n` and lone `\r` as line ends. */
 export function stripAnsi(text: string): string {
   return text
-    .replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '')
+    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
     .replace(/\x1b[\]PX^_][^\x07\x1b]*(\x07|\x1b\\)/g, '')
     .replace(/\x1b[@-Z\\-_]/g, '')
     .replace(/\r\n?/g, '\n');
