@@ -13,6 +13,7 @@ import { parseReleaseVersion, type ReleaseVersion } from '../release/versions.js
 import { formatPlan } from '../report/plan-text.js';
 import { writeFileAtomic } from '../run/atomic-files.js';
 import { withInterrupt } from '../run/interrupt.js';
+import { withOutLock } from '../run/out-lock.js';
 import { executePlan } from './execute.js';
 import type { CommandIo } from './main.js';
 import { listValue, loadGraph, planRequest, withBuildFlags, type BuildFlags } from './settings.js';
@@ -58,7 +59,8 @@ export function releaseCommand(io: CommandIo, setExit: (code: number) => void): 
       }
 
       const insecureRegistries = listValue(argv['insecure-registry']);
-      const outcome: ReleaseOutcome = await withInterrupt((signal) =>
+      // One lock for the whole release: its builds and the release files it stages after them.
+      const outcome: ReleaseOutcome = await withOutLock(request.outDir, () => withInterrupt((signal) =>
         cutRelease({
           version,
           graph,
@@ -72,7 +74,7 @@ export function releaseCommand(io: CommandIo, setExit: (code: number) => void): 
           signal,
           print: (line) => io.stdout.write(`${line}\n`),
         }),
-      );
+      ));
       if (argv.report !== undefined) await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(outcome.report, null, 2)}\n`);
       printOutcome(io, version, outcome);
       setExit(0);

@@ -187,7 +187,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     }
     if (action?.kind === 'delay') {
       req.pause();
-      setTimeout(() => forward(req, res, record, url, undefined), action.ms);
+      // A client that gave up meanwhile (Ctrl-C) never reaches the registry, as with a real proxy.
+      let gone = false;
+      res.on('close', () => (gone = true));
+      setTimeout(() => {
+        if (!gone) forward(req, res, record, url, undefined);
+      }, action.ms);
       return;
     }
     forward(req, res, record, url, action?.kind === 'drop' ? action.afterBytes : undefined);
