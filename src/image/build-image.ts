@@ -44,7 +44,7 @@ export async function buildImage(job: ImageBuildJob, context: JobContext, deps: 
   if (destinations.length > 0) {
     const source = await LayoutStore.at(built.layoutDir, false);
     for (const destination of destinations) {
-      const stats = await copyImage(source, destination.store, built.index);
+      const stats = await copyImage(source, destination.store, built.index, { signal: context.signal });
       context.progress(`stored by digest in ${destination.store.name}: ${stats.blobsSent} blobs sent, ${stats.blobsSkipped} already there`);
       built.storedIn.push(destination.store.name);
     }

@@ -86,7 +86,7 @@ async function writeTarFiles(builds: Array<{ planned: ImageBuildJob; built: Buil
           const layoutDir = path.join(temp, 'layout');
           const store = await LayoutStore.at(layoutDir);
           const source = await LayoutStore.at(built.layoutDir, false);
-          await copyImage(source, store, built.index);
+          await copyImage(source, store, built.index, { signal: context.signal });
           await store.putManifest(built.index, await source.readManifest(built.index), ref);
           const file = path.join(temp, 'image.tar');
           await pipeline(createTarStream(await filesUnder(layoutDir)), createWriteStream(file));

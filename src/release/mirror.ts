@@ -58,7 +58,7 @@ export async function copyAndCheck(transfer: ImageTransfer, signal?: AbortSignal
   if (listing.platforms.length === 0) throw stepError(`${label} lists no platform; no tag was written`);
   if (signal?.aborted) throw signal.reason;
   const alreadyThere = await to.hasManifest(root);
-  const stats = alreadyThere ? { blobsSent: 0, blobsSkipped: 0, bytesSent: 0 } : await copyImage(from, to, root);
+  const stats = alreadyThere ? { blobsSent: 0, blobsSkipped: 0, bytesSent: 0 } : await copyImage(from, to, root, signal ? { signal } : {});
   const children = listing.isIndex ? (JSON.parse((await from.readManifest(root)).toString('utf8')) as { manifests: Descriptor[] }).manifests : [];
   for (const descriptor of [root, ...children]) {
     if (!(await to.hasManifest(descriptor))) throw stepError(`${to.name} lacks ${descriptor.digest} of ${label} after copying it; no tag was written`);
