@@ -28,7 +28,10 @@ function interruptedLines(output: string): { matching: string[]; last: string | 
 
 /** Every repository of `namespace` in the registry that has a tag, with its tags (the catalog lists repositories). */
 async function tagsIn(registry: string, namespace: string): Promise<Record<string, string[]>> {
-  const catalog = (await (await fetch(`http://${registry}/v2/_catalog?n=100000`)).json()) as { repositories?: string[] };
+  // The catalog is sorted: the namespace's repositories come right after the namespace's own name.
+  const response = await fetch(`http://${registry}/v2/_catalog?n=1000&last=${encodeURIComponent(namespace)}`);
+  if (response.status !== 200) throw new Error(`the registry's catalog answered ${response.status}: ${await response.text()}`);
+  const catalog = (await response.json()) as { repositories?: string[] };
   const repositories = (catalog.repositories ?? []).filter((r) => r.startsWith(`${namespace}/`));
   if (repositories.length === 0) throw new Error(`no repository of ${namespace} in the registry: nothing was pushed before the signal`);
   const tagged: Record<string, string[]> = {};
