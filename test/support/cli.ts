@@ -9,7 +9,7 @@
  *   interactive task list runs as it does for a person at a terminal.
  */
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +70,11 @@ export function ensureDistBuilt(): Promise<void> {
     if (existsSync(DIST_MAIN) && newestMtime(path.join(REPO_ROOT, 'src')) <= statSync(DIST_MAIN).mtimeMs) return;
     const build = await execa('npm', ['run', 'build'], { cwd: REPO_ROOT, reject: false, all: true });
     // tsc emits even when a file has a type error: testing that dist/ would test code that does not compile.
-    if (build.exitCode !== 0) throw new Error(`npm run build failed (exit ${String(build.exitCode)}); fix the type errors first:\n${String(build.all)}`);
+    if (build.exitCode !== 0) {
+      // tsc wrote dist/ anyway: remove its entry point, so that the next test run builds (and fails) again.
+      rmSync(DIST_MAIN, { force: true });
+      throw new Error(`npm run build failed (exit ${String(build.exitCode)}); fix the type errors first:\n${String(build.all)}`);
+    }
     if (!existsSync(DIST_MAIN)) throw new Error(`npm run build did not produce ${DIST_MAIN}:\n${String(build.all)}`);
   })();
   return distReady;
