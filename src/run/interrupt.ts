@@ -1,5 +1,11 @@
-/** Ties Ctrl-C (SIGINT) and SIGTERM to an AbortSignal for the duration of one piece of work. */
-import { InterruptedError } from '../errors.js';
+/**
+ * Ties Ctrl-C (SIGINT) and SIGTERM to an AbortSignal for the duration of one piece of work, and
+ * (for the command line) ends the process cleanly when a signal comes while no such work runs.
+ */
+import { EXIT_INTERRUPTED, InterruptedError } from '../errors.js';
+
+/** How many `withInterrupt` scopes are running: while any is, they own the signals. */
+let activeScopes = 0;
 
 /** Runs `work` with an AbortSignal that SIGINT/SIGTERM abort; an abort ends in an InterruptedError (exit 130). */
 export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -9,13 +15,34 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
   // only listener left, which would kill the process before running jobs stop and out/.tmp is cleared.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  activeScopes++;
   try {
     return await work(interrupt.signal);
   } catch (error) {
     if (interrupt.signal.aborted) throw interrupt.signal.reason;
     throw error;
   } finally {
+    activeScopes--;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * For the `meshbuild` executable only (not for tests running `main` in-process): a signal that
+ * comes while no `withInterrupt` work runs (parsing, tool checks, between steps) ends the process
+ * at once with exit 130 and the same one line as an interrupted run, instead of Node's silent
+ * default. A second signal while work is being stopped ends it the same way (a stuck cleanup
+ * cannot hold the terminal).
+ */
+export function installInterruptFallback(stderr: NodeJS.WritableStream = process.stderr): void {
+  let seen = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    seen++;
+    if (activeScopes > 0 && seen === 1) return;
+    stderr.write(`error: interrupted by ${signal}\n`);
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }

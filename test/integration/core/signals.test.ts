@@ -5,6 +5,7 @@
  * child process left behind, and (for the push) no tag written. The tests' timeouts only catch a
  * hang; nothing here measures time.
  */
+import net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_FRAME, startSpawnedCli, startTerminalCli } from '../../support/cli.js';
@@ -163,6 +164,35 @@ describe('SIGINT in CI mode', () => {
       const stored = [...stderr.matchAll(/stored by digest in (\S+):/g)].map((m) => m[1]!);
       expect(stored.length, 'at least one image was stored before the signal').toBeGreaterThan(0);
       expect(await tagsIn(registry, namespace)).toEqual({});
+    },
+    HANG_CATCHER,
+  );
+});
+
+describe('SIGINT before any job starts', () => {
+  it(
+    'while the registry check waits on a registry that never answers: exit 130 and the one line',
+    async () => {
+      // Accepts connections and never answers: meshbuild waits in its up-front registry check.
+      const connected: net.Socket[] = [];
+      const silent = net.createServer((socket) => connected.push(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const port = (silent.address() as net.AddressInfo).port;
+      try {
+        const out = path.join(await tempDir(), 'out');
+        const { child } = await startSpawnedCli(['build', 'pilot', '--builder', 'native', '--platforms', 'amd64', '--hub', `127.0.0.1:${port}/mesh`, '--tag', 't1', '--push', '--out', out]);
+        await waitFor(() => connected.length > 0, 'meshbuild to connect to the registry', () => child.exitCode !== null);
+        child.kill('SIGINT');
+        const result = await child;
+        const output = String(result.stderr);
+        expect(result.exitCode, output).toBe(130);
+        const { matching, last } = interruptedLines(output);
+        expect(matching, output).toHaveLength(1);
+        expect(last, output).toMatch(INTERRUPTED_LINE);
+      } finally {
+        for (const socket of connected) socket.destroy();
+        await new Promise((resolve) => silent.close(resolve));
+      }
     },
     HANG_CATCHER,
   );
