@@ -20,7 +20,7 @@ export interface ImageStore {
   /** Stores a manifest or index by digest, and under `tag` when given. */
   putManifest(descriptor: Descriptor, bytes: Buffer, tag?: string, signal?: AbortSignal): Promise<void>;
   /** What `tag` names now, if anything. */
-  resolveTag(tag: string): Promise<Descriptor | undefined>;
+  resolveTag(tag: string, signal?: AbortSignal): Promise<Descriptor | undefined>;
   /** Removes `tag` (not what it names); false when the store does not allow deleting tags. */
-  deleteTag(tag: string): Promise<boolean>;
+  deleteTag(tag: string, signal?: AbortSignal): Promise<boolean>;
 }

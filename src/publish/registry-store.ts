@@ -96,17 +96,17 @@ export class RegistryStore implements ImageStore {
     await this.client.withSignal(signal).putManifest(this.repository, tag ?? descriptor.digest, bytes, descriptor.mediaType);
   }
 
-  resolveTag(tag: string): Promise<Descriptor | undefined> {
-    return this.client.headManifest(this.repository, tag);
+  resolveTag(tag: string, signal?: AbortSignal): Promise<Descriptor | undefined> {
+    return this.client.withSignal(signal).headManifest(this.repository, tag);
   }
 
   /**
    * DELETE of the tag itself, never of the digest (that would take every other tag naming it).
    * Registries without tag deletion answer 400 (distribution 2.x), 405 or 403.
    */
-  async deleteTag(tag: string): Promise<boolean> {
+  async deleteTag(tag: string, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.client.deleteManifest(this.repository, tag);
+      await this.client.withSignal(signal).deleteManifest(this.repository, tag);
       return true;
     } catch (error) {
       if (error instanceof RegistryError && (error.status === 400 || error.status === 403 || error.status === 405)) return false;

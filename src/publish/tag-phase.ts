@@ -66,20 +66,20 @@ export function tagReference(write: Pick<TagWrite, 'store' | 'tag'>): string {
 export async function runTagPhase(writes: readonly TagWrite[], options: TagPhaseOptions): Promise<TagResult[]> {
   const unique = dedupe(writes);
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
-  const retry = <T>(what: string, work: () => Promise<T>, signal = options.signal) => retryHard(what, work, { deadlineMs, baseDelayMs: options.baseDelayMs ?? 1000, signal });
+  const retry = <T>(what: string, work: Attempt<T>) => retryHard(what, work, { deadlineMs, baseDelayMs: options.baseDelayMs ?? 1000, signal: options.signal });
 
   throwIfAborted(options.signal);
   options.progress?.(`reading ${unique.length} tags`);
   const results = await Promise.all(
     unique.map(async (write): Promise<TagResult> => {
-      const before = await retry(`read ${tagReference(write)}`, () => write.store.resolveTag(write.tag));
+      const before = await retry(`read ${tagReference(write)}`, (signal) => write.store.resolveTag(write.tag, signal));
       return { ...write, before, status: before?.digest === write.index.digest ? 'unchanged' : 'written' };
     }),
   );
   const pending = tagWriteOrder(results.filter((r) => r.status === 'written'));
   // The bytes of what each moving tag names now, read before anything changes: undoing then needs only writes.
   const previous = new Map<TagResult, Buffer>();
-  await Promise.all(pending.filter((r) => r.before).map(async (r) => previous.set(r, await retry(`read ${tagReference(r)}`, () => r.store.readManifest(r.before!)))));
+  await Promise.all(pending.filter((r) => r.before).map(async (r) => previous.set(r, await retry(`read ${tagReference(r)}`, (signal) => r.store.readManifest(r.before!, signal)))));
 
   options.progress?.(`writing ${pending.length} tags (${results.length - pending.length} already right)`);
   const touched: TagResult[] = [];
@@ -87,12 +87,13 @@ export async function runTagPhase(writes: readonly TagWrite[], options: TagPhase
     for (const result of pending) {
       throwIfAborted(options.signal);
       touched.push(result); // before the write: an interrupted write may still land
-      await raceAbort(retry(`write ${tagReference(result)}`, () => result.store.putManifest(result.index, result.bytes, result.tag)), options.signal);
+      await retry(`write ${tagReference(result)}`, (signal) => result.store.putManifest(result.index, result.bytes, result.tag, signal));
     }
   } catch (error) {
     const interrupted = error instanceof InterruptedError || options.signal?.aborted === true;
-    const undoDeadline = interrupted ? (options.interruptedUndoMs ?? 2000) : deadlineMs;
-    const states = await undo(touched, previous, (what, work) => retryHard(what, work, { deadlineMs: undoDeadline, baseDelayMs: 200 }));
+    // One budget for all of the undoing (each request included): after Ctrl-C the user is waiting.
+    const undoUntil = Date.now() + (interrupted ? (options.interruptedUndoMs ?? 1500) : deadlineMs);
+    const states = await undo(touched, previous, (what, work) => retryHard(what, work, { deadlineMs: undoUntil - Date.now(), baseDelayMs: 200 }));
     throw await undoneError(error, interrupted, states, options);
   }
   await removeJournal(options.journalFile);
@@ -111,7 +112,9 @@ function dedupe(writes: readonly TagWrite[]): TagWrite[] {
   return [...byReference.values()];
 }
 
-type Retrier = <T>(what: string, work: () => Promise<T>) => Promise<T>;
+/** One attempt of an operation; `signal` ends it (Ctrl-C, or the deadline). */
+type Attempt<T> = (signal: AbortSignal) => Promise<T>;
+type Retrier = <T>(what: string, work: Attempt<T>) => Promise<T>;
 
 /** Puts moved tags back and deletes new ones, newest first; then reads where each tag is now. */
 async function undo(touched: readonly TagResult[], previous: Map<TagResult, Buffer>, retry: Retrier): Promise<TagState[]> {
@@ -120,15 +123,15 @@ async function undo(touched: readonly TagResult[], previous: Map<TagResult, Buff
     const state: TagState = { reference: tagReference(result), before: result.before?.digest, intended: result.index.digest, now: undefined, undone: false };
     try {
       if (result.before) {
-        await retry(`put back ${state.reference}`, () => result.store.putManifest(result.before!, previous.get(result)!, result.tag));
-      } else if (!(await retry(`delete ${state.reference}`, () => result.store.deleteTag(result.tag)))) {
+        await retry(`put back ${state.reference}`, (signal) => result.store.putManifest(result.before!, previous.get(result)!, result.tag, signal));
+      } else if (!(await retry(`delete ${state.reference}`, (signal) => result.store.deleteTag(result.tag, signal)))) {
         state.problem = `${result.store.name} does not allow deleting tags`;
       }
     } catch (error) {
       state.problem = (error as Error).message;
     }
     try {
-      state.now = (await retry(`read ${state.reference}`, () => result.store.resolveTag(result.tag)))?.digest;
+      state.now = (await retry(`read ${state.reference}`, (signal) => result.store.resolveTag(result.tag, signal)))?.digest;
       state.undone = state.now === state.before;
     } catch (error) {
       state.problem ??= `could not read it back: ${(error as Error).message}`;
@@ -164,15 +167,20 @@ interface HardRetry {
 
 /**
  * Retries transient failures (429, 5xx, dropped connections) until the deadline, honouring a
- * registry's Retry-After however long, as long as it ends before the deadline.
+ * registry's Retry-After however long, as long as it ends before the deadline. No attempt
+ * outlives the deadline, even against a registry that never answers.
  */
-export async function retryHard<T>(what: string, work: () => Promise<T>, policy: HardRetry): Promise<T> {
+export async function retryHard<T>(what: string, work: Attempt<T>, policy: HardRetry): Promise<T> {
   const giveUpAt = Date.now() + policy.deadlineMs;
   for (let attempt = 1; ; attempt++) {
     throwIfAborted(policy.signal);
+    const timeout = AbortSignal.timeout(Math.max(1, giveUpAt - Date.now()));
+    const signal = policy.signal ? AbortSignal.any([policy.signal, timeout]) : timeout;
     try {
-      return await work();
+      return await raceAbort(work(signal), signal);
     } catch (error) {
+      throwIfAborted(policy.signal);
+      if (timeout.aborted) throw stepError(`${what}: no answer within ${Math.ceil(policy.deadlineMs / 1000)} s`, { cause: error });
       if (!isTransient(error)) throw error;
       const wait = retryAfterOf(error) ?? Math.min(MAX_BACKOFF_MS, policy.baseDelayMs * 2 ** (attempt - 1));
       if (Date.now() + wait > giveUpAt) throw error;

@@ -48,7 +48,7 @@ export interface FaultProxy {
   failNext(match: RequestMatch & { status: number; retryAfter?: string }): void;
   /** Forward, then cut both connections after `afterBytes` bytes of the request body. */
   dropUpload(match: RequestMatch & { afterBytes: number }): void;
-  /** Wait `ms` before forwarding matching requests. */
+  /** Wait `ms` before forwarding matching requests (every one unless `count` is given). */
   delay(match: RequestMatch & { ms: number }): void;
   /** Strip `mount`/`from` from matching upload POSTs, so the registry opens a plain upload (202). */
   declineMount(match?: RequestMatch): void;
@@ -213,7 +213,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     address,
     failNext: (match) => add(match, { kind: 'status', status: match.status, retryAfter: match.retryAfter }),
     dropUpload: (match) => add(match, { kind: 'drop', afterBytes: match.afterBytes }),
-    delay: (match) => add(match, { kind: 'delay', ms: match.ms }, Number.POSITIVE_INFINITY),
+    delay: (match) => add(match, { kind: 'delay', ms: match.ms }, match.count ?? Number.POSITIVE_INFINITY),
     redirect: (match) => add(match, { kind: 'redirect' }),
     declineMount: (match = {}) => add({ method: 'POST', path: /[?&]mount=/, ...match }, { kind: 'decline-mount' }),
     get requests() {

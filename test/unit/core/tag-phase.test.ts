@@ -56,7 +56,7 @@ describe('the tag phase', () => {
     stores[0]!.tags.set('1.5.1', writes[0]!.index);
     const results = await runTagPhase(writes, await options());
     expect(results.filter((r) => r.status === 'unchanged').map((r) => `${r.store.name}:${r.tag}`)).toEqual(['registry.test/mesh/pilot:1.5.1']);
-    for (const write of writes) expect(write.store.resolveTag(write.tag)).resolves.toEqual(write.index);
+    for (const write of writes) expect(write.store.tags.get(write.tag)).toEqual(write.index);
     expect(stores[0]!.log).toEqual(['put 1.5', 'put latest']);
   });
 
@@ -156,6 +156,31 @@ describe('the tag phase', () => {
     expect(error.exitCode).toBe(130);
     expect(error.detail).toContain('every tag is as it was before the run');
     expect(snapshot(stores)).toEqual(before);
+  });
+
+  it('after Ctrl-C, a registry that stops answering cannot hold the undo: what it could not put back is listed', async () => {
+    const { stores, writes } = releasedStores();
+    const interrupt = new AbortController();
+    const pilot = stores[0]!;
+    const put = pilot.putManifest.bind(pilot);
+    let writesSeen = 0;
+    pilot.putManifest = (descriptor, bytes, tag) => {
+      if (tag === undefined) return put(descriptor, bytes, tag);
+      if (++writesSeen === 1) return put(descriptor, bytes, tag);
+      interrupt.abort(new InterruptedError('SIGTERM'));
+      return new Promise<void>(() => {}); // from the second write on, nothing answers: the undo's puts included
+    };
+    pilot.faults = { refuseDeletes: false };
+    pilot.deleteTag = () => new Promise<boolean>(() => {});
+    const opts = await options({ signal: interrupt.signal, interruptedUndoMs: 50 });
+    const error = (await runTagPhase(writes, opts).catch((e: unknown) => e)) as InterruptedError;
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect(error.message).toBe('interrupted by SIGTERM');
+    expect(error.detail).toContain('could not be undone');
+    expect(error.detail).toContain('no answer within');
+    const journal = JSON.parse(readFileSync(opts.journalFile, 'utf8')) as { interrupted: boolean; tags: Array<{ reference: string; undone: boolean }> };
+    expect(journal.interrupted).toBe(true);
+    expect(journal.tags.filter((t) => !t.undone).map((t) => t.reference)).toContain('registry.test/mesh/pilot:1.5.1');
   });
 
   it('refuses one tag naming two indexes', async () => {
