@@ -79,7 +79,11 @@ try {
   await writeRandomFile(big, 50 * MiB);
   await buildLayer([{ type: 'file', path: 'warm-up', content: randomBytes(4 * MiB) }], path.join(work, 'warm-up.tgz'));
   log('building a layer from a 50 MiB file');
-  record('buildLayer, 50 MiB file', 50 * MiB, await memoryGrowth(() => buildLayer([{ type: 'file', path: 'usr/local/bin/envoy', source: big }], path.join(work, 'layer.tgz'))));
+  record(
+    'buildLayer, 50 MiB file',
+    50 * MiB,
+    await memoryGrowth(() => buildLayer([{ type: 'file', path: 'usr/local/bin/envoy', source: big }], path.join(work, 'layer.tgz'))),
+  );
 
   if (!layerOnly) {
     const registry = process.env.MESHBUILD_REGISTRY;
@@ -92,7 +96,11 @@ try {
     const descriptor = { mediaType: MEDIA_TYPE.ociLayerGzip, size: 64 * MiB, digest: await writeRandomFile(file, 64 * MiB) };
     const repo = (label) => `meshbuild-bench/memory-${label}-${randomBytes(4).toString('hex')}`;
     const warm = randomBytes(MiB);
-    await client.pushBlob(repo('warm'), { mediaType: MEDIA_TYPE.ociLayerGzip, size: MiB, digest: `sha256:${createHash('sha256').update(warm).digest('hex')}` }, bufferBlobSource(warm));
+    await client.pushBlob(
+      repo('warm'),
+      { mediaType: MEDIA_TYPE.ociLayerGzip, size: MiB, digest: `sha256:${createHash('sha256').update(warm).digest('hex')}` },
+      bufferBlobSource(warm),
+    );
     for (const mode of ['monolithic', 'chunked']) {
       log(`pushing a 64 MiB blob (${mode})`);
       const target = repo(mode);
@@ -103,9 +111,13 @@ try {
     await client.pushBlob(readRepo, descriptor, fileBlobSource(file));
     log('reading the 64 MiB blob back');
     let bytes = 0;
-    record('read 64 MiB blob as a stream', descriptor.size, await memoryGrowth(async () => {
-      for await (const chunk of await client.getBlob(readRepo, descriptor.digest)) bytes += chunk.length;
-    }));
+    record(
+      'read 64 MiB blob as a stream',
+      descriptor.size,
+      await memoryGrowth(async () => {
+        for await (const chunk of await client.getBlob(readRepo, descriptor.digest)) bytes += chunk.length;
+      }),
+    );
     if (bytes !== descriptor.size) fail(`read ${bytes} bytes of ${descriptor.size}`);
   }
 } finally {

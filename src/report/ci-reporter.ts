@@ -18,7 +18,9 @@ export class CiReporter implements Reporter {
     const line = (text: string) => this.out.write(redactText(`${this.clock(event.at)} ${text}\n`));
     switch (event.type) {
       case 'run-started':
-        line(`plan: ${event.plan.jobs.length} jobs, platforms ${event.plan.platforms.map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join('/')).join(',')}`);
+        line(
+          `plan: ${event.plan.jobs.length} jobs, platforms ${event.plan.platforms.map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join('/')).join(',')}`,
+        );
         break;
       case 'job-started':
         line(`start  ${event.job.title}`);
@@ -41,7 +43,13 @@ export class CiReporter implements Reporter {
         line(event.message);
         break;
       case 'run-finished':
-        line(event.ok ? `finished in ${formatDuration(event.durationMs)}` : event.interrupted ? `interrupted after ${formatDuration(event.durationMs)}` : `failed after ${formatDuration(event.durationMs)}`);
+        line(
+          event.ok
+            ? `finished in ${formatDuration(event.durationMs)}`
+            : event.interrupted
+              ? `interrupted after ${formatDuration(event.durationMs)}`
+              : `failed after ${formatDuration(event.durationMs)}`,
+        );
         break;
     }
   }

@@ -68,10 +68,14 @@ describe('Ctrl-C in a terminal', () => {
       );
       const ended = () => cli.child.exitCode !== null;
       // Wait until a go build is running and compiling (its compiler processes exist).
-      const running = await waitFor(() => {
-        const tree = descendantsOf(cli.pid);
-        return tree.some((p) => /(^|\/)go build /.test(p.command)) && tree.some((p) => /\/compile /.test(p.command)) && tree;
-      }, `a go build compiling under meshbuild (terminal so far:\n${cli.output()})`, ended);
+      const running = await waitFor(
+        () => {
+          const tree = descendantsOf(cli.pid);
+          return tree.some((p) => /(^|\/)go build /.test(p.command)) && tree.some((p) => /\/compile /.test(p.command)) && tree;
+        },
+        `a go build compiling under meshbuild (terminal so far:\n${cli.output()})`,
+        ended,
+      );
       expect(cli.output(), 'the interactive view, not CI lines').not.toMatch(/ start {2}go build /);
 
       // A terminal's Ctrl-C goes to the whole foreground process group: meshbuild and its children.
@@ -103,9 +107,26 @@ describe('Ctrl-C in a terminal during a push', () => {
     async () => {
       const namespace = uniqueNamespace('sigint-tty-push');
       const out = path.join(await tempDir(), 'out');
-      const cli = await startTerminalCli(['all', '--builder', 'native', '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', 't1', '--push', '--out', out]);
+      const cli = await startTerminalCli([
+        'all',
+        '--builder',
+        'native',
+        '--platforms',
+        'amd64,arm64',
+        '--hub',
+        `${registry}/${namespace}`,
+        '--tag',
+        't1',
+        '--push',
+        '--out',
+        out,
+      ]);
       // The task list shows a job's latest progress line under it: wait for the first image stored.
-      await waitFor(() => /stored by digest in /.test(cli.output()), `an image stored (terminal so far:\n${cli.output()})`, () => cli.child.exitCode !== null);
+      await waitFor(
+        () => /stored by digest in /.test(cli.output()),
+        `an image stored (terminal so far:\n${cli.output()})`,
+        () => cli.child.exitCode !== null,
+      );
       const before = descendantsOf(cli.pid);
 
       process.kill(-cli.pid, 'SIGINT');
@@ -137,7 +158,20 @@ describe('SIGINT in CI mode', () => {
     async () => {
       const namespace = uniqueNamespace('sigint-push');
       const out = path.join(await tempDir(), 'out');
-      const { child } = await startSpawnedCli(['all', '--builder', 'native', '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', 't1', '--push', '--out', out]);
+      const { child } = await startSpawnedCli([
+        'all',
+        '--builder',
+        'native',
+        '--platforms',
+        'amd64,arm64',
+        '--hub',
+        `${registry}/${namespace}`,
+        '--tag',
+        't1',
+        '--push',
+        '--out',
+        out,
+      ]);
       let stderr = '';
       const pushing = new Promise<void>((resolve) => {
         child.stderr.on('data', (chunk: Buffer) => {
@@ -180,8 +214,26 @@ describe('SIGINT before any job starts', () => {
       const port = (silent.address() as net.AddressInfo).port;
       try {
         const out = path.join(await tempDir(), 'out');
-        const { child } = await startSpawnedCli(['build', 'pilot', '--builder', 'native', '--platforms', 'amd64', '--hub', `127.0.0.1:${port}/mesh`, '--tag', 't1', '--push', '--out', out]);
-        await waitFor(() => connected.length > 0, 'meshbuild to connect to the registry', () => child.exitCode !== null);
+        const { child } = await startSpawnedCli([
+          'build',
+          'pilot',
+          '--builder',
+          'native',
+          '--platforms',
+          'amd64',
+          '--hub',
+          `127.0.0.1:${port}/mesh`,
+          '--tag',
+          't1',
+          '--push',
+          '--out',
+          out,
+        ]);
+        await waitFor(
+          () => connected.length > 0,
+          'meshbuild to connect to the registry',
+          () => child.exitCode !== null,
+        );
         child.kill('SIGINT');
         const result = await child;
         const output = String(result.stderr);

@@ -71,11 +71,19 @@ describe('parseReport checks the shape', () => {
     ['images is not an array', changed((r) => (r.images = {})), 'images must be an array, not an object'],
     ['images is missing', changed((r) => delete r.images), 'images must be an array, not missing'],
     ['an image without its repository', changed((r) => delete r.images[0].repository), 'images[0].repository must be a string, not missing'],
-    ['a platform digest of the wrong type', changed((r) => (r.images[0].platforms[0].digest = 42)), 'images[0].platforms[0].digest must be a string, not number 42'],
+    [
+      'a platform digest of the wrong type',
+      changed((r) => (r.images[0].platforms[0].digest = 42)),
+      'images[0].platforms[0].digest must be a string, not number 42',
+    ],
     ['a size that is a string', changed((r) => (r.images[0].size = '300')), 'images[0].size must be a number, not the string "300"'],
     ['refs that are not a list', changed((r) => (r.images[0].refs = 'a:b')), 'images[0].refs must be an array, not the string "a:b"'],
     ['platforms null', changed((r) => (r.images[0].platforms = null)), 'images[0].platforms must be an array, not null'],
-    ['a job with an unknown status', changed((r) => (r.jobs[0].status = 'done')), 'jobs[0].status must be one of succeeded, failed, skipped, not-run, not the string "done"'],
+    [
+      'a job with an unknown status',
+      changed((r) => (r.jobs[0].status = 'done')),
+      'jobs[0].status must be one of succeeded, failed, skipped, not-run, not the string "done"',
+    ],
     ['a job error without a message', changed((r) => (r.jobs[0].error = {})), 'jobs[0].error.message must be a string, not missing'],
     ['hubs that are not a list', changed((r) => (r.hubs = '127.0.0.1:5555/mesh')), 'hubs must be an array, not the string "127.0.0.1:5555/mesh"'],
   ])('%s: exit 2 naming the file and the field', (_, report, problem) => {
