@@ -1,14 +1,16 @@
 /**
  * Ctrl-C as people and pipelines send it: in a real pseudo-terminal (the interactive task list,
- * listr2) during Go builds, and in CI mode (plain lines, no terminal) during a push. Either way:
+ * listr2) during Go builds and during a push, in CI mode (plain lines, no terminal) during a push,
+ * and before any job starts. Either way:
  * exit 130, one `error: interrupted by SIGINT` line at the end, no temp folder left in out/, no
  * child process left behind, and (for the push) no tag written. The tests' timeouts only catch a
  * hang; nothing here measures time.
  */
 import net from 'node:net';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STACK_FRAME, startSpawnedCli, startTerminalCli } from '../../support/cli.js';
+import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { listTags, uniqueNamespace } from '../../support/images.js';
 import { descendantsOf, processesMentioning, stillRunning, waitFor } from '../../support/processes.js';
 import { localRegistry } from '../../support/registry.js';
@@ -17,6 +19,9 @@ import { copySample, listFiles, useTempDirs } from './files.js';
 const tempDir = useTempDirs('meshbuild-signals-');
 const INTERRUPTED_LINE = /^error: interrupted by SIGINT$/;
 const HANG_CATCHER = 300_000;
+/** Blob uploads (monolithic PUT, chunked PATCH) in the push tests are held this long: beyond the hang catcher. */
+const HELD = 600_000;
+const UPLOAD = /\/blobs\/uploads\//;
 
 /** The lines that say the run was interrupted (the top-level message), and the last line printed. */
 function interruptedLines(output: string): { matching: string[]; last: string | undefined } {
@@ -34,7 +39,6 @@ async function tagsIn(registry: string, namespace: string): Promise<Record<strin
   if (response.status !== 200) throw new Error(`the registry's catalog answered ${response.status}: ${await response.text()}`);
   const catalog = (await response.json()) as { repositories?: string[] };
   const repositories = (catalog.repositories ?? []).filter((r) => r.startsWith(`${namespace}/`));
-  if (repositories.length === 0) throw new Error(`no repository of ${namespace} in the registry: nothing was pushed before the signal`);
   const tagged: Record<string, string[]> = {};
   for (const repository of repositories) {
     const tags = await listTags(registry, repository);
@@ -95,38 +99,40 @@ describe('Ctrl-C in a terminal', () => {
   );
 });
 
-describe('Ctrl-C in a terminal during a push', () => {
+/**
+ * Pushes go through a fault proxy that holds every blob upload (PUT, PATCH) far longer than the
+ * tests' hang catcher: the signal comes while uploads are in flight, and meshbuild can only exit
+ * by cancelling them.
+ */
+describe('during a push (uploads held in flight)', () => {
   let registry: string;
+  let proxy: FaultProxy;
 
   beforeAll(async () => {
     registry = await localRegistry();
+    proxy = await startFaultProxy(registry);
   });
 
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  /** Starts holding uploads; returns the arguments of an `all --push` through the proxy. */
+  function pushThroughProxy(namespace: string, out: string): string[] {
+    proxy.reset();
+    for (const method of ['PUT', 'PATCH']) proxy.delay({ method, path: UPLOAD, ms: HELD, count: 100_000 });
+    return ['all', '--builder', 'native', '--platforms', 'amd64,arm64', '--hub', `${proxy.address}/${namespace}`, '--tag', 't1', '--push', '--out', out];
+  }
+
+  const uploadHeld = () => proxy.count('PUT', UPLOAD) + proxy.count('PATCH', UPLOAD) > 0;
+
   it(
-    'exit 130, one "interrupted" line, no tag written, out/.tmp gone',
+    'Ctrl-C in a terminal: exit 130, one "interrupted" line, no tag written, out/.tmp gone',
     async () => {
       const namespace = uniqueNamespace('sigint-tty-push');
       const out = path.join(await tempDir(), 'out');
-      const cli = await startTerminalCli([
-        'all',
-        '--builder',
-        'native',
-        '--platforms',
-        'amd64,arm64',
-        '--hub',
-        `${registry}/${namespace}`,
-        '--tag',
-        't1',
-        '--push',
-        '--out',
-        out,
-      ]);
-      // The task list shows a job's latest progress line under it: wait for the first image stored.
-      await waitFor(
-        () => /stored by digest in /.test(cli.output()),
-        `an image stored (terminal so far:\n${cli.output()})`,
-        () => cli.child.exitCode !== null,
-      );
+      const cli = await startTerminalCli(pushThroughProxy(namespace, out));
+      await waitFor(uploadHeld, `a blob upload (terminal so far:\n${cli.output()})`, () => cli.child.exitCode !== null);
       const before = descendantsOf(cli.pid);
 
       process.kill(-cli.pid, 'SIGINT');
@@ -144,43 +150,18 @@ describe('Ctrl-C in a terminal during a push', () => {
     },
     HANG_CATCHER,
   );
-});
-
-describe('SIGINT in CI mode', () => {
-  let registry: string;
-
-  beforeAll(async () => {
-    registry = await localRegistry();
-  });
 
   it(
-    'during a push: exit 130, one "interrupted" line, no tag written, out/.tmp gone',
+    'SIGINT in CI mode: exit 130, one "interrupted" line, no tag written, out/.tmp gone',
     async () => {
       const namespace = uniqueNamespace('sigint-push');
       const out = path.join(await tempDir(), 'out');
-      const { child } = await startSpawnedCli([
-        'all',
-        '--builder',
-        'native',
-        '--platforms',
-        'amd64,arm64',
-        '--hub',
-        `${registry}/${namespace}`,
-        '--tag',
-        't1',
-        '--push',
-        '--out',
-        out,
-      ]);
+      const { child } = await startSpawnedCli(pushThroughProxy(namespace, out));
       let stderr = '';
-      const pushing = new Promise<void>((resolve) => {
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-          if (/stored by digest in /.test(stderr)) resolve();
-        });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
       });
-      await Promise.race([pushing, child.then(() => undefined)]);
-      expect(stderr, 'pushing started before the run ended').toMatch(/stored by digest in /);
+      await waitFor(uploadHeld, `a blob upload (log so far:\n${stderr})`, () => child.exitCode !== null);
       const before = descendantsOf(child.pid!);
 
       // Only meshbuild gets the signal (as from `kill -INT` or a CI runner): it must stop its children itself.
@@ -195,8 +176,6 @@ describe('SIGINT in CI mode', () => {
       expect(output).not.toMatch(STACK_FRAME);
       expect(await listFiles(path.join(out, '.tmp')), 'no temp folder left in out/').toEqual([]);
       expect(await leftovers(before, out), 'no child process outlives meshbuild').toEqual([]);
-      const stored = [...stderr.matchAll(/stored by digest in (\S+):/g)].map((m) => m[1]!);
-      expect(stored.length, 'at least one image was stored before the signal').toBeGreaterThan(0);
       expect(await tagsIn(registry, namespace)).toEqual({});
     },
     HANG_CATCHER,
