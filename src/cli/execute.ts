@@ -10,7 +10,7 @@ import { CiReporter } from '../report/ci-reporter.js';
 import { JsonReportWriter } from '../report/json-report.js';
 import { isMeshbuildError } from '../errors.js';
 import { clearTemp } from '../run/atomic-files.js';
-import { withOutLock } from '../run/out-lock.js';
+import { prepareOutDir, withOutLock } from '../run/out-lock.js';
 import { localArtifactRoots } from '../config/path-policy.js';
 import { withInterrupt } from '../run/interrupt.js';
 import { CombinedReporter, type Reporter } from '../run/events.js';
@@ -30,6 +30,7 @@ import { listValue, type BuildFlags } from './settings.js';
  * an unreachable registry is one message up front rather than one per job later.
  */
 async function checkTools(plan: Plan, flags: BuildFlags, destinations: Destinations): Promise<string> {
+  if (plan.output?.kind === 'oci' || plan.output?.kind === 'tar') await prepareOutDir(plan.output.dir, '--output');
   const goVersion = plan.jobs.some((j) => j.kind === 'go-build') ? await checkGoToolchain() : '';
   if (plan.jobs.some((j) => j.kind === 'image-build' && j.builder === 'buildx')) await checkBuildx(plan.platforms, flags['builder-name']);
   if (plan.output?.kind === 'registry') await destinations.checkRegistries();

@@ -140,27 +140,27 @@ export function isAlive(pid: number): boolean {
  * file, creatable. Folders are made one level at a time (a recursive mkdir can spin forever on a
  * kernel file system).
  */
-export async function prepareOutDir(dir: string): Promise<void> {
+export async function prepareOutDir(dir: string, flag = '--out'): Promise<void> {
   const system = (p: string) => SYSTEM_FOLDERS.some((root) => p === root || p.startsWith(`${root}/`));
-  if (system(dir)) throw unusable(dir, 'is in a kernel file system');
+  if (system(dir)) throw unusable(dir, 'is in a kernel file system', flag);
   const missing: string[] = [];
   let existing = dir;
   for (;;) {
     const info = await lstat(existing).catch((error: NodeJS.ErrnoException) => error);
     if (!(info instanceof Error)) break;
-    if (info.code !== 'ENOENT' && info.code !== 'ENOTDIR') throw unusable(dir, `cannot be checked (${describeCode(info.code, info)} at ${existing})`);
+    if (info.code !== 'ENOENT' && info.code !== 'ENOTDIR') throw unusable(dir, `cannot be checked (${describeCode(info.code, info)} at ${existing})`, flag);
     missing.unshift(existing);
     const parent = path.dirname(existing);
     if (parent === existing) break;
     existing = parent;
   }
   const real = await realpath(existing).catch(() => existing);
-  if (system(real)) throw unusable(dir, `leads into a kernel file system (${real})`);
+  if (system(real)) throw unusable(dir, `leads into a kernel file system (${real})`, flag);
   const info = await lstat(real).catch(() => undefined);
-  if (info && !info.isDirectory()) throw unusable(dir, existing === dir ? 'is a file, not a folder' : `is under ${existing}, which is a file, not a folder`);
+  if (info && !info.isDirectory()) throw unusable(dir, existing === dir ? 'is a file, not a folder' : `is under ${existing}, which is a file, not a folder`, flag);
   for (const folder of missing) {
     await mkdir(folder).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw unusable(dir, `cannot be made (${describeCode(error.code, error)} at ${folder})`);
+      if (error.code !== 'EEXIST') throw unusable(dir, `cannot be made (${describeCode(error.code, error)} at ${folder})`, flag);
     });
   }
 }
@@ -181,8 +181,8 @@ function describeCode(code: string | undefined, error: unknown): string {
   }
 }
 
-function unusable(dir: string, problem: string) {
-  return usageError(`--out: ${dir} ${problem}`, { hint: 'point --out at a folder you can write to (it is made if missing), e.g. --out out' });
+function unusable(dir: string, problem: string, flag = '--out') {
+  return usageError(`${flag}: ${dir} ${problem}`, { hint: `point ${flag} at a folder you can write to (it is made if missing)` });
 }
 
 function inUse(dir: string, pid: number | undefined) {
