@@ -38,8 +38,9 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     rules: {
-      // `_`-prefixed parameters are kept on purpose (an interface's signature, a callback's position).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // `_`-prefixed parameters are kept on purpose (an interface's signature, a callback's position);
+      // `{ drop, ...rest }` leaves `drop` out on purpose.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
     },
   },
   {

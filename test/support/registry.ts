@@ -65,7 +65,7 @@ async function bcryptHtpasswd(username: string, password: string): Promise<strin
     return `${result.stdout.trim()}\n`;
   } catch (error) {
     if ((error as { code?: string }).code === 'ENOENT') {
-      throw new Error('htpasswd is not installed: scripts/env-up must install apache2-utils (apt-get install -y apache2-utils)');
+      throw new Error('htpasswd is not installed: scripts/env-up must install apache2-utils (apt-get install -y apache2-utils)', { cause: error });
     }
     throw error;
   }

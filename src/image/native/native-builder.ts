@@ -7,7 +7,7 @@
  */
 import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { stepError, usageError } from '../../errors.js';
+import { stepError } from '../../errors.js';
 import { buildLayer, type LayerCompression } from '../../oci/layer.js';
 import { encodeImageConfig, encodeImageIndex, encodeImageManifest } from '../../oci/manifest.js';
 import type { TarInputEntry } from '../../oci/tar-writer.js';

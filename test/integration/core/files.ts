@@ -1,9 +1,7 @@
 /** Temp folders, a copy of the sample, and what a built file's first bytes say it is. */
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdtemp, open, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll } from 'vitest';
 import { REPO_ROOT } from '../../support/cli.js';
 import { useTempDirs as sharedTempDirs } from '../../support/temp-dirs.js';
 

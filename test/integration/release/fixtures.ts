@@ -3,10 +3,9 @@
  * change, and what the registry says about the images of a hub (read with the tests' own HTTP
  * requests, not meshbuild's client).
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { REPO_ROOT, type CliResult } from '../../support/cli.js';
 import { entryPlatform, getManifest, listTags, SHIPPED_BASES, SHIPPED_IMAGES, type IndexEntry } from '../../support/images.js';
 import { useTempDirs as sharedTempDirs } from '../../support/temp-dirs.js';
