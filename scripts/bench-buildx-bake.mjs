@@ -42,7 +42,11 @@ writeFileSync(bakeFile, JSON.stringify({ group: { default: { targets: Object.key
 const results = { perImage: [], bake: [] };
 for (let round = 0; round < rounds; round++) {
   await prune();
-  results.perImage.push(await time(() => execa('node', [cli, 'build', 'all', ...common, '--output', `oci:${path.join(work, `images-${round}`)}`], { env: { SOURCE_DATE_EPOCH: '0' } })));
+  results.perImage.push(
+    await time(() =>
+      execa('node', [cli, 'build', 'all', ...common, '--output', `oci:${path.join(work, `images-${round}`)}`], { env: { SOURCE_DATE_EPOCH: '0' } }),
+    ),
+  );
   await prune();
   results.bake.push(await time(() => execa('docker', ['buildx', 'bake', '-f', bakeFile, '--provenance=false'], { env: { SOURCE_DATE_EPOCH: '0' } })));
 }

@@ -59,7 +59,20 @@ async function plannedBuilds(options) {
   }
   const plan = await execa(
     process.execPath,
-    [path.join(root, 'bin', 'meshbuild.js'), 'plan', '--json', '--binaries-only', '--tag', 'bench', '--platforms', options.platforms, '--source', options.source, '--out', path.join(os.tmpdir(), 'bench-go-batch-out')],
+    [
+      path.join(root, 'bin', 'meshbuild.js'),
+      'plan',
+      '--json',
+      '--binaries-only',
+      '--tag',
+      'bench',
+      '--platforms',
+      options.platforms,
+      '--source',
+      options.source,
+      '--out',
+      path.join(os.tmpdir(), 'bench-go-batch-out'),
+    ],
     { reject: false, all: true },
   );
   if (plan.exitCode !== 0) fail(`meshbuild plan failed:\n${plan.all}`);
@@ -134,11 +147,23 @@ async function main() {
   // clean-up, when it finds itself the only SIGINT listener left.
   process.on('SIGINT', () => interrupt.abort());
 
-  const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
-  console.log(`${go.stdout.trim()}; ${os.cpus().length} CPUs; median of ${options.reps} runs; source ${path.relative(process.cwd(), builds[0].sourceDir) || '.'}`);
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
+  console.log(
+    `${go.stdout.trim()}; ${os.cpus().length} CPUs; median of ${options.reps} runs; source ${path.relative(process.cwd(), builds[0].sourceDir) || '.'}`,
+  );
   console.log(`load average at start: ${load()} (other work on the machine skews the figures)`);
   for (const build of builds) {
-    console.log(`${build.platform}: ${build.packages.length} binaries, go build ${build.flags.map((f) => (/\s/.test(f) ? JSON.stringify(f) : f)).join(' ')} (${Object.entries(build.env).map(([k, v]) => `${k}=${v}`).join(' ')})`);
+    console.log(
+      `${build.platform}: ${build.packages.length} binaries, go build ${build.flags.map((f) => (/\s/.test(f) ? JSON.stringify(f) : f)).join(' ')} (${Object.entries(
+        build.env,
+      )
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')})`,
+    );
   }
 
   const times = new Map(); // `${platform} ${mode}` -> { cold: [], warm: [] }

@@ -34,7 +34,9 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--help' || flag === '-h') {
-      console.log('usage: scripts/bench-images [--builder auto|buildx|native] [--tag X] [--keep]   (needs MESHBUILD_REGISTRY: eval "$(scripts/env-up | tail -n 1)")');
+      console.log(
+        'usage: scripts/bench-images [--builder auto|buildx|native] [--tag X] [--keep]   (needs MESHBUILD_REGISTRY: eval "$(scripts/env-up | tail -n 1)")',
+      );
       process.exit(0);
     } else if (flag === '--keep') {
       options.keep = true;
@@ -49,7 +51,6 @@ function parseArgs(argv) {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$/.test(options.tag)) fail(`--tag ${options.tag} is not a valid image tag`);
   return options;
 }
-
 
 /** The image jobs meshbuild plans for the run: Dockerfile, build args, bases, staged context. */
 async function plannedImages(flags) {
@@ -105,7 +106,6 @@ async function sideB(images, contexts, repoOf, tag) {
   return { seconds: (performance.now() - start) / 1000, phases };
 }
 
-
 const seconds = (value) => `${value.toFixed(1)} s`;
 const ratio = (b, a) => `${(b / a).toFixed(2)}x`;
 
@@ -128,7 +128,9 @@ async function main() {
 
   try {
     log(`binaries: meshbuild build all --binaries-only (once, shared by both sides)`);
-    const binaries = await timed(() => run(process.execPath, [cliBin, 'build', 'all', '--binaries-only', '--platforms', 'amd64,arm64', '--tag', options.tag, '--out', out]));
+    const binaries = await timed(() =>
+      run(process.execPath, [cliBin, 'build', 'all', '--binaries-only', '--platforms', 'amd64,arm64', '--tag', options.tag, '--out', out]),
+    );
 
     log('A cold: prune the build cache, then meshbuild all --push');
     await pruneBuildCache();
@@ -162,13 +164,17 @@ async function main() {
       ['ratio B/(A minus its go build)', ratio(bCold.seconds, aCold.seconds - aCold.goSeconds), ratio(bWarm.seconds, aWarm.seconds - aWarm.goSeconds)],
     ];
     const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
-    console.log(`bench-images: ${shipped.length} images (${shipped.map((i) => i.image).join(', ')}) + ${images.length - shipped.length} bases, ${PLATFORMS.join(' + ')}, registry ${registry}, ${os.cpus().length} CPUs`);
+    console.log(
+      `bench-images: ${shipped.length} images (${shipped.map((i) => i.image).join(', ')}) + ${images.length - shipped.length} bases, ${PLATFORMS.join(' + ')}, registry ${registry}, ${os.cpus().length} CPUs`,
+    );
     console.log(`binaries, built once up front for both sides (meshbuild build all --binaries-only): ${seconds(binaries)}`);
     console.log('');
     for (const row of rows) console.log(`${row[0].padEnd(widths[0])}  ${row[1].padStart(widths[1])}  ${row[2].padStart(widths[2])}`);
     console.log('');
     console.log(`A pushed to ${hubA}, B to ${hubB}; every image checked: a list of exactly ${PLATFORMS.join(' and ')}.`);
-    console.log(`load average (1 min) at start ${loadAtStart.toFixed(1)}, at end ${os.loadavg()[0].toFixed(1)}: other work on the machine makes one run noisy.`);
+    console.log(
+      `load average (1 min) at start ${loadAtStart.toFixed(1)}, at end ${os.loadavg()[0].toFixed(1)}: other work on the machine makes one run noisy.`,
+    );
   } finally {
     await removeImages(refsB);
     for (const list of listsB) await run('docker', ['manifest', 'rm', list], { allowFailure: true });

@@ -33,7 +33,6 @@ const PLATFORM_DIRS = ['linux_amd64', 'linux_arm64'];
 /** Native first: it runs before the buildx prune, whose disk work would otherwise land in its timing. */
 const BUILDERS = ['native', 'buildx'];
 
-
 function parseArgs(argv) {
   const options = { tag: 'bench', keep: false };
   for (let i = 0; i < argv.length; i++) {
@@ -53,13 +52,15 @@ function parseArgs(argv) {
   return options;
 }
 
-
 /**
  * A stand-in `go` for (a)-(c): `go build -o DIR/ pkg...` copies the prebuilt binary of each
  * package (out/<GOOS>_<GOARCH>/<last path element>) into DIR; anything else goes to the real go.
  */
 async function writeGoStandIn(dir, prebuilt) {
-  const realGo = (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'go')).find((file) => existsSync(file));
+  const realGo = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .map((dir) => path.join(dir, 'go'))
+    .find((file) => existsSync(file));
   if (realGo === undefined) fail('go is not on PATH');
   const script = `#!/usr/bin/env bash
 # bench-native: copies the binaries built once up front instead of compiling them again.
@@ -110,7 +111,6 @@ async function meshbuild(args, reportFile, env = {}) {
   return { seconds, report: JSON.parse(await readFile(reportFile, 'utf8')), log: String(result.stderr) };
 }
 
-
 /** Seconds between two `HH:MM:SS.mmm` stamps of the CI log. */
 function stampSeconds(stamp) {
   const [h, m, s] = stamp.split(':').map(Number);
@@ -135,7 +135,11 @@ function nativeProfile(ciLog) {
     else job.stored = at;
     jobs.set(image, job);
   }
-  return [...jobs.values()].map((j) => ({ image: j.image, assemble: (j.assembled ?? j.start) - j.start, store: j.stored !== undefined ? j.stored - (j.assembled ?? j.start) : 0 }));
+  return [...jobs.values()].map((j) => ({
+    image: j.image,
+    assemble: (j.assembled ?? j.start) - j.start,
+    store: j.stored !== undefined ? j.stored - (j.assembled ?? j.start) : 0,
+  }));
 }
 
 /** Seconds from the first image job's start to the end of the last image or publish job. */
@@ -174,7 +178,11 @@ async function main() {
       log(`(a) ${builder}: ${builder === 'buildx' ? 'prune the buildx cache, ' : ''}fresh --out, then build and push pilot`);
       await coldStart(builder);
       const out = await freshOut(path.join(work, `a-${builder}`), prebuilt);
-      results[`a-${builder}`] = await meshbuild(['build', 'pilot', '--builder', builder, ...common, '--push', '--hub', hub(`a-${builder}`), '--out', out], path.join(work, `a-${builder}.json`), standInEnv);
+      results[`a-${builder}`] = await meshbuild(
+        ['build', 'pilot', '--builder', builder, ...common, '--push', '--hub', hub(`a-${builder}`), '--out', out],
+        path.join(work, `a-${builder}.json`),
+        standInEnv,
+      );
       await checkPublished(registry, `bench-native/${runId}/a-${builder}/pilot`, options.tag);
     }
     for (const builder of BUILDERS) {
@@ -186,17 +194,22 @@ async function main() {
       log(`(c) ${builder}: the same again, nothing changed`);
       await run('sync', []);
       results[`c-${builder}`] = await meshbuild(args, path.join(work, `c-${builder}.json`), standInEnv);
-      for (const image of results[`b-${builder}`].report.images) await checkPublished(registry, `bench-native/${runId}/b-${builder}/${image.image}`, options.tag);
+      for (const image of results[`b-${builder}`].report.images)
+        await checkPublished(registry, `bench-native/${runId}/b-${builder}/${image.image}`, options.tag);
     }
 
     await run('sync', []);
     log('(d) go only: meshbuild all --binaries-only, empty GOCACHE, fresh --out');
     await mkdir(path.join(work, 'gocache-go'));
-    results['d-go'] = await meshbuild(['all', '--binaries-only', ...common, '--out', path.join(work, 'd-go')], path.join(work, 'd-go.json'), { GOCACHE: path.join(work, 'gocache-go') });
+    results['d-go'] = await meshbuild(['all', '--binaries-only', ...common, '--out', path.join(work, 'd-go')], path.join(work, 'd-go.json'), {
+      GOCACHE: path.join(work, 'gocache-go'),
+    });
     log('(d) native all: meshbuild all --builder native, empty GOCACHE, fresh --out, OCI layout');
     await mkdir(path.join(work, 'gocache-native'));
     await run('sync', []);
-    results['d-native'] = await meshbuild(['all', '--builder', 'native', ...common, '--out', path.join(work, 'd-native')], path.join(work, 'd-native.json'), { GOCACHE: path.join(work, 'gocache-native') });
+    results['d-native'] = await meshbuild(['all', '--builder', 'native', ...common, '--out', path.join(work, 'd-native')], path.join(work, 'd-native.json'), {
+      GOCACHE: path.join(work, 'gocache-native'),
+    });
 
     const rows = [
       ['(a) pilot build+push, cold', 'a'],
@@ -207,17 +220,25 @@ async function main() {
     const targetAll = 1.15;
     const lines = [];
     lines.push(`bench-native on ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? 'unknown CPU'}; registry ${registry}; tag ${options.tag}`);
-    lines.push(`load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end: other work on the machine skews one-run figures`);
+    lines.push(
+      `load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end: other work on the machine skews one-run figures`,
+    );
     lines.push(`binaries built once up front in ${secs(prebuild.seconds)} (warm GOCACHE); (a)-(c) copy them in place of go build`);
     lines.push('');
-    lines.push(`${pad('wall time of the command', 32)}${padLeft('buildx', 10)}${padLeft('native', 10)}${padLeft('buildx/native', 16)}    ${pad('image jobs only', 15)}${padLeft('buildx', 10)}${padLeft('native', 10)}${padLeft('buildx/native', 16)}`);
+    lines.push(
+      `${pad('wall time of the command', 32)}${padLeft('buildx', 10)}${padLeft('native', 10)}${padLeft('buildx/native', 16)}    ${pad('image jobs only', 15)}${padLeft('buildx', 10)}${padLeft('native', 10)}${padLeft('buildx/native', 16)}`,
+    );
     for (const [label, key] of rows) {
       const buildx = results[`${key}-buildx`];
       const native = results[`${key}-native`];
       const [bx, nt] = [imageSpan(buildx.report), imageSpan(native.report)];
-      lines.push(`${pad(label, 32)}${padLeft(secs(buildx.seconds), 10)}${padLeft(secs(native.seconds), 10)}${padLeft(times(buildx.seconds / native.seconds), 16)}    ${pad('', 15)}${padLeft(secs(bx), 10)}${padLeft(secs(nt), 10)}${padLeft(times(bx / nt), 16)}`);
+      lines.push(
+        `${pad(label, 32)}${padLeft(secs(buildx.seconds), 10)}${padLeft(secs(native.seconds), 10)}${padLeft(times(buildx.seconds / native.seconds), 16)}    ${pad('', 15)}${padLeft(secs(bx), 10)}${padLeft(secs(nt), 10)}${padLeft(times(bx / nt), 16)}`,
+      );
     }
-    lines.push('(image jobs only: from the first image job\'s start to the last tag written, from --report; the rest is node start-up, planning and the go stand-in)');
+    lines.push(
+      "(image jobs only: from the first image job's start to the last tag written, from --report; the rest is node start-up, planning and the go stand-in)",
+    );
     lines.push('');
     const goOnly = results['d-go'].seconds;
     const nativeAll = results['d-native'].seconds;
@@ -226,10 +247,16 @@ async function main() {
     lines.push('');
     const perImage = results['a-buildx'].seconds / results['a-native'].seconds;
     const perImageJobs = imageSpan(results['a-buildx'].report) / imageSpan(results['a-native'].report);
-    lines.push(`target (a) native >= ${targetPerImage}x faster than buildx per image: ${times(perImage)} wall (${times(perImageJobs)} image jobs only) -> ${perImage >= targetPerImage ? 'met' : 'MISSED'}`);
-    lines.push(`target (d) native all cold <= ${targetAll}x the Go builds alone: ${times(nativeAll / goOnly)} -> ${nativeAll / goOnly <= targetAll ? 'met' : 'MISSED'}`);
+    lines.push(
+      `target (a) native >= ${targetPerImage}x faster than buildx per image: ${times(perImage)} wall (${times(perImageJobs)} image jobs only) -> ${perImage >= targetPerImage ? 'met' : 'MISSED'}`,
+    );
+    lines.push(
+      `target (d) native all cold <= ${targetAll}x the Go builds alone: ${times(nativeAll / goOnly)} -> ${nativeAll / goOnly <= targetAll ? 'met' : 'MISSED'}`,
+    );
     lines.push('');
-    lines.push('where the native runs spent their time (per image job, from the CI log: assemble = stage context + layers + configs for both platforms; store = copy into the registry or layout):');
+    lines.push(
+      'where the native runs spent their time (per image job, from the CI log: assemble = stage context + layers + configs for both platforms; store = copy into the registry or layout):',
+    );
     for (const key of ['a-native', 'b-native', 'c-native', 'd-native']) {
       const profile = nativeProfile(results[key].log);
       const assemble = profile.reduce((sum, p) => sum + p.assemble, 0);
@@ -237,7 +264,9 @@ async function main() {
       const goJobs = results[key].report.jobs.filter((j) => j.kind === 'go-build');
       const goSeconds = Math.max(0, ...goJobs.map((j) => j.durationMs ?? 0)) / 1000;
       const detail = profile.map((p) => `${p.image} ${p.assemble.toFixed(2)}+${p.store.toFixed(2)}`).join(', ');
-      lines.push(`  ${pad(key, 9)} wall ${secs(results[key].seconds)}; longest go-build job ${secs(goSeconds)}; image jobs assemble ${secs(assemble)} + store ${secs(store)} (summed): ${detail}`);
+      lines.push(
+        `  ${pad(key, 9)} wall ${secs(results[key].seconds)}; longest go-build job ${secs(goSeconds)}; image jobs assemble ${secs(assemble)} + store ${secs(store)} (summed): ${detail}`,
+      );
     }
     console.log(lines.join('\n'));
   } finally {

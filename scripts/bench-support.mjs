@@ -38,7 +38,10 @@ export function benchmark(name) {
   const checkStack = async () => {
     const registry = process.env.MESHBUILD_REGISTRY;
     if (!registry) fail('MESHBUILD_REGISTRY is not set: run eval "$(scripts/env-up | tail -n 1)"');
-    const answer = await fetch(`http://${registry}/v2/`).then((r) => r.status, () => undefined);
+    const answer = await fetch(`http://${registry}/v2/`).then(
+      (r) => r.status,
+      () => undefined,
+    );
     if (answer !== 200) fail(`the registry ${registry} does not answer: run eval "$(scripts/env-up | tail -n 1)"`);
     const docker = await run('docker', ['version', '--format', '{{.Server.Version}}'], { allowFailure: true });
     if (docker.exitCode !== 0) fail('the Docker daemon is not running: run scripts/env-up');
@@ -52,7 +55,10 @@ export function benchmark(name) {
     const accept = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'].join(', ');
     const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { headers: { accept } });
     if (response.status !== 200) fail(`${registry}/${repository}:${tag} was not published (${response.status})`);
-    const platforms = (await response.json()).manifests.filter((m) => m.platform?.os !== 'unknown').map((m) => `${m.platform?.os}/${m.platform?.architecture}`).sort();
+    const platforms = (await response.json()).manifests
+      .filter((m) => m.platform?.os !== 'unknown')
+      .map((m) => `${m.platform?.os}/${m.platform?.architecture}`)
+      .sort();
     if (platforms.join(',') !== PLATFORMS.join(',')) fail(`${registry}/${repository}:${tag} lists ${platforms.join(', ')}`);
   };
 

@@ -74,7 +74,11 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
     openExternalBase: (reference: string) => destinations.openImage(reference),
   };
-  const buildxOptions = { attest: flags.attest, sourceDateEpoch: io.env.SOURCE_DATE_EPOCH ?? '0', ...(flags['builder-name'] ? { builderName: flags['builder-name'] } : {}) };
+  const buildxOptions = {
+    attest: flags.attest,
+    sourceDateEpoch: io.env.SOURCE_DATE_EPOCH ?? '0',
+    ...(flags['builder-name'] ? { builderName: flags['builder-name'] } : {}),
+  };
   await clearTemp(plan.outDir);
 
   // listr2 is loaded only for a terminal: CI logs and pipes start faster without it.

@@ -15,7 +15,12 @@ export function listCommand(io: CommandIo, setExit: (code: number) => void): Com
       const rows: Array<{ name: string; kind: string; needs: string[]; platforms: string[] }> = [];
       for (const group of graph.groups.values()) rows.push({ name: group.name, kind: 'group', needs: group.members.map((m) => m.name), platforms: [] });
       for (const image of graph.images.values()) {
-        rows.push({ name: image.name, kind: 'image', needs: [...image.inputs.map((i) => i.name), ...image.bases.map((b) => `image:${b.name}`)], platforms: defaults });
+        rows.push({
+          name: image.name,
+          kind: 'image',
+          needs: [...image.inputs.map((i) => i.name), ...image.bases.map((b) => `image:${b.name}`)],
+          platforms: defaults,
+        });
       }
       for (const target of graph.fileTargets.values()) {
         const extra = target.kind === 'binary' ? target.extraPlatforms.map(formatPlatform) : [];

@@ -15,8 +15,16 @@ export function matrixCommand(io: CommandIo, setExit: (code: number) => void): C
     builder: (yargs) =>
       withGraphFlags(yargs)
         .option('platforms', { type: 'string', array: true, describe: 'Platforms: amd64,arm64 | linux/arm64', defaultDescription: 'the graph default' })
-        .option('by', { choices: ['platform', 'image', 'both'] as const, default: 'platform' as MatrixAxis, describe: 'One job per platform, per image, or per image and platform' })
-        .option('format', { choices: ['github', 'gitlab'] as const, default: 'github' as MatrixFormat, describe: 'github: strategy.matrix ({"include":[...]}); gitlab: parallel:matrix' })
+        .option('by', {
+          choices: ['platform', 'image', 'both'] as const,
+          default: 'platform' as MatrixAxis,
+          describe: 'One job per platform, per image, or per image and platform',
+        })
+        .option('format', {
+          choices: ['github', 'gitlab'] as const,
+          default: 'github' as MatrixFormat,
+          describe: 'github: strategy.matrix ({"include":[...]}); gitlab: parallel:matrix',
+        })
         .option('pretty', { type: 'boolean', default: false, describe: 'Indent the JSON (default: one line, for $GITHUB_OUTPUT)' }),
     handler: (argv) => {
       const { graph } = loadGraph(argv);

@@ -50,31 +50,41 @@ export function mergeCommand(io: CommandIo, setExit: (code: number) => void): Co
       const tags = listValue(argv.tag).length > 0 ? listValue(argv.tag) : listValue(io.env.TAG ? [io.env.TAG] : []);
       if (tags.length === 0) throw usageError('merge needs --tag (or the TAG environment variable)', { hint: 'e.g. meshbuild merge shard-*.json --tag 1.2.3' });
       for (const tag of tags) {
-        if (!TAG.test(tag)) throw usageError(`--tag: "${tag}" is not a valid image tag`, { hint: 'tags are up to 128 letters, digits, _ . - and may not start with . or -' });
+        if (!TAG.test(tag))
+          throw usageError(`--tag: "${tag}" is not a valid image tag`, { hint: 'tags are up to 128 letters, digits, _ . - and may not start with . or -' });
       }
       const hubs = listValue(argv.hub).length > 0 ? listValue(argv.hub) : listValue(io.env.HUB ? [io.env.HUB] : []);
       const { graph } = loadGraph(argv);
       const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : graph.defaults.platforms;
       const shards = await readShards(argv.shards);
-      const result = await withInterrupt((signal) => mergeShards({
-        shards,
-        hubs,
-        tags,
-        platforms,
-        tagSuffix: (variant) => {
-          const spec = graph.variants.get(variant);
-          if (!spec) throw usageError(`a shard has variant "${variant}", which the targets do not define`, { hint: `known variants: ${[...graph.variants.keys()].join(', ')}` });
-          return spec.tagSuffix;
-        },
-        clientFor: new RegistryClients({ insecureRegistries: listValue(argv['insecure-registry']), maxConcurrentRequests: argv['registry-concurrency'] }).lookup,
-        tagPhase: { signal, journalFile: journalPath(argv.out), rerun: rerunCommand() },
-      }));
-      if (argv.report !== undefined) await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(mergeReport(shards, tags, platforms.map(formatPlatform), result), null, 2)}\n`);
+      const result = await withInterrupt((signal) =>
+        mergeShards({
+          shards,
+          hubs,
+          tags,
+          platforms,
+          tagSuffix: (variant) => {
+            const spec = graph.variants.get(variant);
+            if (!spec)
+              throw usageError(`a shard has variant "${variant}", which the targets do not define`, {
+                hint: `known variants: ${[...graph.variants.keys()].join(', ')}`,
+              });
+            return spec.tagSuffix;
+          },
+          clientFor: new RegistryClients({ insecureRegistries: listValue(argv['insecure-registry']), maxConcurrentRequests: argv['registry-concurrency'] })
+            .lookup,
+          tagPhase: { signal, journalFile: journalPath(argv.out), rerun: rerunCommand() },
+        }),
+      );
+      if (argv.report !== undefined)
+        await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(mergeReport(shards, tags, platforms.map(formatPlatform), result), null, 2)}\n`);
       const written = result.tags.filter((t) => t.status === 'written').length;
       for (const image of result.images) {
         io.stdout.write(`${image.group.repository}@${image.index.digest}  ${[...image.group.platforms.keys()].join(', ')}  tags ${image.tags.join(', ')}\n`);
       }
-      io.stdout.write(`merged ${result.images.length} images from ${shards.length} shards: ${written} tags written, ${result.tags.length - written} already in place\n`);
+      io.stdout.write(
+        `merged ${result.images.length} images from ${shards.length} shards: ${written} tags written, ${result.tags.length - written} already in place\n`,
+      );
       setExit(0);
     },
   };
@@ -120,7 +130,12 @@ function mergeReport(shards: ShardFile[], tags: string[], platforms: string[], r
       digest: index.digest,
       mediaType: index.mediaType,
       size: index.size,
-      platforms: [...group.platforms].map(([platform, { descriptor }]) => ({ platform, digest: descriptor.digest, size: descriptor.size, mediaType: descriptor.mediaType })),
+      platforms: [...group.platforms].map(([platform, { descriptor }]) => ({
+        platform,
+        digest: descriptor.digest,
+        size: descriptor.size,
+        mediaType: descriptor.mediaType,
+      })),
     })),
   };
 }

@@ -27,7 +27,9 @@ export function mirrorCommand(io: CommandIo, setExit: (code: number) => void): C
     describe: 'Copy images with every platform to another registry or namespace, verify the copy, then tag it',
     builder: (yargs) =>
       withRegistryFlags(yargs)
-        .usage('$0 mirror <src-ref> <dst-hub> [--tag T] [--platforms ...]\n$0 mirror --from-report REPORT <dst-hub>\n\nCopy images with every platform (digests unchanged) to <dst-hub>/<image name>, verify the copy, then tag it')
+        .usage(
+          '$0 mirror <src-ref> <dst-hub> [--tag T] [--platforms ...]\n$0 mirror --from-report REPORT <dst-hub>\n\nCopy images with every platform (digests unchanged) to <dst-hub>/<image name>, verify the copy, then tag it',
+        )
         .positional('source', { type: 'string', describe: 'Image to copy: host/repo:tag or host/repo@sha256:... (with --from-report: the destination hub)' })
         .positional('destination', { type: 'string', describe: 'Hub to copy into (registry/namespace); the copy is <hub>/<image name>' })
         .option('tag', { type: 'string', describe: 'Tag to write in the destination', defaultDescription: "the source's tag" })
@@ -84,12 +86,16 @@ async function mirrorSources(argv: MirrorArgs): Promise<{ sources: MirrorSource[
   const file = argv['from-report'];
   if (file === undefined) {
     if (argv.source === undefined || argv.destination === undefined) {
-      throw usageError('mirror needs a source image and a destination hub', { hint: 'meshbuild mirror 127.0.0.1:5555/mesh/pilot:1.0 registry.example.com/mesh' });
+      throw usageError('mirror needs a source image and a destination hub', {
+        hint: 'meshbuild mirror 127.0.0.1:5555/mesh/pilot:1.0 registry.example.com/mesh',
+      });
     }
     return { sources: [{ reference: argv.source, platforms: [] }], hub: argv.destination };
   }
   if (argv.source === undefined || argv.destination !== undefined) {
-    throw usageError('mirror --from-report takes one argument: the destination hub', { hint: 'meshbuild mirror --from-report out/report.json registry.example.com/mesh' });
+    throw usageError('mirror --from-report takes one argument: the destination hub', {
+      hint: 'meshbuild mirror --from-report out/report.json registry.example.com/mesh',
+    });
   }
   if (argv.tag !== undefined) throw usageError('mirror --from-report writes the tags of the report: it does not take --tag');
   const text = await readFile(file, 'utf8').catch((error: unknown) => {
@@ -106,7 +112,12 @@ export function formatMirrorResult(result: MirrorResult): string {
     `  digest ${result.digest} (${result.listing.platforms.map((p) => p.name).join(', ')}; ${result.listing.attestations.length} attestation entries)`,
     result.alreadyThere ? '  already there: nothing copied' : `  ${blobsSent} blobs copied (${formatBytes(bytesSent)}), ${blobsSkipped} already there`,
   ];
-  if (result.ok) lines.push(result.tag !== undefined ? `  verified; tag ${result.tag} is written once every image is copied` : '  verified (no tag: the source is named by digest; pass --tag to write one)');
+  if (result.ok)
+    lines.push(
+      result.tag !== undefined
+        ? `  verified; tag ${result.tag} is written once every image is copied`
+        : '  verified (no tag: the source is named by digest; pass --tag to write one)',
+    );
   else lines.push('  the copy failed verification: no tag was written', formatVerifyReport(result.verify).trimEnd().replace(/^/gm, '  '));
   return `${lines.join('\n')}\n`;
 }

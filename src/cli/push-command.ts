@@ -61,7 +61,8 @@ export function selectLayoutRefs(refs: readonly string[], tags: readonly string[
   const byImage = new Map<string, string[]>();
   for (const ref of refs) {
     const colon = ref.lastIndexOf(':');
-    if (colon <= 0 || colon === ref.length - 1) throw usageError(`the layout names an image "${ref}", which is not image:tag`, { hint: 'push --from reads layouts meshbuild wrote (out/images)' });
+    if (colon <= 0 || colon === ref.length - 1)
+      throw usageError(`the layout names an image "${ref}", which is not image:tag`, { hint: 'push --from reads layouts meshbuild wrote (out/images)' });
     const image = ref.slice(0, colon);
     byImage.set(image, [...(byImage.get(image) ?? []), ref.slice(colon + 1)]);
   }
@@ -75,9 +76,12 @@ export function selectLayoutRefs(refs: readonly string[], tags: readonly string[
     } else {
       const lacking = tags.filter((t) => !has.includes(t));
       if (lacking.length > 0) {
-        throw usageError(`--tag ${lacking.join(', ')}: the layout has ${image} under several tags (${has.join(', ')}), so which to publish as ${lacking.join(', ')} is unclear`, {
-          hint: 'name tags the layout has, or retag from a layout with one tag per image',
-        });
+        throw usageError(
+          `--tag ${lacking.join(', ')}: the layout has ${image} under several tags (${has.join(', ')}), so which to publish as ${lacking.join(', ')} is unclear`,
+          {
+            hint: 'name tags the layout has, or retag from a layout with one tag per image',
+          },
+        );
       }
       for (const tag of tags) selections.push({ image, ref: `${image}:${tag}`, tags: [tag] });
     }
@@ -95,13 +99,18 @@ export function pushCommand(io: CommandIo, setExit: (code: number) => void): Com
       withRegistryFlags(yargs)
         .option('from', { type: 'string', demandOption: true, describe: 'OCI layout folder written by meshbuild (refs image:tag), e.g. out/images' })
         .option('hub', { type: 'string', array: true, describe: 'Registry and namespace to publish to (repeat or comma-separate for several); env HUB' })
-        .option('tag', { type: 'string', array: true, describe: 'Publish only these tags; with one tag per image in the layout, publish it under these tags instead' })
+        .option('tag', {
+          type: 'string',
+          array: true,
+          describe: 'Publish only these tags; with one tag per image in the layout, publish it under these tags instead',
+        })
         .option('platforms', { type: 'string', array: true, describe: 'Platforms every image must list', defaultDescription: 'what each image lists' })
         .option('report', { type: 'string', describe: 'Write a JSON report (the --report format) to FILE' }),
     handler: async (argv) => {
       const started = Date.now();
       const hubs = listValue(argv.hub).length > 0 ? listValue(argv.hub) : listValue(io.env.HUB ? [io.env.HUB] : []);
-      if (hubs.length === 0) throw usageError('push needs --hub (or the HUB environment variable)', { hint: 'e.g. meshbuild push --from out/images --hub 127.0.0.1:5555/mesh' });
+      if (hubs.length === 0)
+        throw usageError('push needs --hub (or the HUB environment variable)', { hint: 'e.g. meshbuild push --from out/images --hub 127.0.0.1:5555/mesh' });
       for (const hub of hubs) parseHub(hub);
       const tags = listValue(argv.tag);
       const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : undefined;
@@ -168,7 +177,9 @@ async function publishTransfers(transfers: ImageTransfer[], signal: AbortSignal,
       if (signal.aborted) throw signal.reason;
       const copy = await copyAndCheck(transfer, signal);
       outcome.copies.push(copy);
-      io.stdout.write(`${transfer.label} -> ${transfer.to.name}@${transfer.root.digest} (${copy.listing.platforms.map((p) => p.name).join(', ')}): ${describeCopy(copy)}\n`);
+      io.stdout.write(
+        `${transfer.label} -> ${transfer.to.name}@${transfer.root.digest} (${copy.listing.platforms.map((p) => p.name).join(', ')}): ${describeCopy(copy)}\n`,
+      );
     } catch (error) {
       outcome.failed = { transfer, message: error instanceof Error ? error.message : String(error), durationMs: Date.now() - started };
       outcome.error = signal.aborted ? signal.reason : error;
@@ -199,9 +210,23 @@ function pushReport(outcome: PushOutcome, context: { hubs: string[]; platforms: 
   const jobs: ReportedJob[] = outcome.transfers.map((transfer) => {
     const id = `push:${transfer.label}:${transfer.to.name}`;
     const copy = outcome.copies.find((c) => c.transfer === transfer);
-    if (copy) return { id, kind: 'push', title: `push ${transfer.label} to ${transfer.to.name}: ${describeCopy(copy)}`, status: 'succeeded', durationMs: copy.durationMs };
+    if (copy)
+      return {
+        id,
+        kind: 'push',
+        title: `push ${transfer.label} to ${transfer.to.name}: ${describeCopy(copy)}`,
+        status: 'succeeded',
+        durationMs: copy.durationMs,
+      };
     if (outcome.failed?.transfer === transfer) {
-      return { id, kind: 'push', title: `push ${transfer.label} to ${transfer.to.name}`, status: 'failed', durationMs: outcome.failed.durationMs, error: { message: outcome.failed.message } };
+      return {
+        id,
+        kind: 'push',
+        title: `push ${transfer.label} to ${transfer.to.name}`,
+        status: 'failed',
+        durationMs: outcome.failed.durationMs,
+        error: { message: outcome.failed.message },
+      };
     }
     return { id, kind: 'push', title: `push ${transfer.label} to ${transfer.to.name}`, status: 'not-run' };
   });
@@ -216,7 +241,12 @@ function pushReport(outcome: PushOutcome, context: { hubs: string[]; platforms: 
         digest: transfer.root.digest,
         mediaType: transfer.root.mediaType,
         size: transfer.root.size,
-        platforms: listing.platforms.map((p) => ({ platform: p.name, digest: p.descriptor.digest, size: p.descriptor.size, mediaType: p.descriptor.mediaType })),
+        platforms: listing.platforms.map((p) => ({
+          platform: p.name,
+          digest: p.descriptor.digest,
+          size: p.descriptor.size,
+          mediaType: p.descriptor.mediaType,
+        })),
       }))
     : [];
   const allTags = [...new Set(outcome.transfers.flatMap((t) => t.tags))];

@@ -31,9 +31,17 @@ export function releaseCommand(io: CommandIo, setExit: (code: number) => void): 
       withBuildFlags(yargs)
         .positional('release-version', { type: 'string', demandOption: true, describe: 'Semver version: 1.2.3, 1.3.0-rc.1 (a leading v is dropped)' })
         .option('force', { type: 'boolean', default: false, describe: 'Move the version tag when it already names other content' })
-        .option('minor-tag', { type: 'boolean', default: true, describe: 'Also tag MAJOR.MINOR when this is the highest release of its line (--no-minor-tag: never)' })
+        .option('minor-tag', {
+          type: 'boolean',
+          default: true,
+          describe: 'Also tag MAJOR.MINOR when this is the highest release of its line (--no-minor-tag: never)',
+        })
         .option('latest', { type: 'boolean', default: true, describe: 'Also tag latest when this is the highest release in the hub (--no-latest: never)' })
-        .option('verify-run', { type: 'boolean', default: false, describe: 'Verify by also starting each platform\'s image (needs a Docker Engine; qemu for foreign ones)' })
+        .option('verify-run', {
+          type: 'boolean',
+          default: false,
+          describe: "Verify by also starting each platform's image (needs a Docker Engine; qemu for foreign ones)",
+        })
         .hide('tag')
         .hide('push')
         .hide('push-by-digest')
@@ -45,11 +53,14 @@ export function releaseCommand(io: CommandIo, setExit: (code: number) => void): 
       for (const flag of NOT_FOR_RELEASE) {
         const value = argv[flag];
         if (value !== undefined && value !== false && !(Array.isArray(value) && value.length === 0)) {
-          throw usageError(`release does not take --${flag}`, { hint: 'release tags the version itself and always pushes to --hub (by digest first, tags last)' });
+          throw usageError(`release does not take --${flag}`, {
+            hint: 'release tags the version itself and always pushes to --hub (by digest first, tags last)',
+          });
         }
       }
       const hubs = listValue(argv.hub).length > 0 ? listValue(argv.hub) : listValue(io.env.HUB ? [io.env.HUB] : []);
-      if (hubs.length === 0) throw usageError('release needs --hub (or the HUB environment variable)', { hint: 'e.g. meshbuild release 1.2.3 --hub docker.io/myhub' });
+      if (hubs.length === 0)
+        throw usageError('release needs --hub (or the HUB environment variable)', { hint: 'e.g. meshbuild release 1.2.3 --hub docker.io/myhub' });
       const { graph } = loadGraph(argv);
       const request = await planRequest({ ...argv, hub: hubs, tag: [version.version], 'push-by-digest': true }, ['all'], graph, io.env);
       if (argv['dry-run']) {
@@ -60,21 +71,23 @@ export function releaseCommand(io: CommandIo, setExit: (code: number) => void): 
 
       const insecureRegistries = listValue(argv['insecure-registry']);
       // One lock for the whole release: its builds and the release files it stages after them.
-      const outcome: ReleaseOutcome = await withOutLock(request.outDir, () => withInterrupt((signal) =>
-        cutRelease({
-          version,
-          graph,
-          request,
-          force: argv.force,
-          tagChoices: { minorTag: argv['minor-tag'], latest: argv.latest },
-          verifyRun: argv['verify-run'],
-          insecureRegistries,
-          clientFor: new RegistryClients({ insecureRegistries, maxConcurrentRequests: argv['registry-concurrency'] }).lookup,
-          runPlan: (plan, reportFile) => executePlan(plan, { ...argv, report: reportFile }, io),
-          signal,
-          print: (line) => io.stdout.write(`${line}\n`),
-        }),
-      ));
+      const outcome: ReleaseOutcome = await withOutLock(request.outDir, () =>
+        withInterrupt((signal) =>
+          cutRelease({
+            version,
+            graph,
+            request,
+            force: argv.force,
+            tagChoices: { minorTag: argv['minor-tag'], latest: argv.latest },
+            verifyRun: argv['verify-run'],
+            insecureRegistries,
+            clientFor: new RegistryClients({ insecureRegistries, maxConcurrentRequests: argv['registry-concurrency'] }).lookup,
+            runPlan: (plan, reportFile) => executePlan(plan, { ...argv, report: reportFile }, io),
+            signal,
+            print: (line) => io.stdout.write(`${line}\n`),
+          }),
+        ),
+      );
       if (argv.report !== undefined) await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(outcome.report, null, 2)}\n`);
       printOutcome(io, version, outcome);
       setExit(0);
@@ -97,7 +110,11 @@ function printOutcome(io: CommandIo, version: ReleaseVersion, outcome: ReleaseOu
     const conflict = release.failures.some((f) => f.step === 'conflict');
     const causes = release.failures.filter((f) => !f.skipped).length;
     const tagsDone = release.tags.length > 0 && release.tags.every((t) => t.status !== 'not-written');
-    const tags = tagsDone ? 'its tags are written' : release.failures.some((f) => f.step === 'tag') ? 'writing its tags failed (see below)' : 'no tag of it was written';
+    const tags = tagsDone
+      ? 'its tags are written'
+      : release.failures.some((f) => f.step === 'tag')
+        ? 'writing its tags failed (see below)'
+        : 'no tag of it was written';
     throw stepError(`release ${version.version} failed (${causes} problem${causes === 1 ? '' : 's'}); ${tags}`, {
       detail: formatFailures(release.failures).join('\n'),
       hint: conflict

@@ -42,15 +42,37 @@ export interface BuildFlags extends GraphFlags {
 
 export function withGraphFlags<T>(yargs: Argv<T>) {
   return yargs
-    .option('targets', { type: 'string', default: DEFAULT_TARGETS_DIR, defaultDescription: 'the shipped targets/', describe: 'Folder of *.yaml targets files', group: 'Graph:' })
-    .option('source', { type: 'string', default: DEFAULT_SOURCE_DIR, defaultDescription: 'examples/mesh', describe: 'Source tree to build (an Istio checkout, or the bundled sample)', group: 'Graph:' });
+    .option('targets', {
+      type: 'string',
+      default: DEFAULT_TARGETS_DIR,
+      defaultDescription: 'the shipped targets/',
+      describe: 'Folder of *.yaml targets files',
+      group: 'Graph:',
+    })
+    .option('source', {
+      type: 'string',
+      default: DEFAULT_SOURCE_DIR,
+      defaultDescription: 'examples/mesh',
+      describe: 'Source tree to build (an Istio checkout, or the bundled sample)',
+      group: 'Graph:',
+    });
 }
 
 export function withBuildFlags<T>(yargs: Argv<T>) {
   return withGraphFlags(yargs)
-    .option('platforms', { type: 'string', array: true, describe: 'Platforms: arm64 | amd64,arm64 | linux/arm64[/v8]', defaultDescription: 'the graph default (linux/amd64,linux/arm64)' })
+    .option('platforms', {
+      type: 'string',
+      array: true,
+      describe: 'Platforms: arm64 | amd64,arm64 | linux/arm64[/v8]',
+      defaultDescription: 'the graph default (linux/amd64,linux/arm64)',
+    })
     .option('hub', { type: 'string', array: true, describe: 'Registry and namespace images go to (repeat or comma-separate for several); env HUB' })
-    .option('tag', { type: 'string', array: true, describe: 'Image tag (repeat or comma-separate for several); env TAG', defaultDescription: 'git HEAD of --source' })
+    .option('tag', {
+      type: 'string',
+      array: true,
+      describe: 'Image tag (repeat or comma-separate for several); env TAG',
+      defaultDescription: 'git HEAD of --source',
+    })
     .option('variants', { type: 'string', array: true, describe: 'Image variants: default, debug, distroless', defaultDescription: 'default' })
     .option('out', { type: 'string', default: 'out', describe: 'Output folder' })
     .option('jobs', { alias: 'j', type: 'number', default: 4, describe: 'Jobs run at once' })
@@ -82,7 +104,10 @@ export function loadGraph(flags: GraphFlags): Loaded {
 
 /** Splits repeated and comma-separated values, drops empties. */
 export function listValue(values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }
 
 /** A flag that must be a whole number of at least 1 (`--jobs`, `--registry-concurrency`). */
@@ -128,7 +153,12 @@ export async function planRequest(flags: BuildFlags, targets: string[], graph: G
 }
 
 function imageOutput(flags: BuildFlags, hubs: string[]): ImageOutput {
-  const chosen = [flags.push && '--push', flags['push-by-digest'] && '--push-by-digest', flags.load && '--load', flags.output !== undefined && '--output'].filter(Boolean);
+  const chosen = [
+    flags.push && '--push',
+    flags['push-by-digest'] && '--push-by-digest',
+    flags.load && '--load',
+    flags.output !== undefined && '--output',
+  ].filter(Boolean);
   if (chosen.length > 1) throw usageError(`${chosen.join(' and ')} cannot be used together`, { hint: 'pick one place for the images' });
   if (flags.push || flags['push-by-digest']) {
     const flag = flags.push ? '--push' : '--push-by-digest';

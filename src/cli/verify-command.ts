@@ -30,7 +30,11 @@ export function verifyCommand(io: CommandIo, setExit: (code: number) => void): C
       withRegistryFlags(yargs)
         .positional('references', { type: 'string', array: true, demandOption: true, describe: 'Image references: host/repo:tag or host/repo@sha256:...' })
         .option('platforms', { type: 'string', array: true, describe: 'Platforms each image must have', defaultDescription: 'every platform its index lists' })
-        .option('run', { type: 'boolean', default: false, describe: "Also start each platform's entrypoint with --version (Docker Engine; qemu for foreign platforms)" })
+        .option('run', {
+          type: 'boolean',
+          default: false,
+          describe: "Also start each platform's entrypoint with --version (Docker Engine; qemu for foreign platforms)",
+        })
         .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' }),
     handler: async (argv) => {
       const references = argv.references.map(String);
@@ -74,12 +78,14 @@ export function formatVerifyReport(report: VerifyReport): string {
   lines.push(`  attestation entries: ${report.attestations.length === 0 ? 'none' : report.attestations.length}`);
   for (const attestation of report.attestations) lines.push(`    ${attestation}`);
   lines.push(`  ELF binaries checked: ${report.binaries}`);
-  for (const run of report.runs) lines.push(`  run ${run.platform}: ${run.command.join(' ')} -> ${run.output.split('\n')[0] ?? ''}${run.exitCode === 0 ? '' : ` (exit ${run.exitCode})`}`);
+  for (const run of report.runs)
+    lines.push(`  run ${run.platform}: ${run.command.join(' ')} -> ${run.output.split('\n')[0] ?? ''}${run.exitCode === 0 ? '' : ` (exit ${run.exitCode})`}`);
   if (report.ok) {
     lines.push('  ok');
   } else {
     lines.push(`  ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}:`);
-    for (const finding of report.problems) lines.push(`    - ${[finding.platform, finding.file].filter(Boolean).join(' ')}${finding.platform || finding.file ? ': ' : ''}${finding.problem}`);
+    for (const finding of report.problems)
+      lines.push(`    - ${[finding.platform, finding.file].filter(Boolean).join(' ')}${finding.platform || finding.file ? ': ' : ''}${finding.problem}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -29,7 +29,9 @@ export interface LoadedConfig extends ValidatedConfig {
 }
 
 const BUILTIN_DEFAULTS: Defaults = {
-  platforms: [parsePlatform('linux/amd64'), parsePlatform('linux/arm64')].map((p) => (p.ok ? p.platform : undefined)).filter((p): p is Platform => p !== undefined),
+  platforms: [parsePlatform('linux/amd64'), parsePlatform('linux/arm64')]
+    .map((p) => (p.ok ? p.platform : undefined))
+    .filter((p): p is Platform => p !== undefined),
   variants: ['default'],
   goLdflags: [],
 };
@@ -39,7 +41,9 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     throw usageError(`--targets: ${options.targetsDir} is not a folder`, { hint: 'point --targets at a folder of *.yaml targets files' });
   }
   if (!existsSync(options.sourceDir) || !statSync(options.sourceDir).isDirectory()) {
-    throw usageError(`--source: ${options.sourceDir} ${existsSync(options.sourceDir) ? 'is not a folder' : 'does not exist'}`, { hint: 'point --source at the source tree to build (an Istio checkout, or leave it out for the bundled sample)' });
+    throw usageError(`--source: ${options.sourceDir} ${existsSync(options.sourceDir) ? 'is not a folder' : 'does not exist'}`, {
+      hint: 'point --source at the source tree to build (an Istio checkout, or leave it out for the bundled sample)',
+    });
   }
   const graphFiles = readdirSync(options.targetsDir)
     .filter((f) => /\.ya?ml$/.test(f))
@@ -84,7 +88,14 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     }
   }
   if (!variants.has('default')) {
-    variants.set('default', { name: 'default', args: {}, tagSuffix: '', location: { file: '(built in)', line: 1, column: 1 }, baseDir: options.targetsDir, layer: 'targets' });
+    variants.set('default', {
+      name: 'default',
+      args: {},
+      tagSuffix: '',
+      location: { file: '(built in)', line: 1, column: 1 },
+      baseDir: options.targetsDir,
+      layer: 'targets',
+    });
   }
   diagnostics.push(...unknownReferences(targets), ...cycles(targets));
   for (const name of defaults.variants) {
@@ -111,7 +122,10 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
       if (outside(spec.dockerfile, own, `dockerfile of image "${spec.name}"`, spec.dockerfileLocation)) continue;
       if (!dockerfiles.has(spec.dockerfile)) {
         if (!existsSync(spec.dockerfile)) {
-          diagnostics.push({ message: `image "${spec.name}": Dockerfile ${relative(spec.dockerfile)} does not exist`, location: spec.dockerfileLocation ?? spec.location });
+          diagnostics.push({
+            message: `image "${spec.name}": Dockerfile ${relative(spec.dockerfile)} does not exist`,
+            location: spec.dockerfileLocation ?? spec.location,
+          });
           continue;
         }
         try {

@@ -54,7 +54,8 @@ const PLACEHOLDER = /\{[^{}/\\]*\}/g;
 export function lexicalPathProblem(value: string, baseDir: string, roots: PathRoots): string | undefined {
   const text = value.replace(PLACEHOLDER, '_');
   if (text.includes('\0')) return 'holds a NUL character';
-  if (path.isAbsolute(text) || path.posix.isAbsolute(text) || /^[A-Za-z]:[\\/]/.test(text)) return `is an absolute path; name a path relative to the targets file, inside ${roots.name}`;
+  if (path.isAbsolute(text) || path.posix.isAbsolute(text) || /^[A-Za-z]:[\\/]/.test(text))
+    return `is an absolute path; name a path relative to the targets file, inside ${roots.name}`;
   if (!insideRoots(path.resolve(baseDir, text), roots)) return `leads outside ${roots.name}; name a path inside it`;
   return undefined;
 }

@@ -67,7 +67,12 @@ export function unknownReferences(targets: Map<string, TargetSpec>): Diagnostic[
 export function cycles(targets: Map<string, TargetSpec>): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const edgesOf = (spec: TargetSpec): Array<{ to: TargetSpec; at: SourceLocation }> => {
-    const refs = spec.kind === 'image' ? spec.bases.map((b) => ({ key: targetKey('image', b.name), at: b.location })) : spec.kind === 'group' ? spec.members.map((m) => ({ key: targetKey('group', m.name), at: m.location })) : [];
+    const refs =
+      spec.kind === 'image'
+        ? spec.bases.map((b) => ({ key: targetKey('image', b.name), at: b.location }))
+        : spec.kind === 'group'
+          ? spec.members.map((m) => ({ key: targetKey('group', m.name), at: m.location }))
+          : [];
     return refs.flatMap((r) => {
       const to = targets.get(r.key);
       return to ? [{ to, at: r.at }] : [];
@@ -81,7 +86,10 @@ export function cycles(targets: Map<string, TargetSpec>): Diagnostic[] {
     if (state.get(spec) === 'visiting') {
       const start = path.findIndex((p) => p.spec === spec);
       const loop = [...path.slice(start), { spec, at }];
-      const key = loop.map((p) => p.spec.name).sort().join(',');
+      const key = loop
+        .map((p) => p.spec.name)
+        .sort()
+        .join(',');
       if (reported.has(key)) return;
       reported.add(key);
       const edges = loop.slice(1).map((p, i) => `  ${loop[i]!.spec.name} -> ${p.spec.name} (${formatLocation(p.at!)})`);

@@ -76,7 +76,8 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file
     const what = `binary "${name}"`;
     const pkg = reader.string(record, 'package', p, what, true);
     if (pkg === undefined) return;
-    if (!pkg.startsWith('./')) reader.report([...p, 'package'], `package of ${what} must be a path inside the source tree starting with ./ (like ./pilot/cmd/pilot-discovery)`);
+    if (!pkg.startsWith('./'))
+      reader.report([...p, 'package'], `package of ${what} must be a path inside the source tree starting with ./ (like ./pilot/cmd/pilot-discovery)`);
     else confined(pkg, [...p, 'package'], `package of ${what}`, sourceDir, roots.source);
     content.specs.push({
       kind: 'binary',
@@ -102,7 +103,8 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file
     for (const [platformText, sum] of Object.entries(sums ?? {})) {
       const parsed = parsePlatform(platformText);
       if (!parsed.ok) reader.report([...p, 'sha256', platformText], `"${platformText}" in sha256 of ${what} is not a platform: ${parsed.reason}`, 'key');
-      else if (typeof sum !== 'string' || !/^[0-9a-f]{64}$/.test(sum)) reader.report([...p, 'sha256', platformText], `sha256 of ${what} for ${platformText} must be 64 lowercase hex digits`);
+      else if (typeof sum !== 'string' || !/^[0-9a-f]{64}$/.test(sum))
+        reader.report([...p, 'sha256', platformText], `sha256 of ${what} for ${platformText} must be 64 lowercase hex digits`);
       else sha256.set(`${parsed.platform.os}/${parsed.platform.architecture}${parsed.platform.variant ? `/${parsed.platform.variant}` : ''}`, sum);
     }
     const sha256Url = reader.string(record, 'sha256Url', p, what);
@@ -198,7 +200,15 @@ function readPlatforms(reader: FieldReader, record: Record<string, unknown>, p: 
 
 type Confine = (value: string, at: YamlPath, what: string, from: string, within: PathRoots) => boolean;
 
-function readContextFiles(reader: FieldReader, record: Record<string, unknown>, p: YamlPath, what: string, baseDir: string, confined: Confine, roots: TargetsFileRoots): ContextFileSpec[] {
+function readContextFiles(
+  reader: FieldReader,
+  record: Record<string, unknown>,
+  p: YamlPath,
+  what: string,
+  baseDir: string,
+  confined: Confine,
+  roots: TargetsFileRoots,
+): ContextFileSpec[] {
   const value = record.files;
   if (value === undefined || value === null) return [];
   const listPath = [...p, 'files'];

@@ -91,8 +91,7 @@ function buildPositions(events: Event[], text: string): NodePosition {
     switch (event.type) {
       case EVENT_ID.MAPPING:
       case EVENT_ID.SEQUENCE: {
-        const node: NodePosition =
-          event.type === EVENT_ID.MAPPING ? { offset: event.start, keys: new Map() } : { offset: event.start, items: [] };
+        const node: NodePosition = event.type === EVENT_ID.MAPPING ? { offset: event.start, keys: new Map() } : { offset: event.start, items: [] };
         attach(node);
         stack.push({ node });
         break;

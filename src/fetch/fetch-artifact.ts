@@ -32,7 +32,9 @@ export async function fetchArtifact(job: FetchJob, context: JobContext, outDir: 
   const what = `${job.artifact} (${formatPlatform(job.platform)})`;
   if (job.localPath !== undefined && localRoots !== undefined) checkLocalPath(job.localPath, localRoots, what);
   if (!insideRoots(path.resolve(job.output), { dirs: [path.resolve(outDir)], name: '--out' })) {
-    throw usageError(`artifact ${what} would be written to ${job.output}, outside --out (${outDir})`, { hint: 'its fileName must be one file name, without "/" or ".."' });
+    throw usageError(`artifact ${what} would be written to ${job.output}, outside --out (${outDir})`, {
+      hint: 'its fileName must be one file name, without "/" or ".."',
+    });
   }
   const temp = await makeTempDir(outDir, 'fetch');
   try {
@@ -86,7 +88,9 @@ async function openUrl(url: string, what: string, signal: AbortSignal): Promise<
     response = await fetch(url, { signal, redirect: 'follow' });
   } catch (error) {
     if (signal.aborted) throw signal.reason;
-    throw stepError(`could not download ${what} from ${url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
+    throw stepError(
+      `could not download ${what} from ${url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`,
+    );
   }
   if (!response.ok || !response.body) {
     throw stepError(`could not download ${what} from ${url}: HTTP ${response.status} ${response.statusText}`);

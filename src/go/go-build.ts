@@ -45,7 +45,11 @@ export interface GoBuildOptions {
 
 export async function runGoBuild(job: GoBuildJob, context: JobContext, options: GoBuildOptions): Promise<GoBuildResult> {
   const { outDir } = options;
-  const result: GoBuildResult = { platform: formatPlatform(job.platform), binaries: job.binaries.map((b) => ({ name: b.name, output: b.output })), upToDate: false };
+  const result: GoBuildResult = {
+    platform: formatPlatform(job.platform),
+    binaries: job.binaries.map((b) => ({ name: b.name, output: b.output })),
+    upToDate: false,
+  };
   const stamp = stampFile(outDir, job.id);
   const outputs = job.binaries.map((b) => b.output);
   const inputs: StampInputs = {

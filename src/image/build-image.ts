@@ -29,7 +29,9 @@ export async function buildImage(job: ImageBuildJob, context: JobContext, deps: 
   const bases = job.bases.map((b) => context.resultOf(b.jobId) as BuiltImage);
   const loadNames = plan.output?.kind === 'docker' ? job.variants.flatMap((v) => v.refs) : undefined;
   if (job.builder === 'native' && loadNames) {
-    throw usageError('--load needs the buildx builder (the native builder does not talk to a Docker Engine)', { hint: 'use --builder buildx with --load, or write an OCI layout / push instead' });
+    throw usageError('--load needs the buildx builder (the native builder does not talk to a Docker Engine)', {
+      hint: 'use --builder buildx with --load, or write an OCI layout / push instead',
+    });
   }
   const built =
     job.builder === 'native'

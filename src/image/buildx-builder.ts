@@ -31,7 +31,14 @@ export interface BuildxOptions {
 }
 
 /** The `docker buildx build` arguments for a job. Pure; exported for tests and `plan`. */
-export function buildxArgs(job: ImageBuildJob, contextDir: string, output: string, metadataFile: string, namedContexts: Record<string, string>, options: BuildxOptions): string[] {
+export function buildxArgs(
+  job: ImageBuildJob,
+  contextDir: string,
+  output: string,
+  metadataFile: string,
+  namedContexts: Record<string, string>,
+  options: BuildxOptions,
+): string[] {
   const args = ['buildx', 'build'];
   if (options.builderName) args.push('--builder', options.builderName);
   args.push('--platform', job.platforms.map(formatPlatform).join(','));
@@ -43,16 +50,20 @@ export function buildxArgs(job: ImageBuildJob, contextDir: string, output: strin
   return args;
 }
 
-export async function buildWithBuildx(job: ImageBuildJob, contextDir: string, bases: BuiltImage[], context: JobContext, options: BuildxOptions): Promise<BuiltImage> {
+export async function buildWithBuildx(
+  job: ImageBuildJob,
+  contextDir: string,
+  bases: BuiltImage[],
+  context: JobContext,
+  options: BuildxOptions,
+): Promise<BuiltImage> {
   const temp = await makeTempDir(options.outDir, `buildx-${job.image}`);
   try {
     const metadataFile = path.join(temp, 'metadata.json');
     const layoutTemp = path.join(temp, 'layout');
     // Not rewrite-timestamp for --load: the engine's image exporter always unpacks, and buildx
     // refuses rewrite-timestamp together with unpack.
-    const output = options.loadNames
-      ? `type=image,"name=${options.loadNames.join(',')}"`
-      : `type=oci,dest=${layoutTemp},tar=false,rewrite-timestamp=true`;
+    const output = options.loadNames ? `type=image,"name=${options.loadNames.join(',')}"` : `type=oci,dest=${layoutTemp},tar=false,rewrite-timestamp=true`;
     const namedContexts = Object.fromEntries(job.bases.map((b) => [b.name, bases.find((x) => x.jobId === b.jobId)!.namedContext]));
     const args = buildxArgs(job, contextDir, output, metadataFile, namedContexts, options);
     context.progress(`docker ${args.slice(0, 4).join(' ')} ...`);

@@ -29,7 +29,9 @@ export async function checkBuildx(platforms: Platform[], builderName?: string): 
   }
   const version = await runProcess('docker', ['buildx', 'version']);
   if (version.exitCode !== 0) {
-    throw usageError('docker buildx is not installed', { hint: 'install the buildx plugin (Debian 13: apt-get install docker-buildx; scripts/env-up does it)' });
+    throw usageError('docker buildx is not installed', {
+      hint: 'install the buildx plugin (Debian 13: apt-get install docker-buildx; scripts/env-up does it)',
+    });
   }
   const inspect = await runProcess('docker', ['buildx', 'inspect', ...(builderName ? [builderName] : []), '--bootstrap']);
   if (inspect.exitCode !== 0) {
@@ -42,9 +44,12 @@ export async function checkBuildx(platforms: Platform[], builderName?: string): 
     .flatMap((p) => (p.ok ? [p.platform] : []));
   const missing = platforms.filter((p) => !supported.some((s) => samePlatform(s, p) || (s.os === p.os && s.architecture === p.architecture)));
   if (missing.length > 0) {
-    throw usageError(`the buildx builder cannot build ${missing.map(formatPlatform).join(', ')} (it supports ${supported.map(formatPlatform).join(', ') || 'nothing it reports'})`, {
-      hint: 'install qemu emulation (apt-get install qemu-user-static binfmt-support, as scripts/env-up does), use a builder with native nodes (--builder-name), or leave the platform out of --platforms',
-    });
+    throw usageError(
+      `the buildx builder cannot build ${missing.map(formatPlatform).join(', ')} (it supports ${supported.map(formatPlatform).join(', ') || 'nothing it reports'})`,
+      {
+        hint: 'install qemu emulation (apt-get install qemu-user-static binfmt-support, as scripts/env-up does), use a builder with native nodes (--builder-name), or leave the platform out of --platforms',
+      },
+    );
   }
 }
 
@@ -52,7 +57,10 @@ export async function checkBuildx(platforms: Platform[], builderName?: string): 
 export function explainBuildxFailure(job: ImageBuildJob, output: string) {
   const lines = output.trim().split('\n');
   const errorLine = [...lines].reverse().find((l) => /^ERROR:|error:/i.test(l)) ?? lines[lines.length - 1] ?? 'buildx failed';
-  return stepError(`docker buildx build failed for image ${job.image} (${job.platforms.map(formatPlatform).join(', ')}): ${errorLine.replace(/^ERROR:\s*/, '')}`, {
-    detail: lines.slice(-25).join('\n'),
-  });
+  return stepError(
+    `docker buildx build failed for image ${job.image} (${job.platforms.map(formatPlatform).join(', ')}): ${errorLine.replace(/^ERROR:\s*/, '')}`,
+    {
+      detail: lines.slice(-25).join('\n'),
+    },
+  );
 }

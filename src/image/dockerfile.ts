@@ -94,14 +94,17 @@ export function declaredArgs(dockerfile: Dockerfile): Set<string> {
  * Unknown variables expand to "".
  */
 export function expandVariables(text: string, vars: ReadonlyMap<string, string>): string {
-  return text.replace(/\\\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced: string | undefined, op: string | undefined, word: string | undefined, bare: string | undefined) => {
-    if (whole === '\\$') return '$';
-    const name = braced ?? bare!;
-    const value = vars.get(name);
-    if (op === '-') return value !== undefined && value !== '' ? value : (word ?? '');
-    if (op === '+') return value !== undefined && value !== '' ? (word ?? '') : '';
-    return value ?? '';
-  });
+  return text.replace(
+    /\\\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (whole, braced: string | undefined, op: string | undefined, word: string | undefined, bare: string | undefined) => {
+      if (whole === '\\$') return '$';
+      const name = braced ?? bare!;
+      const value = vars.get(name);
+      if (op === '-') return value !== undefined && value !== '' ? value : (word ?? '');
+      if (op === '+') return value !== undefined && value !== '' ? (word ?? '') : '';
+      return value ?? '';
+    },
+  );
 }
 
 /** Splits shell-form arguments on white space, honouring double and single quotes. */

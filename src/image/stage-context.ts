@@ -21,7 +21,10 @@ export async function stageContext(job: ImageBuildJob, outDir: string, sourceDir
       const info = await lstat(from).catch(() => undefined);
       if (!info) {
         throw stepError(`image ${job.image}: ${entry.root === 'build' ? 'built file' : 'file'} ${from} is missing`, {
-          hint: entry.root === 'build' ? 'it should have been built first; run again without --binaries-only output removed' : 'check the "files" entry of the image in the targets',
+          hint:
+            entry.root === 'build'
+              ? 'it should have been built first; run again without --binaries-only output removed'
+              : 'check the "files" entry of the image in the targets',
         });
       }
       if (entry.platform) await checkElfMachine(from, entry.platform, job.image);
@@ -76,7 +79,9 @@ async function copyInto(from: string, to: string, confineTo: string | undefined)
     if (confineTo !== undefined) {
       const resolved = path.resolve(path.dirname(from), target);
       if (!isInside(await realpath(confineTo), resolved)) {
-        throw usageError(`symlink ${from} points outside the source tree (${target})`, { hint: 'replace the link with the file, or point it inside the source tree' });
+        throw usageError(`symlink ${from} points outside the source tree (${target})`, {
+          hint: 'replace the link with the file, or point it inside the source tree',
+        });
       }
     }
     await symlink(target, to);

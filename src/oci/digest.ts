@@ -74,7 +74,9 @@ export class DigestingStream extends Transform {
     this.finalDigest = `${DIGEST_ALGORITHM}:${this.hash.digest('hex')}`;
     const { expected, what = 'content' } = this.options;
     if (expected !== undefined && expected !== this.finalDigest) {
-      callback(stepError(`${what} has digest ${this.finalDigest}, expected ${expected}`, { hint: 'the data is corrupt or was changed; fetch or build it again' }));
+      callback(
+        stepError(`${what} has digest ${this.finalDigest}, expected ${expected}`, { hint: 'the data is corrupt or was changed; fetch or build it again' }),
+      );
       return;
     }
     callback();

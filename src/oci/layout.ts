@@ -41,7 +41,10 @@ function tempPath(folder: string, name: string): string {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function writeFileAtomically(path: string, folder: string, name: string, data: Uint8Array | string): Promise<void> {
@@ -106,7 +109,9 @@ export class OciLayout {
   private async checkVersion(): Promise<void> {
     const text = await readFile(this.layoutFile, 'utf8').catch(() => undefined);
     if (text === undefined) {
-      throw usageError(`${this.dir} is not an OCI image layout (it has no oci-layout file)`, { hint: 'point at a folder meshbuild or skopeo wrote with oci:DIR' });
+      throw usageError(`${this.dir} is not an OCI image layout (it has no oci-layout file)`, {
+        hint: 'point at a folder meshbuild or skopeo wrote with oci:DIR',
+      });
     }
     let version: unknown;
     try {
@@ -170,7 +175,8 @@ export class OciLayout {
 
   private async requireBlob(digest: string): Promise<string> {
     const path = this.blobPath(digest);
-    if (!(await exists(path))) throw stepError(`blob ${digest} is not in the OCI layout ${this.dir}`, { hint: 'the layout is incomplete; write the image to it again' });
+    if (!(await exists(path)))
+      throw stepError(`blob ${digest} is not in the OCI layout ${this.dir}`, { hint: 'the layout is incomplete; write the image to it again' });
     return path;
   }
 

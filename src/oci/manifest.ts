@@ -59,7 +59,11 @@ function encode(value: unknown): Buffer {
 }
 
 /** The descriptor of `bytes`: its digest and size under `mediaType`, plus any extra fields. */
-export function describeBytes(bytes: Uint8Array, mediaType: string, extra: Partial<Pick<Descriptor, 'platform' | 'annotations' | 'artifactType'>> = {}): Descriptor {
+export function describeBytes(
+  bytes: Uint8Array,
+  mediaType: string,
+  extra: Partial<Pick<Descriptor, 'platform' | 'annotations' | 'artifactType'>> = {},
+): Descriptor {
   return orderDescriptor({ mediaType, digest: sha256Digest(bytes), size: bytes.byteLength, ...extra });
 }
 

@@ -175,7 +175,10 @@ function readNumber([offset, length]: readonly [number, number], block: Buffer):
     for (let i = 1; i < length; i++) value = value * 256 + block[offset + i]!;
     return value;
   }
-  const text = block.toString('latin1', offset, offset + length).replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
+  const text = block
+    .toString('latin1', offset, offset + length)
+    .replace(/[\0 ]+$/, '')
+    .replace(/^[\0 ]+/, '');
   if (text === '') return 0;
   if (!/^[0-7]+$/.test(text)) throw new Error(`bad number "${text}" at header offset ${offset}`);
   return parseInt(text, 8);

@@ -6,16 +6,7 @@
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { stepError } from '../errors.js';
-import {
-  BLOCK_SIZE,
-  TYPEFLAG,
-  decodeUstarHeader,
-  isZeroBlock,
-  paddingFor,
-  parsePaxRecords,
-  type TarEntryType,
-  type UstarFields,
-} from './tar-header.js';
+import { BLOCK_SIZE, TYPEFLAG, decodeUstarHeader, isZeroBlock, paddingFor, parsePaxRecords, type TarEntryType, type UstarFields } from './tar-header.js';
 
 export type { TarEntryType } from './tar-header.js';
 
@@ -152,19 +143,32 @@ function normalizeEntryPath(name: string): string {
 
 function entryType(typeflag: string): TarEntryType | 'pax' | 'pax-global' | 'gnu-long-name' | 'gnu-long-link' | 'sparse' {
   switch (typeflag) {
-    case TYPEFLAG.hardlink: return 'hardlink';
-    case TYPEFLAG.symlink: return 'symlink';
-    case TYPEFLAG.charDevice: return 'char-device';
-    case TYPEFLAG.blockDevice: return 'block-device';
-    case TYPEFLAG.directory: return 'directory';
-    case TYPEFLAG.gnuDumpDir: return 'directory';
-    case TYPEFLAG.fifo: return 'fifo';
-    case TYPEFLAG.paxLocal: return 'pax';
-    case TYPEFLAG.paxGlobal: return 'pax-global';
-    case TYPEFLAG.gnuLongName: return 'gnu-long-name';
-    case TYPEFLAG.gnuLongLink: return 'gnu-long-link';
-    case TYPEFLAG.gnuSparse: return 'sparse';
-    default: return 'file'; // '0', NUL, '7' and, as POSIX asks, any unknown flag
+    case TYPEFLAG.hardlink:
+      return 'hardlink';
+    case TYPEFLAG.symlink:
+      return 'symlink';
+    case TYPEFLAG.charDevice:
+      return 'char-device';
+    case TYPEFLAG.blockDevice:
+      return 'block-device';
+    case TYPEFLAG.directory:
+      return 'directory';
+    case TYPEFLAG.gnuDumpDir:
+      return 'directory';
+    case TYPEFLAG.fifo:
+      return 'fifo';
+    case TYPEFLAG.paxLocal:
+      return 'pax';
+    case TYPEFLAG.paxGlobal:
+      return 'pax-global';
+    case TYPEFLAG.gnuLongName:
+      return 'gnu-long-name';
+    case TYPEFLAG.gnuLongLink:
+      return 'gnu-long-link';
+    case TYPEFLAG.gnuSparse:
+      return 'sparse';
+    default:
+      return 'file'; // '0', NUL, '7' and, as POSIX asks, any unknown flag
   }
 }
 

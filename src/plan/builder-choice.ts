@@ -8,7 +8,20 @@ import { splitWords, type Dockerfile } from '../image/dockerfile.js';
 import type { BuilderChoice, BuilderName } from './types.js';
 
 export const NATIVE_INSTRUCTIONS: ReadonlySet<string> = new Set([
-  'ARG', 'FROM', 'COPY', 'ADD', 'ENV', 'LABEL', 'USER', 'WORKDIR', 'ENTRYPOINT', 'CMD', 'EXPOSE', 'VOLUME', 'STOPSIGNAL', 'MAINTAINER',
+  'ARG',
+  'FROM',
+  'COPY',
+  'ADD',
+  'ENV',
+  'LABEL',
+  'USER',
+  'WORKDIR',
+  'ENTRYPOINT',
+  'CMD',
+  'EXPOSE',
+  'VOLUME',
+  'STOPSIGNAL',
+  'MAINTAINER',
 ]);
 
 /**
@@ -47,6 +60,8 @@ export function chooseBuilder(dockerfile: Dockerfile, choice: BuilderChoice): { 
       }
       return { builder: 'native', reason: '--builder native' };
     case 'auto':
-      return blocker ? { builder: 'buildx', reason: `auto: ${blocker.keyword} at line ${blocker.line} needs buildx` } : { builder: 'native', reason: 'auto: only copies files onto a base' };
+      return blocker
+        ? { builder: 'buildx', reason: `auto: ${blocker.keyword} at line ${blocker.line} needs buildx` }
+        : { builder: 'native', reason: 'auto: only copies files onto a base' };
   }
 }

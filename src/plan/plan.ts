@@ -78,7 +78,10 @@ export function createPlan(graph: Graph, request: PlanRequest): Plan {
         kind: 'publish',
         id: 'publish',
         needs: imageJobs.map((j) => j.id),
-        title: request.output.kind === 'registry' ? `tag ${imageJobs.length} images in ${request.hubs.join(', ')}` : `name ${imageJobs.length} images in ${request.output.kind}:${request.output.dir}`,
+        title:
+          request.output.kind === 'registry'
+            ? `tag ${imageJobs.length} images in ${request.hubs.join(', ')}`
+            : `name ${imageJobs.length} images in ${request.output.kind}:${request.output.dir}`,
         images: imageJobs.map((j) => j.id),
       });
     }
@@ -107,7 +110,9 @@ export function checkJobNeeds<T extends Pick<Job, 'id' | 'needs'>>(jobs: T[]): T
   for (const job of jobs) {
     const missing = job.needs.filter((id) => typeof id !== 'string' || !ids.has(id));
     if (missing.length > 0) {
-      throw new Error(`Internal error: planning made job ${job.id} need ${missing.map((id) => JSON.stringify(id ?? null)).join(', ')}, which the plan does not have`);
+      throw new Error(
+        `Internal error: planning made job ${job.id} need ${missing.map((id) => JSON.stringify(id ?? null)).join(', ')}, which the plan does not have`,
+      );
     }
   }
   return jobs;
@@ -219,7 +224,9 @@ function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fil
   for (const image of images) {
     // --load hands images to a Docker Engine, which only buildx talks to.
     const { builder, reason } =
-      request.builder === 'auto' && request.output?.kind === 'docker' ? { builder: 'buildx' as const, reason: 'auto: --load needs buildx' } : chooseBuilder(image.parsedDockerfile, request.builder);
+      request.builder === 'auto' && request.output?.kind === 'docker'
+        ? { builder: 'buildx' as const, reason: 'auto: --load needs buildx' }
+        : chooseBuilder(image.parsedDockerfile, request.builder);
     const contextDir = path.join(request.outDir, 'context', image.name);
     const context = contextEntries(graph, image, request.platforms, request.outDir);
     const fileNeeds = image.inputs.flatMap((input) => request.platforms.map((p) => fileJobs.get(fileKey(input.name, p))!));

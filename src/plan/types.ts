@@ -12,10 +12,7 @@ export type BuilderChoice = BuilderName | 'auto';
 /** Where built images go. `registry`: pushed (by digest, tags last); `oci`/`tar`: files; `docker`: the local engine. */
 export type ImageOutput =
   /** `tags: false` pushes by digest only (a CI shard); `merge` writes the tags later. */
-  | { kind: 'registry'; tags: boolean }
-  | { kind: 'oci'; dir: string }
-  | { kind: 'tar'; dir: string }
-  | { kind: 'docker' };
+  { kind: 'registry'; tags: boolean } | { kind: 'oci'; dir: string } | { kind: 'tar'; dir: string } | { kind: 'docker' };
 
 interface JobBase {
   id: string;

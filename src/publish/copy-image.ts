@@ -37,7 +37,13 @@ export async function copyImage(from: ImageStore, to: ImageStore, root: Descript
   return stats;
 }
 
-async function copyTree(from: ImageStore, to: ImageStore, root: Descriptor, stats: CopyStats, options: { signal: AbortSignal | undefined; keepGoing: boolean }): Promise<void> {
+async function copyTree(
+  from: ImageStore,
+  to: ImageStore,
+  root: Descriptor,
+  stats: CopyStats,
+  options: { signal: AbortSignal | undefined; keepGoing: boolean },
+): Promise<void> {
   const { signal } = options;
   const bytes = await from.readManifest(root, signal);
   if (await to.hasManifest(root, signal)) {
@@ -74,7 +80,10 @@ async function copyTree(from: ImageStore, to: ImageStore, root: Descriptor, stat
  * the first failure aborts the others (with that failure as the reason). Either way every task
  * has stopped before the first failure is thrown, so nothing of this copy runs on afterwards.
  */
-async function allOrCancel(tasks: Array<(signal: AbortSignal) => Promise<void>>, options: { signal: AbortSignal | undefined; keepGoing: boolean }): Promise<void> {
+async function allOrCancel(
+  tasks: Array<(signal: AbortSignal) => Promise<void>>,
+  options: { signal: AbortSignal | undefined; keepGoing: boolean },
+): Promise<void> {
   const group = new AbortController();
   const signal = anySignal(options.signal, group.signal)!;
   let first: { error: unknown } | undefined;

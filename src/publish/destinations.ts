@@ -56,7 +56,8 @@ export class Destinations {
     const parsed = parseReference(reference);
     const store = new RegistryStore(this.client(parsed.registry), parsed.repository);
     const index = await store.resolveTag(parsed.digest ?? parsed.tag ?? 'latest');
-    if (!index) throw stepError(`${reference} does not exist in ${parsed.registry}`, { hint: 'check the name and tag, and that you are logged in (docker login)' });
+    if (!index)
+      throw stepError(`${reference} does not exist in ${parsed.registry}`, { hint: 'check the name and tag, and that you are logged in (docker login)' });
     return { store, index };
   }
 

@@ -52,7 +52,8 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
         });
       }
       for (const child of index.manifests) {
-        if (!(await destination.store.hasManifest(child))) throw stepError(`${destination.store.name} lacks ${child.digest} of ${built.image}; no tag was written`);
+        if (!(await destination.store.hasManifest(child)))
+          throw stepError(`${destination.store.name} lacks ${child.digest} of ${built.image}; no tag was written`);
       }
       for (const variant of planned.variants) {
         const tags = variant.refs.map((ref) => destination.tagFor(ref)).filter((t): t is string => t !== undefined);
@@ -70,12 +71,22 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
       }
     }
   }
-  await runTagPhase(writes, { signal: context.signal, journalFile: journalPath(plan.outDir), rerun: rerunCommand(), progress: (line) => context.progress(line) });
+  await runTagPhase(writes, {
+    signal: context.signal,
+    journalFile: journalPath(plan.outDir),
+    rerun: rerunCommand(),
+    progress: (line) => context.progress(line),
+  });
   return { images: reported };
 }
 
 /** `--output tar:DIR`: one OCI archive per image and tag (`DIR/pilot_1.0.0.tar`), loadable with docker load. */
-async function writeTarFiles(builds: Array<{ planned: ImageBuildJob; built: BuiltImage }>, dir: string, plan: Plan, context: JobContext): Promise<PublishResult> {
+async function writeTarFiles(
+  builds: Array<{ planned: ImageBuildJob; built: BuiltImage }>,
+  dir: string,
+  plan: Plan,
+  context: JobContext,
+): Promise<PublishResult> {
   const images: ReportedImage[] = [];
   await mkdir(dir, { recursive: true });
   for (const { planned, built } of builds) {

@@ -79,7 +79,11 @@ export async function runTagPhase(writes: readonly TagWrite[], options: TagPhase
   const pending = tagWriteOrder(results.filter((r) => r.status === 'written'));
   // The bytes of what each moving tag names now, read before anything changes: undoing then needs only writes.
   const previous = new Map<TagResult, Buffer>();
-  await Promise.all(pending.filter((r) => r.before).map(async (r) => previous.set(r, await retry(`read ${tagReference(r)}`, (signal) => r.store.readManifest(r.before!, signal)))));
+  await Promise.all(
+    pending
+      .filter((r) => r.before)
+      .map(async (r) => previous.set(r, await retry(`read ${tagReference(r)}`, (signal) => r.store.readManifest(r.before!, signal)))),
+  );
 
   options.progress?.(`writing ${pending.length} tags (${results.length - pending.length} already right)`);
   const touched: TagResult[] = [];
@@ -106,7 +110,8 @@ function dedupe(writes: readonly TagWrite[]): TagWrite[] {
   for (const write of writes) {
     const reference = tagReference(write);
     const seen = byReference.get(reference);
-    if (seen && seen.index.digest !== write.index.digest) throw new Error(`Internal error: ${reference} would name both ${seen.index.digest} and ${write.index.digest}`);
+    if (seen && seen.index.digest !== write.index.digest)
+      throw new Error(`Internal error: ${reference} would name both ${seen.index.digest} and ${write.index.digest}`);
     if (!seen) byReference.set(reference, write);
   }
   return [...byReference.values()];
@@ -156,7 +161,11 @@ async function undoneError(cause: unknown, interrupted: boolean, states: TagStat
   const hint = `run \`${options.rerun}\` again once the registry answers: it finishes the tags (everything else is already pushed)`;
   if (interrupted) return new InterruptedError(cause instanceof InterruptedError ? cause.signal : 'SIGINT', { detail: lines.join('\n'), hint });
   const message = isMeshbuildError(cause) ? cause.message : String(cause);
-  return stepError(`the tag phase failed: ${message}`, { cause, detail: [cause instanceof MeshbuildError ? cause.detail : undefined, ...lines].filter(Boolean).join('\n'), hint });
+  return stepError(`the tag phase failed: ${message}`, {
+    cause,
+    detail: [cause instanceof MeshbuildError ? cause.detail : undefined, ...lines].filter(Boolean).join('\n'),
+    hint,
+  });
 }
 
 interface HardRetry {

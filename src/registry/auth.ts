@@ -34,7 +34,13 @@ export interface TokenHttpResponse {
 }
 
 /** Performs one (retried) request to a token realm, aborted by `signal`; supplied by the HTTP layer. */
-export type TokenRequester = (request: { method: 'GET' | 'POST'; url: URL; headers: Record<string, string>; body?: string; signal?: AbortSignal | undefined }) => Promise<TokenHttpResponse>;
+export type TokenRequester = (request: {
+  method: 'GET' | 'POST';
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal | undefined;
+}) => Promise<TokenHttpResponse>;
 
 export interface RegistryAuthOptions {
   /** The registry as the user names it, for messages and credential lookup. */
@@ -202,7 +208,8 @@ export class RegistryAuth {
     const source = { registry: this.options.registry, what: 'token response', url: `${bearer.realm.origin}${bearer.realm.pathname}` };
     const parsed = parseJsonObject(response.body, source);
     const token = typeof parsed.token === 'string' && parsed.token !== '' ? parsed.token : parsed.access_token;
-    if (typeof token !== 'string' || token === '') throw new RegistryJsonError(source, 'holds no token (neither "token" nor "access_token" is a non-empty string)');
+    if (typeof token !== 'string' || token === '')
+      throw new RegistryJsonError(source, 'holds no token (neither "token" nor "access_token" is a non-empty string)');
     registerSecret(token);
     const seconds = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_SECONDS;
     this.tokens.set(scopeKey(scopes), { value: token, expiresAt: this.now() + seconds * 1000 });

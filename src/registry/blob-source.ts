@@ -37,9 +37,12 @@ export function computeDigest(bytes: Buffer | string, algorithm = 'sha256'): str
 
 /** The error for bytes that do not match their descriptor; never retried. */
 export function digestMismatch(expected: { digest: string; size: number }, actual: { digest: string; size: number }): Error {
-  return stepError(`blob content does not match its digest: expected ${expected.digest} (${expected.size} bytes), got ${actual.digest} (${actual.size} bytes)`, {
-    hint: 'the blob changed after its digest was computed, or the descriptor is wrong',
-  });
+  return stepError(
+    `blob content does not match its digest: expected ${expected.digest} (${expected.size} bytes), got ${actual.digest} (${actual.size} bytes)`,
+    {
+      hint: 'the blob changed after its digest was computed, or the descriptor is wrong',
+    },
+  );
 }
 
 /**
@@ -53,7 +56,10 @@ export class DigestVerifier extends Transform {
   private pending: Buffer | undefined;
   private readonly verifyAtEnd: boolean;
 
-  constructor(private readonly expected: { digest: string; size: number | undefined }, options: { hash?: Hash; offset?: number; verifyAtEnd?: boolean } = {}) {
+  constructor(
+    private readonly expected: { digest: string; size: number | undefined },
+    options: { hash?: Hash; offset?: number; verifyAtEnd?: boolean } = {},
+  ) {
     super();
     this.hash = options.hash ?? createHash(digestAlgorithm(expected.digest));
     this.seen = options.offset ?? 0;

@@ -163,7 +163,15 @@ async function uploadChunked(http: RegistryHttp, repo: string, descriptor: Descr
   }
 }
 
-async function sendChunk(http: RegistryHttp, repo: string, descriptor: Descriptor, open: OpenBlobStream, state: ChunkState, chunkSize: number, what: string): Promise<void> {
+async function sendChunk(
+  http: RegistryHttp,
+  repo: string,
+  descriptor: Descriptor,
+  open: OpenBlobStream,
+  state: ChunkState,
+  chunkSize: number,
+  what: string,
+): Promise<void> {
   const start = state.committed;
   const length = Math.min(Math.max(chunkSize, state.session.minChunkLength ?? 0), descriptor.size - start);
   let chunkHash = state.hash.copy();

@@ -67,6 +67,11 @@ export async function mountBlob(
       throw new Error('Internal error: a copied blob cannot be opened mid-way');
     };
   }
-  await uploadBlob(http, repo, descriptor, open, { mode: chunked ? 'chunked' : 'monolithic', chunkSize: upload.chunkSize, session: started, exists: upload.exists });
+  await uploadBlob(http, repo, descriptor, open, {
+    mode: chunked ? 'chunked' : 'monolithic',
+    chunkSize: upload.chunkSize,
+    session: started,
+    exists: upload.exists,
+  });
   return 'uploaded';
 }

@@ -119,8 +119,7 @@ export class RegistryClient {
       registry,
       origin: registryOrigin(apiHost, schemePolicy),
       schemePolicy,
-      loadCredentials: async () =>
-        explicit ?? credentialsFromDockerConfig(registry, { configDir: options.dockerConfigDir, env: options.env ?? process.env }),
+      loadCredentials: async () => explicit ?? credentialsFromDockerConfig(registry, { configDir: options.dockerConfigDir, env: options.env ?? process.env }),
       limiter: limiterForHost(apiHost, options.maxConcurrentRequests),
       retry: {
         maxAttempts: options.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts,

@@ -49,7 +49,11 @@ export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** `https://host/v1/` -> `host`: how Docker keys compare. */
 function normalizeKey(key: string): string {
-  return key.trim().toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, '');
+  return key
+    .trim()
+    .toLowerCase()
+    .replace(/^[a-z]+:\/\//, '')
+    .replace(/\/.*$/, '');
 }
 
 function hostAliases(registry: string): string[] {
@@ -97,7 +101,13 @@ const runHelperWithExeca: CredentialHelperRunner = async (helper, serverUrl) => 
   return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? '') };
 };
 
-async function fromHelper(helper: string, registry: string, file: string, setting: string, run: CredentialHelperRunner): Promise<RegistryCredentials | undefined> {
+async function fromHelper(
+  helper: string,
+  registry: string,
+  file: string,
+  setting: string,
+  run: CredentialHelperRunner,
+): Promise<RegistryCredentials | undefined> {
   if (!/^[A-Za-z0-9._-]+$/.test(helper)) throw usageError(`${file}: ${setting} names an invalid credential helper "${helper}"`);
   const serverUrl = hostAliases(registry).includes(DOCKER_HUB) ? DOCKER_HUB_AUTH_KEY : registry;
   let result: { exitCode: number; stdout: string };
@@ -135,7 +145,8 @@ function fromAuthsEntry(entry: NonNullable<DockerConfigFile['auths']>[string], r
     registerSecret(entry.auth);
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon === -1) throw usageError(`${file}: the auth entry for ${registry} is not base64 of "user:password"`, { hint: `run \`docker login ${registry}\` again` });
+    if (colon === -1)
+      throw usageError(`${file}: the auth entry for ${registry} is not base64 of "user:password"`, { hint: `run \`docker login ${registry}\` again` });
     const username = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
     registerCredentialSecrets(username, password);

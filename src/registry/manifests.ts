@@ -68,7 +68,10 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined, wh
     ? (doc.manifests as unknown[]).map((entry, i) => [`manifests[${i}]`, entry])
     : [['config', doc.config], ...(doc.layers as unknown[]).map((entry, i): [string, unknown] => [`layers[${i}]`, entry])];
   for (const [field, entry] of entries) {
-    if (!isDescriptor(entry)) throw new RegistryError(`${where} has a ${field} that is not a descriptor (mediaType, digest, size): ${describeJson(entry)} ${JSON.stringify(entry)?.slice(0, 200) ?? ''}`.trim());
+    if (!isDescriptor(entry))
+      throw new RegistryError(
+        `${where} has a ${field} that is not a descriptor (mediaType, digest, size): ${describeJson(entry)} ${JSON.stringify(entry)?.slice(0, 200) ?? ''}`.trim(),
+      );
   }
   return { mediaType, parsed: { ...(doc as unknown as ImageManifest | ImageIndex), mediaType } };
 }
@@ -106,7 +109,12 @@ function checkDigest(bytes: Buffer, where: string, reported: string | undefined,
 }
 
 /** The descriptor of a manifest (HEAD), or undefined when there is none. */
-export async function headManifest(http: RegistryHttp, repo: string, reference: string, accept: readonly string[] = MANIFEST_ACCEPT): Promise<Descriptor | undefined> {
+export async function headManifest(
+  http: RegistryHttp,
+  repo: string,
+  reference: string,
+  accept: readonly string[] = MANIFEST_ACCEPT,
+): Promise<Descriptor | undefined> {
   const response = await http.request({
     method: 'HEAD',
     target: target(repo, reference),

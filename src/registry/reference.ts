@@ -131,9 +131,10 @@ export interface FormatReferenceOptions {
 export function formatReference(reference: ImageReference, options: FormatReferenceOptions = {}): string {
   let name = `${reference.registry}/${reference.repository}`;
   if (options.familiar && reference.registry === DOCKER_HUB) {
-    name = reference.repository.startsWith('library/') && reference.repository.split('/').length === 2
-      ? reference.repository.slice('library/'.length)
-      : reference.repository;
+    name =
+      reference.repository.startsWith('library/') && reference.repository.split('/').length === 2
+        ? reference.repository.slice('library/'.length)
+        : reference.repository;
   }
   if (reference.tag !== undefined) name += `:${reference.tag}`;
   if (reference.digest !== undefined) name += `@${reference.digest}`;

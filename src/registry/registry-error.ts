@@ -87,7 +87,8 @@ function networkCode(error: unknown): string | undefined {
 
 /** Turns a socket-level failure into a RegistryError; retryable for resets, timeouts and refusals. */
 export function networkError(error: unknown, context: RequestContext, host: string = context.registry): RegistryError {
-  if (error instanceof MeshbuildError) return error instanceof RegistryError ? error : new RegistryError(error.message, { hint: error.hint, exitCode: error.exitCode, cause: error });
+  if (error instanceof MeshbuildError)
+    return error instanceof RegistryError ? error : new RegistryError(error.message, { hint: error.hint, exitCode: error.exitCode, cause: error });
   const code = networkCode(error) ?? 'UNKNOWN';
   const reason = error instanceof Error ? error.message : String(error);
   const where = `registry ${context.registry}`;

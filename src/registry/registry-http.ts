@@ -163,7 +163,14 @@ export class RegistryHttp {
           attempt -= 1;
           continue;
         }
-        throw responseError(context, { status, statusText: response.statusText, headers: response.headers, body: '', attempts: 1, sentCredentials: authorization !== undefined });
+        throw responseError(context, {
+          status,
+          statusText: response.statusText,
+          headers: response.headers,
+          body: '',
+          attempts: 1,
+          sentCredentials: authorization !== undefined,
+        });
       }
       if (request.followRedirects && REDIRECTS.has(status) && header(response.headers, 'location') !== undefined && redirects < MAX_REDIRECTS) {
         discardBody(response);
@@ -179,7 +186,14 @@ export class RegistryHttp {
       }
       const body = await readBodyText(response).catch(() => '');
       throwIfAborted(signal);
-      const failure = responseError(context, { status, statusText: response.statusText, headers: response.headers, body, attempts: attempt, sentCredentials: authorization !== undefined });
+      const failure = responseError(context, {
+        status,
+        statusText: response.statusText,
+        headers: response.headers,
+        body,
+        attempts: attempt,
+        sentCredentials: authorization !== undefined,
+      });
       if (retry && isRetryableStatus(status) && attempt < this.retryPolicy.maxAttempts) {
         await this.backoff(attempt, failure.retryAfterMs, `${status} ${response.statusText}`);
         continue;
@@ -188,7 +202,13 @@ export class RegistryHttp {
     }
   }
 
-  private send(method: string, url: URL, request: RegistryRequest, authorization: string | undefined, body: Buffer | Readable | undefined): Promise<HttpResponse> {
+  private send(
+    method: string,
+    url: URL,
+    request: RegistryRequest,
+    authorization: string | undefined,
+    body: Buffer | Readable | undefined,
+  ): Promise<HttpResponse> {
     const headers: Record<string, string> = { 'user-agent': this.options.userAgent };
     for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value;
     if (authorization !== undefined) headers.authorization = authorization;

@@ -36,7 +36,8 @@ export function parseJsonObject(text: string, source: JsonSource): Record<string
   } catch {
     throw new RegistryJsonError(source, 'is not JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RegistryJsonError(source, `is not a JSON object (got ${describeJson(value)})`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new RegistryJsonError(source, `is not a JSON object (got ${describeJson(value)})`);
   return value as Record<string, unknown>;
 }
 
@@ -51,5 +52,11 @@ export function describeJson(value: unknown): string {
 export function isDescriptor(value: unknown): value is Descriptor {
   if (typeof value !== 'object' || value === null) return false;
   const d = value as Record<string, unknown>;
-  return typeof d.mediaType === 'string' && typeof d.digest === 'string' && /^[a-z0-9]+:[a-f0-9]+$/i.test(d.digest) && Number.isSafeInteger(d.size) && (d.size as number) >= 0;
+  return (
+    typeof d.mediaType === 'string' &&
+    typeof d.digest === 'string' &&
+    /^[a-z0-9]+:[a-f0-9]+$/i.test(d.digest) &&
+    Number.isSafeInteger(d.size) &&
+    (d.size as number) >= 0
+  );
 }

@@ -57,7 +57,11 @@ function sessionFrom(http: RegistryHttp, response: HttpResponse, what: string): 
     throw new RegistryError(`registry ${http.registry} started an upload without a Location header (${what})`);
   }
   const minChunk = Number(header(response.headers, 'oci-chunk-min-length') ?? 'NaN');
-  return { location, offset: parseRangeEnd(header(response.headers, 'range')), minChunkLength: Number.isFinite(minChunk) && minChunk > 0 ? minChunk : undefined };
+  return {
+    location,
+    offset: parseRangeEnd(header(response.headers, 'range')),
+    minChunkLength: Number.isFinite(minChunk) && minChunk > 0 ? minChunk : undefined,
+  };
 }
 
 /**
@@ -116,7 +120,15 @@ export async function uploadStatus(http: RegistryHttp, repo: string, session: Up
     const next = sessionFrom(http, response, 'upload status');
     return { ...next, minChunkLength: next.minChunkLength ?? session.minChunkLength };
   } catch (error) {
-    if (error instanceof RegistryError && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 403 && error.status !== 429) {
+    if (
+      error instanceof RegistryError &&
+      error.status !== undefined &&
+      error.status >= 400 &&
+      error.status < 500 &&
+      error.status !== 401 &&
+      error.status !== 403 &&
+      error.status !== 429
+    ) {
       return undefined;
     }
     throw error;

@@ -83,7 +83,8 @@ export function checkShards(shards: readonly ShardFile[], hubs: readonly string[
           conflicts.push(`${describeImage(reported)} ${platform.platform}: ${seen.file} has ${seen.descriptor.digest}, ${file} has ${platform.digest}`);
           continue;
         }
-        if (!seen) group.platforms.set(platform.platform, { descriptor: { mediaType: platform.mediaType, digest: platform.digest, size: platform.size }, file });
+        if (!seen)
+          group.platforms.set(platform.platform, { descriptor: { mediaType: platform.mediaType, digest: platform.digest, size: platform.size }, file });
       }
     }
   }
@@ -163,7 +164,7 @@ export async function mergeShards(request: MergeRequest): Promise<MergeResult> {
   if (check.conflicts.length > 0) {
     throw stepError(`the shards disagree about ${check.conflicts.length} image${check.conflicts.length === 1 ? '' : 's'}; no tag was written`, {
       detail: check.conflicts.join('\n'),
-      hint: 'pass each platform\'s shard once, from one run of the same source',
+      hint: "pass each platform's shard once, from one run of the same source",
     });
   }
   if (check.missing.length > 0) {
@@ -184,10 +185,13 @@ export async function mergeShards(request: MergeRequest): Promise<MergeResult> {
     }),
   );
   if (absent.length > 0) {
-    throw stepError(`${absent.length} manifest${absent.length === 1 ? '' : 's'} named by the shards ${absent.length === 1 ? 'is' : 'are'} not in the registry; no tag was written`, {
-      detail: absent.sort().join('\n'),
-      hint: 'run those shard jobs again (with --push-by-digest to the same --hub)',
-    });
+    throw stepError(
+      `${absent.length} manifest${absent.length === 1 ? '' : 's'} named by the shards ${absent.length === 1 ? 'is' : 'are'} not in the registry; no tag was written`,
+      {
+        detail: absent.sort().join('\n'),
+        hint: 'run those shard jobs again (with --push-by-digest to the same --hub)',
+      },
+    );
   }
 
   const images: MergedImage[] = [];

@@ -129,10 +129,18 @@ export async function mirrorImage(source: string, dstHub: string, options: Mirro
   const destination = mirrorDestination(source, dstHub, tag);
   const from = new RegistryStore(options.clients.for(parsed.registry), parsed.repository);
   const root = await from.resolveTag(referenceTarget(parsed));
-  if (root === undefined) throw stepError(`${source} does not exist in registry ${parsed.registry}; nothing was copied`, { hint: 'check the repository and tag' });
+  if (root === undefined)
+    throw stepError(`${source} does not exist in registry ${parsed.registry}; nothing was copied`, { hint: 'check the repository and tag' });
   const sameRegistry = destination.registry === parsed.registry;
   const to = new RegistryStore(options.clients.for(destination.registry), destination.repository, sameRegistry ? [parsed.repository] : []);
-  const transfer: ImageTransfer = { label: source, from, to, root, tags: tag === undefined ? [] : [tag], ...(options.platforms ? { platforms: options.platforms } : {}) };
+  const transfer: ImageTransfer = {
+    label: source,
+    from,
+    to,
+    root,
+    tags: tag === undefined ? [] : [tag],
+    ...(options.platforms ? { platforms: options.platforms } : {}),
+  };
   const copied = await copyAndCheck(transfer, options.signal);
   const repository = formatReference({ registry: destination.registry, repository: destination.repository });
   const verify = await inspectReference(`${repository}@${root.digest}`, {
@@ -142,7 +150,18 @@ export async function mirrorImage(source: string, dstHub: string, options: Mirro
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const tags = verify.ok ? await tagWrites([copied]) : [];
-  return { source, repository, digest: root.digest, tag, listing: copied.listing, stats: copied.stats, alreadyThere: copied.alreadyThere, verify, ok: verify.ok, tags };
+  return {
+    source,
+    repository,
+    digest: root.digest,
+    tag,
+    listing: copied.listing,
+    stats: copied.stats,
+    alreadyThere: copied.alreadyThere,
+    verify,
+    ok: verify.ok,
+    tags,
+  };
 }
 
 export interface MirrorSource {

@@ -159,7 +159,12 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
 
       // 5. Every tag, now that everything else succeeded: all of them, or (undone) none.
       try {
-        tagOutcomes = await runTagPhase(plannedTags, { signal: release.signal, journalFile: journalPath(request.outDir), rerun: rerunCommand(), progress: release.print });
+        tagOutcomes = await runTagPhase(plannedTags, {
+          signal: release.signal,
+          journalFile: journalPath(request.outDir),
+          rerun: rerunCommand(),
+          progress: release.print,
+        });
       } catch (error) {
         if (!isMeshbuildError(error)) throw error;
         interrupted = error instanceof InterruptedError;
@@ -171,12 +176,20 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
       try {
         filesDir = releaseDir(request.outDir, version.version);
         const checksums = await checksumsFor(staging, archives);
-        const sums = new Map(checksums.trim().split('\n').map((line) => [line.slice(66), line.slice(0, 64)] as const));
+        const sums = new Map(
+          checksums
+            .trim()
+            .split('\n')
+            .map((line) => [line.slice(66), line.slice(0, 64)] as const),
+        );
         await writeFile(path.join(staging, 'SHA256SUMS'), checksums);
         await writeFile(path.join(staging, 'report.json'), `${JSON.stringify(finish().report, null, 2)}\n`);
         const images = releasedImages(targets);
         const archiveSums = archives.map((name) => ({ name, sha256: sums.get(name) ?? '' }));
-        await writeFile(path.join(staging, 'RELEASE_NOTES.md'), formatReleaseNotes({ version: version.version, hubs: request.hubs, images, archives: archiveSums, notes: noteLines(notes) }));
+        await writeFile(
+          path.join(staging, 'RELEASE_NOTES.md'),
+          formatReleaseNotes({ version: version.version, hubs: request.hubs, images, archives: archiveSums, notes: noteLines(notes) }),
+        );
         await moveIntoPlace(staging, filesDir);
       } catch (error) {
         failures.push({ step: 'files', subject: filesDir, problem: `writing the release files failed: ${(error as Error).message}` });
@@ -193,7 +206,11 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
   function finish(): ReleaseOutcome {
     const ok = failures.length === 0 && !interrupted;
     const written = new Map<string, TagResult['status']>(tagOutcomes.map((o) => [tagReference(o), o.status]));
-    const tags = plannedTags.map((t) => ({ reference: tagReference(t), digest: t.index.digest, status: written.get(tagReference(t)) ?? ('not-written' as const) }));
+    const tags = plannedTags.map((t) => ({
+      reference: tagReference(t),
+      digest: t.index.digest,
+      status: written.get(tagReference(t)) ?? ('not-written' as const),
+    }));
     const base = runReport ?? emptyReport(imagesPlan);
     const report: ReleaseReport = {
       ...base,
@@ -203,7 +220,16 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
         const refs = (target?.tags ?? []).map((tag) => `${image.repository}:${tag}`).filter((ref) => written.has(ref));
         return { ...image, refs };
       }),
-      release: { version: version.version, ok, interrupted, force: release.force, tags, notes: noteLines(notes), failures, ...(filesDir ? { files: filesDir } : {}) },
+      release: {
+        version: version.version,
+        ok,
+        interrupted,
+        force: release.force,
+        tags,
+        notes: noteLines(notes),
+        failures,
+        ...(filesDir ? { files: filesDir } : {}),
+      },
     };
     return { ok, interrupted, unchanged: ok && tagOutcomes.every((o) => o.status === 'unchanged'), report };
   }
@@ -250,7 +276,9 @@ function jobPlatforms(plan: Plan, job: Job, status: Map<string, ReportedJob>): s
     case 'fetch':
       return [formatPlatform(job.platform)];
     case 'image-build': {
-      const blockers = job.needs.map((id) => plan.jobs.find((j) => j.id === id)).filter((j): j is Job => j !== undefined && status.get(j.id)?.status !== 'succeeded');
+      const blockers = job.needs
+        .map((id) => plan.jobs.find((j) => j.id === id))
+        .filter((j): j is Job => j !== undefined && status.get(j.id)?.status !== 'succeeded');
       const own = blockers.flatMap((j) => (j.kind === 'go-build' || j.kind === 'fetch' ? [formatPlatform(j.platform)] : []));
       return own.length > 0 && own.length === blockers.length ? [...new Set(own)] : job.platforms.map(formatPlatform);
     }
@@ -307,7 +335,12 @@ async function verifyTargets(release: ReleaseRequest, plan: Plan, targets: Relea
     unique.map(async (target) => {
       const reference = `${target.repository}@${target.built.index.digest}`;
       try {
-        const result = await verifyReference(reference, { platforms: plan.platforms, run: release.verifyRun, insecureRegistries: release.insecureRegistries, signal: release.signal });
+        const result = await verifyReference(reference, {
+          platforms: plan.platforms,
+          run: release.verifyRun,
+          insecureRegistries: release.insecureRegistries,
+          signal: release.signal,
+        });
         for (const finding of result.problems) {
           failures.push({
             step: 'verify',
@@ -319,7 +352,8 @@ async function verifyTargets(release: ReleaseRequest, plan: Plan, targets: Relea
             problem: finding.problem,
           });
         }
-        if (!result.ok && result.problems.length === 0) failures.push({ step: 'verify', image: target.job.image, hubs: [target.hub], subject: reference, problem: 'verify did not pass' });
+        if (!result.ok && result.problems.length === 0)
+          failures.push({ step: 'verify', image: target.job.image, hubs: [target.hub], subject: reference, problem: 'verify did not pass' });
       } catch (error) {
         if (error instanceof InterruptedError || release.signal.aborted) return;
         if (!isMeshbuildError(error)) throw error;
@@ -338,11 +372,14 @@ async function tagRequests(release: ReleaseRequest, targets: ReleaseTarget[], no
     let tags = derived.get(target.repository);
     if (!tags) {
       const reference = parseReference(target.repository);
-      tags = release.clientFor(reference.registry).listTags(reference.repository).then((existing) => {
-        const result = deriveReleaseTags(release.version, existing, release.tagChoices);
-        for (const note of result.notes) notes.set(note, [...(notes.get(note) ?? []), target.repository]);
-        return result.tags;
-      });
+      tags = release
+        .clientFor(reference.registry)
+        .listTags(reference.repository)
+        .then((existing) => {
+          const result = deriveReleaseTags(release.version, existing, release.tagChoices);
+          for (const note of result.notes) notes.set(note, [...(notes.get(note) ?? []), target.repository]);
+          return result.tags;
+        });
       derived.set(target.repository, tags);
     }
     const layout = await LayoutStore.at(target.built.layoutDir, false);

@@ -81,7 +81,9 @@ export async function inspectReference(reference: string, options: InspectOption
   const store = new RegistryStore(client, parsed.repository);
   const root = await store.resolveTag(referenceTarget(parsed));
   if (root === undefined) {
-    throw stepError(`${reference} does not exist in registry ${parsed.registry}`, { hint: 'check the repository and tag, and that the image was pushed there' });
+    throw stepError(`${reference} does not exist in registry ${parsed.registry}`, {
+      hint: 'check the repository and tag, and that the image was pushed there',
+    });
   }
   const repository = formatReference({ registry: parsed.registry, repository: parsed.repository });
   return inspectImage(store, root, reference, { ...options, runnable: (digest) => `${repository}@${digest}`, registry: parsed.registry });
@@ -103,14 +105,20 @@ export interface ImageListing {
 
 /** An OCI platform normalised as `--platforms` values are (`linux/arm64/v8` is `linux/arm64`). */
 export function normalizeOciPlatform(platform: OciPlatform): Platform {
-  const raw: Platform = platform.variant ? { os: platform.os, architecture: platform.architecture, variant: platform.variant } : { os: platform.os, architecture: platform.architecture };
+  const raw: Platform = platform.variant
+    ? { os: platform.os, architecture: platform.architecture, variant: platform.variant }
+    : { os: platform.os, architecture: platform.architecture };
   const parsed = parsePlatform(formatPlatform(raw));
   return parsed.ok ? parsed.platform : raw;
 }
 
 /** Whether an index entry is an attestation (buildx's provenance/SBOM) rather than a platform. */
 export function isAttestationEntry(descriptor: Descriptor): boolean {
-  return descriptor.platform === undefined || descriptor.platform.os === 'unknown' || descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest';
+  return (
+    descriptor.platform === undefined ||
+    descriptor.platform.os === 'unknown' ||
+    descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest'
+  );
 }
 
 /** Splits an index's entries into platforms and attestations (described for people). */
@@ -121,7 +129,9 @@ export function classifyIndex(index: ImageIndex): { platforms: ListedPlatform[];
     if (isAttestationEntry(descriptor)) {
       const kind = descriptor.annotations?.['vnd.docker.reference.type'];
       const subject = descriptor.annotations?.['vnd.docker.reference.digest'];
-      const where = descriptor.platform ? [descriptor.platform.os, descriptor.platform.architecture, descriptor.platform.variant].filter(Boolean).join('/') : 'no platform';
+      const where = descriptor.platform
+        ? [descriptor.platform.os, descriptor.platform.architecture, descriptor.platform.variant].filter(Boolean).join('/')
+        : 'no platform';
       attestations.push(`${descriptor.digest} (${[where, kind, subject && `for ${subject}`].filter(Boolean).join(', ')})`);
       continue;
     }
@@ -212,10 +222,17 @@ async function checkPlatform(
       if (layer.urls !== undefined && layer.urls.length > 0) continue; // non-distributable: not in this registry
       const stream = await store.openBlob(layer);
       try {
-        const scan = await scanLayerForForeignBinaries(stream, platform, { what: `layer ${layer.digest} of ${report.reference} (${name})`, signal: options.signal });
+        const scan = await scanLayerForForeignBinaries(stream, platform, {
+          what: `layer ${layer.digest} of ${report.reference} (${name})`,
+          signal: options.signal,
+        });
         report.binaries += scan.binaries;
         for (const foreign of scan.foreign) {
-          problem({ platform: name, file: foreign.file, problem: `exec format error waiting to happen: ${foreign.file} is ${foreign.machine} but the image is ${name}` });
+          problem({
+            platform: name,
+            file: foreign.file,
+            problem: `exec format error waiting to happen: ${foreign.file} is ${foreign.machine} but the image is ${name}`,
+          });
         }
       } finally {
         stream.destroy();
@@ -258,7 +275,11 @@ async function runVersion(image: string, platform: Platform, config: ImageConfig
     await container.start();
     const waited = await waitWithLimit(container, options.signal);
     const output = demuxLogs(await container.logs({ stdout: true, stderr: true, follow: false })).trim();
-    if (waited === undefined) return { run: { platform: name, command, exitCode: -1, output }, problem: `${command.join(' ')} did not exit within ${RUN_LIMIT_MS / 1000} s on ${name}` };
+    if (waited === undefined)
+      return {
+        run: { platform: name, command, exitCode: -1, output },
+        problem: `${command.join(' ')} did not exit within ${RUN_LIMIT_MS / 1000} s on ${name}`,
+      };
     const run: RunCheck = { platform: name, command, exitCode: waited, output };
     // Go prints runtime.GOOS/GOARCH: no variant.
     const own = `${platform.os}/${platform.architecture}`;
@@ -283,7 +304,9 @@ async function pullImage(docker: Docker, image: string, platform: string, option
   let events: Array<{ error?: string; errorDetail?: { message?: string } }>;
   try {
     const stream = (await docker.pull(image, { platform, ...(authconfig ? { authconfig } : {}) })) as Readable;
-    events = await new Promise((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null, output: typeof events) => (error ? reject(error) : resolve(output))));
+    events = await new Promise((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null, output: typeof events) => (error ? reject(error) : resolve(output))),
+    );
   } catch (error) {
     throw engineError(error, `pull ${image} (${platform})`);
   }
@@ -332,7 +355,9 @@ function engineError(error: unknown, what: string) {
       hint: 'start it (scripts/env-up on Debian), or verify without --run',
     });
   }
-  return stepError(`the Docker Engine could not ${what}: ${engineMessage(error)}`, { hint: 'the engine pulls from the registry itself: it must reach it (loopback registries are allowed over HTTP)' });
+  return stepError(`the Docker Engine could not ${what}: ${engineMessage(error)}`, {
+    hint: 'the engine pulls from the registry itself: it must reach it (loopback registries are allowed over HTTP)',
+  });
 }
 
 async function readConfig(store: ImageStore, manifest: ImageManifest): Promise<ImageConfig> {

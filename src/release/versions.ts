@@ -40,7 +40,13 @@ function whyNotSemver(text: string): string {
   if (parts.length > 3) return `it has ${parts.length} numeric parts; a version has exactly three (MAJOR.MINOR.PATCH)`;
   if (parts.some((p) => /^0\d/.test(p))) return 'a numeric part has a leading zero';
   if (parts.some((p) => !/^\d+$/.test(p))) return 'MAJOR, MINOR and PATCH must be numbers';
-  if (pre.join('-').split('.').some((p) => /^0\d+$/.test(p))) return 'a numeric prerelease part has a leading zero';
+  if (
+    pre
+      .join('-')
+      .split('.')
+      .some((p) => /^0\d+$/.test(p))
+  )
+    return 'a numeric prerelease part has a leading zero';
   return 'the part after "-" must be dot-separated letters, digits and hyphens (e.g. rc.1)';
 }
 
@@ -74,7 +80,8 @@ export function deriveReleaseTags(version: ReleaseVersion, existingTags: readonl
     return { tags, notes };
   }
   const releases = existingTags.map((tag) => semver.parse(tag)).filter((v): v is semver.SemVer => v !== null && v.prerelease.length === 0);
-  const highest = (within: semver.SemVer[]) => within.reduce<semver.SemVer | undefined>((best, v) => (best === undefined || semver.gt(v, best) ? v : best), undefined);
+  const highest = (within: semver.SemVer[]) =>
+    within.reduce<semver.SemVer | undefined>((best, v) => (best === undefined || semver.gt(v, best) ? v : best), undefined);
   if (choices.minorTag ?? true) {
     const top = highest(releases.filter((v) => v.major === version.major && v.minor === version.minor));
     if (top === undefined || semver.gte(version.version, top)) tags.push(line);

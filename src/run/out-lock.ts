@@ -157,7 +157,8 @@ export async function prepareOutDir(dir: string, flag = '--out'): Promise<void> 
   const real = await realpath(existing).catch(() => existing);
   if (system(real)) throw unusable(dir, `leads into a kernel file system (${real})`, flag);
   const info = await lstat(real).catch(() => undefined);
-  if (info && !info.isDirectory()) throw unusable(dir, existing === dir ? 'is a file, not a folder' : `is under ${existing}, which is a file, not a folder`, flag);
+  if (info && !info.isDirectory())
+    throw unusable(dir, existing === dir ? 'is a file, not a folder' : `is under ${existing}, which is a file, not a folder`, flag);
   for (const folder of missing) {
     await mkdir(folder).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw unusable(dir, `cannot be made (${describeCode(error.code, error)} at ${folder})`, flag);

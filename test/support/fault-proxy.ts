@@ -80,7 +80,10 @@ function forwardableHeaders(headers: http.IncomingHttpHeaders | http.OutgoingHtt
 /** Starts a proxy in front of `upstream` (`127.0.0.1:PORT`; loopback only, by design). */
 export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   if (!LOOPBACK_UPSTREAM.test(upstream)) throw new Error(`fault proxy: upstream must be a loopback host:port, got "${upstream}"`);
-  const [upstreamHost, upstreamPort] = [upstream.slice(0, upstream.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(upstream.slice(upstream.lastIndexOf(':') + 1))];
+  const [upstreamHost, upstreamPort] = [
+    upstream.slice(0, upstream.lastIndexOf(':')).replace(/^\[|\]$/g, ''),
+    Number(upstream.slice(upstream.lastIndexOf(':') + 1)),
+  ];
   const agent = new http.Agent({ keepAlive: true });
   let rules: Rule[] = [];
   let requests: RecordedRequest[] = [];
@@ -219,7 +222,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     get requests() {
       return requests;
     },
-    count: (method, path) => requests.filter((r) => (method === undefined || r.method === method.toUpperCase()) && (path === undefined || path.test(r.url))).length,
+    count: (method, path) =>
+      requests.filter((r) => (method === undefined || r.method === method.toUpperCase()) && (path === undefined || path.test(r.url))).length,
     reset: () => {
       rules = [];
       requests = [];

@@ -66,10 +66,17 @@ export interface FetchedManifest {
 }
 
 /** GET `/v2/<repo>/manifests/<reference>`; throws with the status when it is not 200. */
-export async function getManifest(registry: string, repository: string, reference: string, accept = MANIFEST_ACCEPT, auth?: RegistryAuth): Promise<FetchedManifest> {
+export async function getManifest(
+  registry: string,
+  repository: string,
+  reference: string,
+  accept = MANIFEST_ACCEPT,
+  auth?: RegistryAuth,
+): Promise<FetchedManifest> {
   const response = await fetch(`http://${registry}/v2/${repository}/manifests/${reference}`, { headers: headers(accept, auth) });
   const bytes = Buffer.from(await response.arrayBuffer());
-  if (response.status !== 200) throw new Error(`GET ${registry}/${repository}:${reference} answered ${response.status}: ${bytes.toString('utf8').slice(0, 300)}`);
+  if (response.status !== 200)
+    throw new Error(`GET ${registry}/${repository}:${reference} answered ${response.status}: ${bytes.toString('utf8').slice(0, 300)}`);
   return {
     digest: response.headers.get('docker-content-digest') ?? '',
     mediaType: response.headers.get('content-type') ?? '',
@@ -118,7 +125,11 @@ export function entryPlatform(entry: IndexEntry): string {
  * The first bytes of `file` in an image, from the topmost layer that has it (later layers win),
  * read with the project's tar reader. Undefined when no layer has it.
  */
-export async function readFileFromImage(layers: Array<() => Promise<Buffer>>, file: string, maxBytes = 64): Promise<{ layer: number; bytes: Buffer } | undefined> {
+export async function readFileFromImage(
+  layers: Array<() => Promise<Buffer>>,
+  file: string,
+  maxBytes = 64,
+): Promise<{ layer: number; bytes: Buffer } | undefined> {
   for (let i = layers.length - 1; i >= 0; i--) {
     const bytes = await readFileFromTar(await layers[i]!(), file, { maxBytes, what: `layer ${i}` });
     if (bytes !== undefined) return { layer: i, bytes };

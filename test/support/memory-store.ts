@@ -35,8 +35,14 @@ export class MemoryStore implements ImageStore {
 
   /** Stores an index (by digest) for `label` and returns its descriptor. */
   addIndex(label: string): { descriptor: Descriptor; bytes: Buffer } {
-    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [], annotations: { label } }));
-    const descriptor = { mediaType: 'application/vnd.oci.image.index.v1+json', digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, size: bytes.length };
+    const bytes = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [], annotations: { label } }),
+    );
+    const descriptor = {
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+      size: bytes.length,
+    };
     this.manifests.set(descriptor.digest, bytes);
     return { descriptor, bytes };
   }
@@ -70,7 +76,13 @@ export class MemoryStore implements ImageStore {
         this.failures++;
         this.log.push(`refused ${tag}`);
         const status = retryable ? 503 : 403;
-        return Promise.reject(new RegistryError(`${this.name} answered ${status} to a tag write`, { status, retryable: retryable ?? false, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }));
+        return Promise.reject(
+          new RegistryError(`${this.name} answered ${status} to a tag write`, {
+            status,
+            retryable: retryable ?? false,
+            ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+          }),
+        );
       }
     }
     this.manifests.set(descriptor.digest, bytes);

@@ -133,5 +133,7 @@ export async function startAuthRegistry(username = 'meshbuild', password = 'corr
   }
   await stop();
   const why = spawnError?.message ?? stderr.trim();
-  throw new Error(`docker-registry with htpasswd auth did not start on ${address}${why ? `: ${why}` : ''} (is the docker-registry package installed? scripts/env-up installs it)`);
+  throw new Error(
+    `docker-registry with htpasswd auth did not start on ${address}${why ? `: ${why}` : ''} (is the docker-registry package installed? scripts/env-up installs it)`,
+  );
 }

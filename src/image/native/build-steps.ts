@@ -60,7 +60,13 @@ export function platformArgs(platform: Platform, buildPlatform: Platform): Map<s
  * `baseEnv` gives the Env of registry and graph base images, so `ENV PATH=$PATH:/x` expands as
  * BuildKit does, against the base's PATH. Default: base images have no Env.
  */
-export function interpretDockerfile(dockerfile: Dockerfile, buildArgs: Record<string, string>, platform: Platform, buildPlatform: Platform, baseEnv: BaseEnvLookup = () => undefined): BuildProgram {
+export function interpretDockerfile(
+  dockerfile: Dockerfile,
+  buildArgs: Record<string, string>,
+  platform: Platform,
+  buildPlatform: Platform,
+  baseEnv: BaseEnvLookup = () => undefined,
+): BuildProgram {
   const automatic = platformArgs(platform, buildPlatform);
   const fail = (instruction: DockerfileInstruction, message: string) =>
     usageError(`${dockerfile.file}:${instruction.line}: ${message}`, { location: { file: dockerfile.file, line: instruction.line, column: 1 } });
@@ -98,7 +104,8 @@ export function interpretDockerfile(dockerfile: Dockerfile, buildArgs: Record<st
       if (instruction.flags.platform !== undefined) throw fail(instruction, 'FROM --platform cannot be built by the native builder; use --builder buildx');
       const name = words[1]?.toLowerCase() === 'as' ? words[2]?.toLowerCase() : undefined;
       const stageIndex = stages.findIndex((s) => s.name === image.toLowerCase());
-      const base: BaseReference = image === 'scratch' ? { kind: 'scratch' } : stageIndex >= 0 ? { kind: 'stage', index: stageIndex } : { kind: 'image', name: image };
+      const base: BaseReference =
+        image === 'scratch' ? { kind: 'scratch' } : stageIndex >= 0 ? { kind: 'stage', index: stageIndex } : { kind: 'image', name: image };
       const env =
         base.kind === 'scratch'
           ? new Map([['PATH', DEFAULT_LINUX_PATH]])
@@ -119,12 +126,21 @@ export function interpretDockerfile(dockerfile: Dockerfile, buildArgs: Record<st
         const words = instruction.json ?? splitWords(instruction.text);
         const expanded = words.map(expand);
         if (expanded.length < 2) throw fail(instruction, `${instruction.keyword} needs a source and a destination`);
-        const step: Extract<BuildStep, { kind: 'copy' }> = { kind: 'copy', sources: expanded.slice(0, -1), destination: expanded[expanded.length - 1]!, line: instruction.line, text: `${instruction.keyword} ${instruction.text}` };
-        if (step.sources.some((s) => /^(https?|git):\/\//.test(s))) throw fail(instruction, `${instruction.keyword} <url> cannot be built by the native builder; use --builder buildx`);
-        if (step.sources.some((s) => /[*?[]/.test(s))) throw fail(instruction, 'wildcards in COPY sources cannot be built by the native builder; use --builder buildx');
+        const step: Extract<BuildStep, { kind: 'copy' }> = {
+          kind: 'copy',
+          sources: expanded.slice(0, -1),
+          destination: expanded[expanded.length - 1]!,
+          line: instruction.line,
+          text: `${instruction.keyword} ${instruction.text}`,
+        };
+        if (step.sources.some((s) => /^(https?|git):\/\//.test(s)))
+          throw fail(instruction, `${instruction.keyword} <url> cannot be built by the native builder; use --builder buildx`);
+        if (step.sources.some((s) => /[*?[]/.test(s)))
+          throw fail(instruction, 'wildcards in COPY sources cannot be built by the native builder; use --builder buildx');
         if (instruction.flags.chown !== undefined) {
           const match = /^(\d+)(?::(\d+))?$/.exec(expand(instruction.flags.chown));
-          if (!match) throw fail(instruction, `--chown=${instruction.flags.chown}: the native builder takes numeric uid[:gid]; use --builder buildx for user names`);
+          if (!match)
+            throw fail(instruction, `--chown=${instruction.flags.chown}: the native builder takes numeric uid[:gid]; use --builder buildx for user names`);
           step.chown = { uid: Number(match[1]), gid: Number(match[2] ?? match[1]) };
         }
         if (instruction.flags.chmod !== undefined) {
@@ -192,7 +208,17 @@ function keyValues(instruction: DockerfileInstruction, expand: (text: string) =>
   const words = splitWords(instruction.text);
   if (words.length >= 2 && !words[0]!.includes('=')) {
     // Legacy form: ENV KEY value with spaces
-    return [[words[0]!, expand(instruction.text.slice(instruction.text.indexOf(words[0]!) + words[0]!.length).trim().replace(/^"(.*)"$/, '$1'))]];
+    return [
+      [
+        words[0]!,
+        expand(
+          instruction.text
+            .slice(instruction.text.indexOf(words[0]!) + words[0]!.length)
+            .trim()
+            .replace(/^"(.*)"$/, '$1'),
+        ),
+      ],
+    ];
   }
   return words.map((word) => {
     const index = word.indexOf('=');

@@ -47,7 +47,10 @@ export async function copyEntries(step: CopyStep, workdir: string, paths: ImageP
         hint: 'COPY can only take files staged into the image context (binaries, artifacts and the image\'s "files")',
       });
     }
-    if (real === undefined) throw usageError(`${dockerfile}:${step.line}: COPY source ${source} is not in the build context of image ${inputs.image}`, { hint: 'add it to the image\'s binaries, artifacts or files in the targets' });
+    if (real === undefined)
+      throw usageError(`${dockerfile}:${step.line}: COPY source ${source} is not in the build context of image ${inputs.image}`, {
+        hint: "add it to the image's binaries, artifacts or files in the targets",
+      });
     const info = await lstat(real);
     const mode = (m: number) => step.chmod ?? m & 0o7777;
     const destination = `/${paths.resolve(destinationPath, intoFolder || info.isDirectory())}`;
@@ -67,7 +70,13 @@ export async function copyEntries(step: CopyStep, workdir: string, paths: ImageP
   return entries;
 }
 
-async function walk(dir: string, destination: string, entries: TarInputEntry[], root: string, meta: { mode: (m: number) => number; owner: { uid: number; gid: number }; mtime: number }): Promise<void> {
+async function walk(
+  dir: string,
+  destination: string,
+  entries: TarInputEntry[],
+  root: string,
+  meta: { mode: (m: number) => number; owner: { uid: number; gid: number }; mtime: number },
+): Promise<void> {
   for (const name of (await readdir(dir)).sort()) {
     const full = path.join(dir, name);
     const target = path.posix.join(destination, name);
@@ -118,7 +127,13 @@ async function isArchive(file: string): Promise<boolean> {
     const head = Buffer.alloc(262);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const starts = (...bytes: number[]) => bytesRead >= bytes.length && bytes.every((b, i) => head[i] === b);
-    return starts(0x1f, 0x8b) || starts(0x42, 0x5a, 0x68) || starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00) || starts(0x28, 0xb5, 0x2f, 0xfd) || (bytesRead >= 262 && head.toString('latin1', 257, 262) === 'ustar');
+    return (
+      starts(0x1f, 0x8b) ||
+      starts(0x42, 0x5a, 0x68) ||
+      starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00) ||
+      starts(0x28, 0xb5, 0x2f, 0xfd) ||
+      (bytesRead >= 262 && head.toString('latin1', 257, 262) === 'ustar')
+    );
   } finally {
     await handle.close();
   }
@@ -128,4 +143,3 @@ async function isArchive(file: string): Promise<boolean> {
 export function normal(p: string): string {
   return p.replace(/^\/+/, '').replace(/\/+$/, '');
 }
-

@@ -138,7 +138,8 @@ export class ImagePaths {
       uid = Number(name);
     } else {
       const entry = this.lookup('etc/passwd', name);
-      if (!entry) throw stepError(`USER ${user}: no user "${name}" in the image's /etc/passwd`, { hint: 'add the user to the base image, or use a numeric uid:gid' });
+      if (!entry)
+        throw stepError(`USER ${user}: no user "${name}" in the image's /etc/passwd`, { hint: 'add the user to the base image, or use a numeric uid:gid' });
       uid = Number(entry[2]);
       gid = Number(entry[3]);
     }
@@ -146,7 +147,8 @@ export class ImagePaths {
       if (/^\d+$/.test(group)) gid = Number(group);
       else {
         const entry = this.lookup('etc/group', group);
-        if (!entry) throw stepError(`USER ${user}: no group "${group}" in the image's /etc/group`, { hint: 'add the group to the base image, or use a numeric uid:gid' });
+        if (!entry)
+          throw stepError(`USER ${user}: no group "${group}" in the image's /etc/group`, { hint: 'add the group to the base image, or use a numeric uid:gid' });
         gid = Number(entry[2]);
       }
     }

@@ -55,7 +55,13 @@ interface ImageState {
   cmdFromBase: boolean;
 }
 
-export async function buildNative(job: ImageBuildJob, contextDir: string, bases: BuiltImage[], context: JobContext, options: NativeOptions): Promise<BuiltImage> {
+export async function buildNative(
+  job: ImageBuildJob,
+  contextDir: string,
+  bases: BuiltImage[],
+  context: JobContext,
+  options: NativeOptions,
+): Promise<BuiltImage> {
   const dockerfile = parseDockerfile(await readFile(job.dockerfile, 'utf8'), path.relative(process.cwd(), job.dockerfile));
   const temp = await makeTempDir(options.outDir, `native-${job.image}`);
   try {
@@ -157,7 +163,8 @@ async function baseImageState(name: string, platform: Platform, inputs: StageInp
   const manifest = JSON.parse((await store.readManifest(manifestDescriptor)).toString('utf8')) as ImageManifest;
   const config = JSON.parse((await readAll(await store.openBlob(manifest.config))).toString('utf8')) as ImageConfig;
   const diffIds = config.rootfs?.diff_ids ?? [];
-  if (diffIds.length !== manifest.layers.length) throw stepError(`base image ${name} (${formatPlatform(platform)}) has ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);
+  if (diffIds.length !== manifest.layers.length)
+    throw stepError(`base image ${name} (${formatPlatform(platform)}) has ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);
   const paths = ImagePaths.empty();
   for (const layer of manifest.layers) paths.applyListing(await listLayer(layer.digest, () => store.openBlob(layer)));
   return {
@@ -246,7 +253,11 @@ async function applyStep(step: BuildStep, state: ImageState, inputs: StageInputs
 
 async function addLayer(state: ImageState, entries: TarInputEntry[], inputs: StageInputs): Promise<void> {
   const file = path.join(inputs.temp, `layer-${state.layers.length}-${Math.random().toString(36).slice(2)}`);
-  const layer = await buildLayer(entries, file, { compression: inputs.options.compression, mtime: inputs.options.sourceDateEpoch ?? 0, gzipLevel: LAYER_GZIP_LEVEL });
+  const layer = await buildLayer(entries, file, {
+    compression: inputs.options.compression,
+    mtime: inputs.options.sourceDateEpoch ?? 0,
+    gzipLevel: LAYER_GZIP_LEVEL,
+  });
   // The layer was digested as it was written, in the layout's file system: moved in, not copied.
   const layout = inputs.layout.layout;
   if (await layout.hasBlob(layer.descriptor.digest)) await rm(layer.path, { force: true });
@@ -257,7 +268,8 @@ async function addLayer(state: ImageState, entries: TarInputEntry[], inputs: Sta
     const at = normal(entry.path);
     const mode = entry.mode ?? (entry.type === 'directory' ? 0o755 : entry.type === 'symlink' ? 0o777 : 0o644);
     listing.paths.set(at, { type: entry.type, mode, uid: entry.uid ?? 0, gid: entry.gid ?? 0, linkname: entry.type === 'symlink' ? entry.target : '' });
-    if (entry.type === 'file' && (at === 'etc/passwd' || at === 'etc/group')) listing.accounts.set(at, 'source' in entry ? await readFile(entry.source, 'utf8') : entry.content.toString());
+    if (entry.type === 'file' && (at === 'etc/passwd' || at === 'etc/group'))
+      listing.accounts.set(at, 'source' in entry ? await readFile(entry.source, 'utf8') : entry.content.toString());
   }
   state.paths.applyListing(listing);
 }

@@ -8,11 +8,14 @@ import type { ImageStore } from '../../publish/image-store.js';
 export async function pickPlatformManifest(store: ImageStore, root: Descriptor, platform: Platform, name: string): Promise<Descriptor> {
   if (!isIndexMediaType(root.mediaType)) return checkSingleManifest(store, root, platform, name);
   const index = JSON.parse((await store.readManifest(root)).toString('utf8')) as ImageIndex;
-  const match = index.manifests.find(
-    (m) => m.platform?.os === platform.os && m.platform.architecture === platform.architecture && (m.platform.variant ?? '') === (platform.variant ?? ''),
-  ) ?? index.manifests.find((m) => m.platform?.os === platform.os && m.platform.architecture === platform.architecture && platform.variant === undefined);
+  const match =
+    index.manifests.find(
+      (m) => m.platform?.os === platform.os && m.platform.architecture === platform.architecture && (m.platform.variant ?? '') === (platform.variant ?? ''),
+    ) ?? index.manifests.find((m) => m.platform?.os === platform.os && m.platform.architecture === platform.architecture && platform.variant === undefined);
   if (!match) {
-    const has = index.manifests.filter((m) => m.platform && m.platform.os !== 'unknown').map((m) => [m.platform!.os, m.platform!.architecture, m.platform!.variant].filter(Boolean).join('/'));
+    const has = index.manifests
+      .filter((m) => m.platform && m.platform.os !== 'unknown')
+      .map((m) => [m.platform!.os, m.platform!.architecture, m.platform!.variant].filter(Boolean).join('/'));
     throw stepError(`base image ${name} has no ${formatPlatform(platform)} image (it has ${has.join(', ') || 'none'})`, {
       hint: `build or pick a base that includes ${formatPlatform(platform)}, or leave it out of --platforms`,
     });
@@ -29,7 +32,10 @@ async function checkSingleManifest(store: ImageStore, root: Descriptor, platform
   const chunks: Buffer[] = [];
   for await (const chunk of await store.openBlob(manifest.config)) chunks.push(chunk as Buffer);
   const config = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ImageConfig;
-  const matches = config.os === platform.os && config.architecture === platform.architecture && (platform.variant === undefined || (config.variant ?? '') === platform.variant);
+  const matches =
+    config.os === platform.os &&
+    config.architecture === platform.architecture &&
+    (platform.variant === undefined || (config.variant ?? '') === platform.variant);
   if (!matches) {
     const has = [config.os, config.architecture, config.variant].filter(Boolean).join('/');
     throw stepError(`base image ${name} has no ${formatPlatform(platform)} image (it is a single ${has} image, not an index of platforms)`, {

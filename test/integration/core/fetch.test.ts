@@ -35,9 +35,12 @@ async function envoyTarball(): Promise<Buffer> {
 
 async function fetchArtifact(name: string) {
   const out = await tempDir();
-  const result = await runCli(['build', `artifact:${name}`, '--binaries-only', '--platforms', 'amd64', '--targets', FIXTURE, '--source', FIXTURE, '--tag', 't', '--out', out], {
-    env: { MESHBUILD_TEST_FILE_SERVER: server.host },
-  });
+  const result = await runCli(
+    ['build', `artifact:${name}`, '--binaries-only', '--platforms', 'amd64', '--targets', FIXTURE, '--source', FIXTURE, '--tag', 't', '--out', out],
+    {
+      env: { MESHBUILD_TEST_FILE_SERVER: server.host },
+    },
+  );
   return { out, result };
 }
 

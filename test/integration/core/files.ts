@@ -58,13 +58,18 @@ export function peMachine(bytes: Buffer): number {
 export async function listFiles(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => !e.isDirectory()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 /** arm64 binaries run here through qemu-user, registered with binfmt_misc by scripts/env-up. */
 export function requireArm64Emulation(): void {
   const entry = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
   if (!existsSync(entry) || !readFileSync(entry, 'utf8').startsWith('enabled')) {
-    throw new Error(`${entry} is missing or disabled, so arm64 binaries cannot run on this machine: run scripts/env-up (it registers qemu-aarch64 with binfmt_misc)`);
+    throw new Error(
+      `${entry} is missing or disabled, so arm64 binaries cannot run on this machine: run scripts/env-up (it registers qemu-aarch64 with binfmt_misc)`,
+    );
   }
 }

@@ -19,7 +19,19 @@ describe('meshbuild build --binaries-only, amd64 and arm64', () => {
 
   beforeAll(async () => {
     out = await tempDir();
-    result = await runSpawnedCli(['build', 'pilot', 'proxyv2', 'istioctl', '--binaries-only', '--platforms', 'amd64,arm64', '--tag', '1.2.3-test', '--out', out]);
+    result = await runSpawnedCli([
+      'build',
+      'pilot',
+      'proxyv2',
+      'istioctl',
+      '--binaries-only',
+      '--platforms',
+      'amd64,arm64',
+      '--tag',
+      '1.2.3-test',
+      '--out',
+      out,
+    ]);
   });
 
   it('succeeds and leaves pilot-discovery, pilot-agent and istioctl in out/linux_amd64 and out/linux_arm64', async () => {

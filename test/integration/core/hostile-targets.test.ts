@@ -27,7 +27,16 @@ async function makeWorld(): Promise<World> {
   const outside = path.join(dir, 'outside');
   const repo = path.join(dir, 'repo');
   const source = path.join(dir, 'src');
-  for (const folder of [outside, path.join(outside, 'pkg'), path.join(repo, 'targets'), path.join(repo, 'Dockerfiles'), path.join(repo, 'files'), path.join(repo, 'links'), path.join(source, 'conf'), path.join(source, 'cmd', 'ok')]) {
+  for (const folder of [
+    outside,
+    path.join(outside, 'pkg'),
+    path.join(repo, 'targets'),
+    path.join(repo, 'Dockerfiles'),
+    path.join(repo, 'files'),
+    path.join(repo, 'links'),
+    path.join(source, 'conf'),
+    path.join(source, 'cmd', 'ok'),
+  ]) {
     await mkdir(folder, { recursive: true });
   }
   await writeFile(path.join(outside, 'secret.txt'), 'a CI runner secret\n');
@@ -66,39 +75,174 @@ const BENIGN_GRAPH = 'binaries:\n  ok:\n    package: ./cmd/ok\n';
 
 /** In the graph (`repo/targets/case.yaml`): the root is `repo/`. */
 const GRAPH_CASES: HostileCase[] = [
-  { name: 'files path: absolute', yaml: image('      - { path: OUT/secret.txt, to: secret }'), at: 'OUT/secret.txt', message: /path of a file of image "app" ".*secret.txt" is an absolute path/ },
-  { name: 'files path: .. out of the root', yaml: image('      - { path: ../../../../../etc/passwd, to: passwd }'), at: '../etc/passwd', message: /path of a file of image "app" "(\.\.\/)+etc\/passwd" leads outside the folder above the targets folder/ },
-  { name: 'files path: symlink out', yaml: image('      - { path: ../links/secret, to: secret }'), at: '../links/secret', message: /file of image "app" .*links\/secret leads outside the folder above the targets folder .* through a symlink/ },
-  { name: 'files source: absolute', yaml: image('      - { source: OUT/secret.txt, to: secret }'), at: 'OUT/secret.txt', message: /source of a file of image "app" ".*" is an absolute path/ },
-  { name: 'files source: .. out of the source', yaml: image('      - { source: ../outside/secret.txt, to: secret }'), at: '../outside', message: /source of a file of image "app" "\.\.\/outside\/secret.txt" leads outside the source tree/ },
-  { name: 'files source: symlink out', yaml: image('      - { source: leak, to: secret }'), at: 'source: leak', message: /source file of image "app" .*leak leads outside the source tree .* through a symlink/ },
-  { name: 'files to: absolute', yaml: image('      - { path: ../files/ok.txt, to: /etc/passwd }'), at: 'to: /etc/passwd', message: /"to" of a file of image "app" must be a relative path inside the build context/ },
-  { name: 'files to: ..', yaml: image('      - { path: ../files/ok.txt, to: ../../x }'), at: 'to: ../../x', message: /"to" of a file of image "app" must be a relative path inside the build context/ },
-  { name: 'dockerfile: absolute', yaml: 'images:\n  app:\n    dockerfile: OUT/x.Dockerfile\n', at: 'dockerfile:', message: /dockerfile of image "app" ".*x.Dockerfile" is an absolute path/ },
-  { name: 'dockerfile: .. out of the root', yaml: 'images:\n  app:\n    dockerfile: ../../outside/x.Dockerfile\n', at: 'dockerfile:', message: /dockerfile of image "app" "\.\.\/\.\.\/outside\/x.Dockerfile" leads outside/ },
-  { name: 'dockerfile: symlink out', yaml: 'images:\n  app:\n    dockerfile: ../links/x.Dockerfile\n', at: 'dockerfile:', message: /dockerfile of image "app" .*links\/x.Dockerfile leads outside .* through a symlink/ },
-  { name: 'artifact path: absolute', yaml: artifact('    path: OUT/secret.txt'), at: 'path:', message: /path of artifact "tool" ".*secret.txt" is an absolute path/ },
-  { name: 'artifact path: .. out of the root', yaml: artifact('    path: ../../outside/secret.txt'), at: 'path:', message: /path of artifact "tool" "\.\.\/\.\.\/outside\/secret.txt" leads outside/ },
-  { name: 'artifact path: .. in a template', yaml: artifact('    path: ../../outside/{arch}/secret.txt'), at: 'path:', message: /path of artifact "tool" .* leads outside/ },
-  { name: 'artifact path: symlink out', yaml: artifact('    path: ../links/secret'), at: 'path:', message: /path of artifact "tool" .*links\/secret leads outside .* through a symlink/ },
-  { name: 'artifact fileName: ../../x', yaml: artifact('    path: ../files/ok.txt\n    fileName: ../../x'), at: 'fileName:', message: /fileName "\.\.\/\.\.\/x" of artifact "tool" must be one file name/ },
-  { name: 'artifact fileName: a/b', yaml: artifact('    path: ../files/ok.txt\n    fileName: bin/tool'), at: 'fileName:', message: /fileName "bin\/tool" of artifact "tool" must be one file name/ },
-  { name: 'artifact fileName: ..', yaml: artifact('    path: ../files/ok.txt\n    fileName: ".."'), at: 'fileName:', message: /fileName "\.\." of artifact "tool" must be a file name/ },
-  { name: 'binary package: .. out of the source', yaml: binary('./../outside/pkg'), at: 'package:', message: /package of binary "tool" "\.\/\.\.\/outside\/pkg" leads outside the source tree/ },
-  { name: 'binary package: absolute', yaml: binary('/etc'), at: 'package:', message: /package of binary "tool" must be a path inside the source tree starting with \.\// },
-  { name: 'binary package: symlink out', yaml: binary('./pkglink'), at: 'package:', message: /package of binary "tool" .*pkglink leads outside the source tree .* through a symlink/ },
+  {
+    name: 'files path: absolute',
+    yaml: image('      - { path: OUT/secret.txt, to: secret }'),
+    at: 'OUT/secret.txt',
+    message: /path of a file of image "app" ".*secret.txt" is an absolute path/,
+  },
+  {
+    name: 'files path: .. out of the root',
+    yaml: image('      - { path: ../../../../../etc/passwd, to: passwd }'),
+    at: '../etc/passwd',
+    message: /path of a file of image "app" "(\.\.\/)+etc\/passwd" leads outside the folder above the targets folder/,
+  },
+  {
+    name: 'files path: symlink out',
+    yaml: image('      - { path: ../links/secret, to: secret }'),
+    at: '../links/secret',
+    message: /file of image "app" .*links\/secret leads outside the folder above the targets folder .* through a symlink/,
+  },
+  {
+    name: 'files source: absolute',
+    yaml: image('      - { source: OUT/secret.txt, to: secret }'),
+    at: 'OUT/secret.txt',
+    message: /source of a file of image "app" ".*" is an absolute path/,
+  },
+  {
+    name: 'files source: .. out of the source',
+    yaml: image('      - { source: ../outside/secret.txt, to: secret }'),
+    at: '../outside',
+    message: /source of a file of image "app" "\.\.\/outside\/secret.txt" leads outside the source tree/,
+  },
+  {
+    name: 'files source: symlink out',
+    yaml: image('      - { source: leak, to: secret }'),
+    at: 'source: leak',
+    message: /source file of image "app" .*leak leads outside the source tree .* through a symlink/,
+  },
+  {
+    name: 'files to: absolute',
+    yaml: image('      - { path: ../files/ok.txt, to: /etc/passwd }'),
+    at: 'to: /etc/passwd',
+    message: /"to" of a file of image "app" must be a relative path inside the build context/,
+  },
+  {
+    name: 'files to: ..',
+    yaml: image('      - { path: ../files/ok.txt, to: ../../x }'),
+    at: 'to: ../../x',
+    message: /"to" of a file of image "app" must be a relative path inside the build context/,
+  },
+  {
+    name: 'dockerfile: absolute',
+    yaml: 'images:\n  app:\n    dockerfile: OUT/x.Dockerfile\n',
+    at: 'dockerfile:',
+    message: /dockerfile of image "app" ".*x.Dockerfile" is an absolute path/,
+  },
+  {
+    name: 'dockerfile: .. out of the root',
+    yaml: 'images:\n  app:\n    dockerfile: ../../outside/x.Dockerfile\n',
+    at: 'dockerfile:',
+    message: /dockerfile of image "app" "\.\.\/\.\.\/outside\/x.Dockerfile" leads outside/,
+  },
+  {
+    name: 'dockerfile: symlink out',
+    yaml: 'images:\n  app:\n    dockerfile: ../links/x.Dockerfile\n',
+    at: 'dockerfile:',
+    message: /dockerfile of image "app" .*links\/x.Dockerfile leads outside .* through a symlink/,
+  },
+  {
+    name: 'artifact path: absolute',
+    yaml: artifact('    path: OUT/secret.txt'),
+    at: 'path:',
+    message: /path of artifact "tool" ".*secret.txt" is an absolute path/,
+  },
+  {
+    name: 'artifact path: .. out of the root',
+    yaml: artifact('    path: ../../outside/secret.txt'),
+    at: 'path:',
+    message: /path of artifact "tool" "\.\.\/\.\.\/outside\/secret.txt" leads outside/,
+  },
+  {
+    name: 'artifact path: .. in a template',
+    yaml: artifact('    path: ../../outside/{arch}/secret.txt'),
+    at: 'path:',
+    message: /path of artifact "tool" .* leads outside/,
+  },
+  {
+    name: 'artifact path: symlink out',
+    yaml: artifact('    path: ../links/secret'),
+    at: 'path:',
+    message: /path of artifact "tool" .*links\/secret leads outside .* through a symlink/,
+  },
+  {
+    name: 'artifact fileName: ../../x',
+    yaml: artifact('    path: ../files/ok.txt\n    fileName: ../../x'),
+    at: 'fileName:',
+    message: /fileName "\.\.\/\.\.\/x" of artifact "tool" must be one file name/,
+  },
+  {
+    name: 'artifact fileName: a/b',
+    yaml: artifact('    path: ../files/ok.txt\n    fileName: bin/tool'),
+    at: 'fileName:',
+    message: /fileName "bin\/tool" of artifact "tool" must be one file name/,
+  },
+  {
+    name: 'artifact fileName: ..',
+    yaml: artifact('    path: ../files/ok.txt\n    fileName: ".."'),
+    at: 'fileName:',
+    message: /fileName "\.\." of artifact "tool" must be a file name/,
+  },
+  {
+    name: 'binary package: .. out of the source',
+    yaml: binary('./../outside/pkg'),
+    at: 'package:',
+    message: /package of binary "tool" "\.\/\.\.\/outside\/pkg" leads outside the source tree/,
+  },
+  {
+    name: 'binary package: absolute',
+    yaml: binary('/etc'),
+    at: 'package:',
+    message: /package of binary "tool" must be a path inside the source tree starting with \.\//,
+  },
+  {
+    name: 'binary package: symlink out',
+    yaml: binary('./pkglink'),
+    at: 'package:',
+    message: /package of binary "tool" .*pkglink leads outside the source tree .* through a symlink/,
+  },
 ];
 
 /** In `src/meshbuild.yaml`: the root is the source tree, even where the graph's root would allow it. */
 const OVERLAY_CASES: HostileCase[] = [
-  { name: 'files path: .. out of the source', yaml: overlayImage('      - { path: ../outside/secret.txt, to: secret }'), at: '../outside', message: /path of a file of image "app" "\.\.\/outside\/secret.txt" leads outside the source tree/ },
-  { name: "files path: into the graph's folder", yaml: overlayImage('      - { path: ../repo/files/ok.txt, to: ok }'), at: '../repo', message: /leads outside the source tree/ },
+  {
+    name: 'files path: .. out of the source',
+    yaml: overlayImage('      - { path: ../outside/secret.txt, to: secret }'),
+    at: '../outside',
+    message: /path of a file of image "app" "\.\.\/outside\/secret.txt" leads outside the source tree/,
+  },
+  {
+    name: "files path: into the graph's folder",
+    yaml: overlayImage('      - { path: ../repo/files/ok.txt, to: ok }'),
+    at: '../repo',
+    message: /leads outside the source tree/,
+  },
   { name: 'files path: absolute', yaml: overlayImage('      - { path: OUT/secret.txt, to: secret }'), at: 'OUT/secret.txt', message: /is an absolute path/ },
-  { name: 'files path: symlink out', yaml: overlayImage('      - { path: leak, to: secret }'), at: 'path: leak', message: /file of image "app" .*leak leads outside the source tree .* through a symlink/ },
-  { name: 'dockerfile: ..', yaml: 'images:\n  app:\n    dockerfile: ../repo/Dockerfiles/app.Dockerfile\n', at: 'dockerfile:', message: /dockerfile of image "app" .* leads outside the source tree/ },
-  { name: 'dockerfile: symlink out', yaml: 'images:\n  app:\n    dockerfile: leak.Dockerfile\n', at: 'dockerfile:', message: /dockerfile of image "app" .* leads outside the source tree .* through a symlink/ },
+  {
+    name: 'files path: symlink out',
+    yaml: overlayImage('      - { path: leak, to: secret }'),
+    at: 'path: leak',
+    message: /file of image "app" .*leak leads outside the source tree .* through a symlink/,
+  },
+  {
+    name: 'dockerfile: ..',
+    yaml: 'images:\n  app:\n    dockerfile: ../repo/Dockerfiles/app.Dockerfile\n',
+    at: 'dockerfile:',
+    message: /dockerfile of image "app" .* leads outside the source tree/,
+  },
+  {
+    name: 'dockerfile: symlink out',
+    yaml: 'images:\n  app:\n    dockerfile: leak.Dockerfile\n',
+    at: 'dockerfile:',
+    message: /dockerfile of image "app" .* leads outside the source tree .* through a symlink/,
+  },
   { name: 'artifact path: absolute', yaml: artifact('    path: OUT/secret.txt'), at: 'path:', message: /is an absolute path/ },
-  { name: 'artifact path: symlink out', yaml: artifact('    path: leak'), at: 'path:', message: /path of artifact "tool" .*leak leads outside the source tree .* through a symlink/ },
+  {
+    name: 'artifact path: symlink out',
+    yaml: artifact('    path: leak'),
+    at: 'path:',
+    message: /path of artifact "tool" .*leak leads outside the source tree .* through a symlink/,
+  },
   { name: 'artifact fileName: ../../x', yaml: artifact('    path: conf/ok.txt\n    fileName: ../../x'), at: 'fileName:', message: /must be one file name/ },
   { name: 'binary package: symlink out', yaml: binary('./pkglink'), at: 'package:', message: /through a symlink/ },
 ];
@@ -158,9 +302,12 @@ describe('checked again where the file is used', () => {
     const world = await makeWorld();
     await writeFile(path.join(world.targets, 'graph.yaml'), artifact('    path: ../files/{env:MESHBUILD_TEST_LOCAL}'));
     const out = path.join(await tempDir(), 'out');
-    const result = await runCli(['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', world.targets, '--source', world.source, '--tag', 't', '--out', out], {
-      env: { MESHBUILD_TEST_LOCAL: '../../outside/secret.txt' },
-    });
+    const result = await runCli(
+      ['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', world.targets, '--source', world.source, '--tag', 't', '--out', out],
+      {
+        env: { MESHBUILD_TEST_LOCAL: '../../outside/secret.txt' },
+      },
+    );
     expect(result.exitCode, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/artifact tool \(linux\/amd64\): local path .*outside\/secret.txt leads outside/);
     expect(result.stderr).not.toMatch(STACK_FRAME);
@@ -172,7 +319,21 @@ describe('checked again where the file is used', () => {
     await symlink('../outside/secret.txt', path.join(world.source, 'tool-amd64'));
     await writeFile(path.join(world.source, 'meshbuild.yaml'), artifact('    path: tool-{arch}'));
     const out = path.join(await tempDir(), 'out');
-    const result = await runCli(['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', world.targets, '--source', world.source, '--tag', 't', '--out', out]);
+    const result = await runCli([
+      'build',
+      'artifact:tool',
+      '--binaries-only',
+      '--platforms',
+      'amd64',
+      '--targets',
+      world.targets,
+      '--source',
+      world.source,
+      '--tag',
+      't',
+      '--out',
+      out,
+    ]);
     expect(result.exitCode, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/artifact tool \(linux\/amd64\): local path .*tool-amd64 leads outside .* through a symlink \(it is .*outside\/secret.txt\)/);
     expect(result.stderr).not.toMatch(STACK_FRAME);

@@ -5,7 +5,17 @@ import { REPO_ROOT, STACK_FRAME, runSpawnedCli } from '../../support/cli.js';
 
 describe('bad input, end to end', () => {
   it('--platforms "amd64 arm64" exits 2 naming the entry', async () => {
-    const result = await runSpawnedCli(['build', 'pilot', '--binaries-only', '--platforms', 'amd64 arm64', '--tag', 't', '--out', path.join(REPO_ROOT, 'out', 'never')]);
+    const result = await runSpawnedCli([
+      'build',
+      'pilot',
+      '--binaries-only',
+      '--platforms',
+      'amd64 arm64',
+      '--tag',
+      't',
+      '--out',
+      path.join(REPO_ROOT, 'out', 'never'),
+    ]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toBe(
       'error: --platforms: "amd64 arm64" is not a platform: platforms are separated by commas, not spaces\n' +

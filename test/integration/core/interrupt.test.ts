@@ -16,9 +16,12 @@ describe('SIGINT during a build', () => {
     const work = await tempDir();
     const source = await copySample(path.join(work, 'mesh'));
     const out = path.join(work, 'out');
-    const { child } = await startSpawnedCli(['build', 'pilot', 'proxyv2', 'istioctl', '--binaries-only', '--platforms', 'amd64,arm64', '--source', source, '--tag', 't', '--out', out], {
-      env: { GOCACHE: path.join(work, 'gocache') },
-    });
+    const { child } = await startSpawnedCli(
+      ['build', 'pilot', 'proxyv2', 'istioctl', '--binaries-only', '--platforms', 'amd64,arm64', '--source', source, '--tag', 't', '--out', out],
+      {
+        env: { GOCACHE: path.join(work, 'gocache') },
+      },
+    );
 
     let stderr = '';
     const goStarted = new Promise<void>((resolve) => {
@@ -49,4 +52,3 @@ describe('SIGINT during a build', () => {
     }
   });
 });
-

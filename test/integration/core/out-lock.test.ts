@@ -32,7 +32,22 @@ async function world() {
 type World = Awaited<ReturnType<typeof world>>;
 
 const build = (w: World, out = w.out, extra: string[] = []) =>
-  runCli(['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', w.targets, '--source', w.source, '--tag', 't', '--out', out, ...extra]);
+  runCli([
+    'build',
+    'artifact:tool',
+    '--binaries-only',
+    '--platforms',
+    'amd64',
+    '--targets',
+    w.targets,
+    '--source',
+    w.source,
+    '--tag',
+    't',
+    '--out',
+    out,
+    ...extra,
+  ]);
 
 /** The pid of a process that has ended. */
 async function deadPid(): Promise<number> {
@@ -78,20 +93,26 @@ describe('one run per --out', () => {
   it('the lock is released after a failed run too, and the next run gets it', async () => {
     const w = await world();
     await writeFile(path.join(w.targets, 'artifacts.yaml'), 'artifacts:\n  tool:\n    path: ../files/{env:MESHBUILD_TEST_TOOL}\n');
-    const failed = await runCli(['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', w.targets, '--source', w.source, '--tag', 't', '--out', w.out], {
-      env: { MESHBUILD_TEST_TOOL: 'missing.bin' },
-    });
+    const failed = await runCli(
+      ['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', w.targets, '--source', w.source, '--tag', 't', '--out', w.out],
+      {
+        env: { MESHBUILD_TEST_TOOL: 'missing.bin' },
+      },
+    );
     expect(failed.exitCode, failed.stderr).toBe(1);
     expect(existsSync(path.join(w.out, '.lock'))).toBe(false);
-    const again = await runCli(['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', w.targets, '--source', w.source, '--tag', 't', '--out', w.out], {
-      env: { MESHBUILD_TEST_TOOL: 'tool.bin' },
-    });
+    const again = await runCli(
+      ['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', w.targets, '--source', w.source, '--tag', 't', '--out', w.out],
+      {
+        env: { MESHBUILD_TEST_TOOL: 'tool.bin' },
+      },
+    );
     expect(again.exitCode, again.stderr).toBe(0);
   });
 });
 
 describe('the lock while a run is in flight', () => {
-  it('is held with the run\'s pid (a second run is refused naming it), and gone after Ctrl-C (exit 130)', async () => {
+  it("is held with the run's pid (a second run is refused naming it), and gone after Ctrl-C (exit 130)", async () => {
     const w = await world();
     let requested: () => void = () => undefined;
     const stalled = new Promise<void>((resolve) => (requested = resolve));
@@ -100,8 +121,25 @@ describe('the lock while a run is in flight', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      await writeFile(path.join(w.targets, 'artifacts.yaml'), `artifacts:\n  tool:\n    url: http://127.0.0.1:${port}/tool\n    sha256:\n      linux/amd64: "${'0'.repeat(64)}"\n`);
-      const { child } = await startSpawnedCli(['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', w.targets, '--source', w.source, '--tag', 't', '--out', w.out]);
+      await writeFile(
+        path.join(w.targets, 'artifacts.yaml'),
+        `artifacts:\n  tool:\n    url: http://127.0.0.1:${port}/tool\n    sha256:\n      linux/amd64: "${'0'.repeat(64)}"\n`,
+      );
+      const { child } = await startSpawnedCli([
+        'build',
+        'artifact:tool',
+        '--binaries-only',
+        '--platforms',
+        'amd64',
+        '--targets',
+        w.targets,
+        '--source',
+        w.source,
+        '--tag',
+        't',
+        '--out',
+        w.out,
+      ]);
       await Promise.race([stalled, child.then(() => undefined)]);
       expect(child.exitCode, 'still running when the server got the request').toBeNull();
       expect(await readFile(path.join(w.out, '.lock'), 'utf8')).toBe(`${child.pid}\n`);
@@ -152,7 +190,21 @@ describe('unusable --out and --source are exit 2 naming the flag', () => {
 
   it('--out /proc/x ends with exit 2 (it used to spin in a recursive mkdir)', async () => {
     const w = await world();
-    const { child } = await startSpawnedCli(['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', w.targets, '--source', w.source, '--tag', 't', '--out', '/proc/x']);
+    const { child } = await startSpawnedCli([
+      'build',
+      'artifact:tool',
+      '--binaries-only',
+      '--platforms',
+      'amd64',
+      '--targets',
+      w.targets,
+      '--source',
+      w.source,
+      '--tag',
+      't',
+      '--out',
+      '/proc/x',
+    ]);
     // A hang catcher only: nothing here measures time.
     const hang = setTimeout(() => child.kill('SIGKILL'), 90_000);
     const result = await child;
@@ -171,7 +223,21 @@ describe('unusable --out and --source are exit 2 naming the flag', () => {
       [path.join(w.dir, 'no-such-source'), 'does not exist'],
       [file, 'is not a folder'],
     ] as const) {
-      const result = await runCli(['build', 'artifact:tool', '--binaries-only', '--platforms', 'amd64', '--targets', w.targets, '--source', source, '--tag', 't', '--out', w.out]);
+      const result = await runCli([
+        'build',
+        'artifact:tool',
+        '--binaries-only',
+        '--platforms',
+        'amd64',
+        '--targets',
+        w.targets,
+        '--source',
+        source,
+        '--tag',
+        't',
+        '--out',
+        w.out,
+      ]);
       expect(result.exitCode, result.stderr).toBe(2);
       expect(result.stderr).toMatch(new RegExp(`^error: --source: ${escape(source)} ${problem}$`, 'm'));
       expect(result.stderr).not.toMatch(STACK_FRAME);

@@ -64,14 +64,34 @@ async function expectNoTags(host: string, namespace: string, images: string[], t
 
 /** `meshbuild all --push` of the shipped graph to a fresh namespace of the local registry. */
 function pushArgs(namespace: string, tag: string, extra: string[] = []): string[] {
-  return ['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', tag, '--push', '--out', path.join(tmp, `out-${namespace}`), ...extra];
+  return [
+    'all',
+    '--builder',
+    'buildx',
+    '--platforms',
+    'amd64,arm64',
+    '--hub',
+    `${registry}/${namespace}`,
+    '--tag',
+    tag,
+    '--push',
+    '--out',
+    path.join(tmp, `out-${namespace}`),
+    ...extra,
+  ];
 }
 
 /** The `docker` the tests' PATH finds. */
 async function realDocker(): Promise<string> {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const candidate = path.join(dir, 'docker');
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+    if (
+      await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
   }
   throw new Error('docker is not on PATH: run scripts/env-up');
 }
@@ -130,7 +150,20 @@ describe('a platform the builder cannot build', () => {
 
 describe('the registry is unreachable', () => {
   it('fails naming the registry', async () => {
-    const result = await runSpawnedCli(['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--hub', '127.0.0.1:1/x', '--tag', uniqueTag('e'), '--push', '--out', path.join(tmp, 'out-unreachable')]);
+    const result = await runSpawnedCli([
+      'all',
+      '--builder',
+      'buildx',
+      '--platforms',
+      'amd64,arm64',
+      '--hub',
+      '127.0.0.1:1/x',
+      '--tag',
+      uniqueTag('e'),
+      '--push',
+      '--out',
+      path.join(tmp, 'out-unreachable'),
+    ]);
     expect(result.exitCode, result.stderr).not.toBe(0);
     expectOneClearError(result, /cannot reach registry 127\.0\.0\.1:1\b/);
     // Nothing listens on 127.0.0.1:1, so nothing can have been published there.
@@ -157,13 +190,32 @@ describe('the registry refuses the credentials', () => {
     const namespace = uniqueNamespace('auth');
     const reportFile = path.join(tmp, 'auth-report.json');
     const result = await runSpawnedCli(
-      ['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--hub', `${auth.address}/${namespace}`, '--tag', 'e5', '--push', '--report', reportFile, '--out', path.join(tmp, 'out-auth')],
+      [
+        'all',
+        '--builder',
+        'buildx',
+        '--platforms',
+        'amd64,arm64',
+        '--hub',
+        `${auth.address}/${namespace}`,
+        '--tag',
+        'e5',
+        '--push',
+        '--report',
+        reportFile,
+        '--out',
+        path.join(tmp, 'out-auth'),
+      ],
       { env: { DOCKER_CONFIG: configDir } },
     );
     expect(result.exitCode, result.stderr).not.toBe(0);
     expectOneClearError(result, new RegExp(`registry ${auth.address.replace(/\./g, '\\.')} rejected the credentials`));
     const report = await readFile(reportFile, 'utf8');
-    for (const [name, text] of [['stdout', result.stdout], ['stderr', result.stderr], ['report', report]] as const) {
+    for (const [name, text] of [
+      ['stdout', result.stdout],
+      ['stderr', result.stderr],
+      ['report', report],
+    ] as const) {
       expect(text, name).not.toContain(wrongPassword);
       expect(text, name).not.toContain(encoded);
       expect(text, name).not.toContain(auth.password);
@@ -176,7 +228,7 @@ describe('a Dockerfile buildx refuses', () => {
   it.each([
     ['dockerfile-missing-file', /"\/not-in-context\.txt": not found/],
     ['dockerfile-syntax-error', /dockerfile parse error on line 3: unknown instruction: COPPY/],
-  ])('%s: exits 1 naming the image, with buildx\'s own message', async (fixture, buildxMessage) => {
+  ])("%s: exits 1 naming the image, with buildx's own message", async (fixture, buildxMessage) => {
     const namespace = uniqueNamespace('dockerfile');
     const result = await runSpawnedCli(pushArgs(namespace, 'e6', ['--targets', path.join(FIXTURES, fixture)]));
     expect(result.exitCode, result.stderr).toBe(1);
@@ -193,13 +245,32 @@ describe('--keep-going with one broken image', () => {
     const out = path.join(tmp, 'out-keep-going');
     const reportFile = path.join(tmp, 'keep-going-report.json');
     const result = await runSpawnedCli([
-      'all', '--builder', 'buildx', '--targets', path.join(FIXTURES, 'keep-going'), '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', 'e7', '--push',
-      '--keep-going', '--report', reportFile, '--out', out,
+      'all',
+      '--builder',
+      'buildx',
+      '--targets',
+      path.join(FIXTURES, 'keep-going'),
+      '--platforms',
+      'amd64,arm64',
+      '--hub',
+      `${registry}/${namespace}`,
+      '--tag',
+      'e7',
+      '--push',
+      '--keep-going',
+      '--report',
+      reportFile,
+      '--out',
+      out,
     ]);
     expect(result.exitCode, result.stderr).toBe(1);
     expectOneClearError(result, /docker buildx build failed for image broken/);
 
-    const report = JSON.parse(await readFile(reportFile, 'utf8')) as { ok: boolean; jobs: Array<{ id: string; kind: string; status: string }>; images: unknown[] };
+    const report = JSON.parse(await readFile(reportFile, 'utf8')) as {
+      ok: boolean;
+      jobs: Array<{ id: string; kind: string; status: string }>;
+      images: unknown[];
+    };
     const status = (id: string) => report.jobs.find((j) => j.id === id)?.status;
     expect(report.ok).toBe(false);
     expect(status('image:good')).toBe('succeeded');

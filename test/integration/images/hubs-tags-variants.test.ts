@@ -45,8 +45,20 @@ describe('--hub R/ns1,R/ns2 --tag a --tag b', () => {
     ns1 = uniqueNamespace('hub1');
     ns2 = uniqueNamespace('hub2');
     await meshbuild([
-      'all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--hub', `${registry}/${ns1},${registry}/${ns2}`, '--tag', 'a', '--tag', 'b', '--push',
-      '--out', path.join(tmp, 'hubs-out'),
+      'all',
+      '--builder',
+      'buildx',
+      '--platforms',
+      'amd64,arm64',
+      '--hub',
+      `${registry}/${ns1},${registry}/${ns2}`,
+      '--tag',
+      'a',
+      '--tag',
+      'b',
+      '--push',
+      '--out',
+      path.join(tmp, 'hubs-out'),
     ]);
   }, 900_000);
 
@@ -66,7 +78,19 @@ describe('--hub R/ns1,R/ns2 --tag a --tag b', () => {
 describe('--variants default,distroless', () => {
   let namespace: string;
   const tag = 'v1';
-  const args = () => ['--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', tag, '--variants', 'default,distroless', '--push', '--out', path.join(tmp, 'variants-out')];
+  const args = () => [
+    '--platforms',
+    'amd64,arm64',
+    '--hub',
+    `${registry}/${namespace}`,
+    '--tag',
+    tag,
+    '--variants',
+    'default,distroless',
+    '--push',
+    '--out',
+    path.join(tmp, 'variants-out'),
+  ];
 
   beforeAll(async () => {
     namespace = uniqueNamespace('variants');

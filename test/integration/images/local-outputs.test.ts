@@ -66,7 +66,10 @@ async function expectMultiArchImage(readBlob: BlobReader, indexDigest: string, i
     expect(config.architecture).toBe(arch);
     expect(config.os).toBe('linux');
     for (const binary of SHIPPED_IMAGES[image] ?? []) {
-      const found = await readFileFromImage(manifest.layers.map((layer) => () => readBlob(layer.digest)), binary);
+      const found = await readFileFromImage(
+        manifest.layers.map((layer) => () => readBlob(layer.digest)),
+        binary,
+      );
       expect(found, `${binary} in ${image} ${arch}`).toBeDefined();
       expect(elfMachine(found!.bytes), `${binary} in ${image} ${arch}`).toBe(EXPECTED_ELF_MACHINE[arch]);
     }
@@ -88,7 +91,9 @@ describe('default output: an OCI layout at <out>/images', () => {
     const out = path.join(tmp, 'layout-out');
     layoutDir = path.join(out, 'images');
     await meshbuild(['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--tag', tag, '--out', out]);
-    const index = JSON.parse(await readFile(path.join(layoutDir, 'index.json'), 'utf8')) as { manifests: Array<IndexEntry & { annotations?: Record<string, string> }> };
+    const index = JSON.parse(await readFile(path.join(layoutDir, 'index.json'), 'utf8')) as {
+      manifests: Array<IndexEntry & { annotations?: Record<string, string> }>;
+    };
     refs = new Map(index.manifests.map((m) => [m.annotations?.[REF_NAME] ?? '', m]));
   }, 900_000);
 
@@ -115,7 +120,19 @@ describe('--output tar:DIR', () => {
 
   beforeAll(async () => {
     tarDir = path.join(tmp, 'tars');
-    await meshbuild(['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--tag', tag, '--out', path.join(tmp, 'tar-out'), '--output', `tar:${tarDir}`]);
+    await meshbuild([
+      'all',
+      '--builder',
+      'buildx',
+      '--platforms',
+      'amd64,arm64',
+      '--tag',
+      tag,
+      '--out',
+      path.join(tmp, 'tar-out'),
+      '--output',
+      `tar:${tarDir}`,
+    ]);
   }, 900_000);
 
   it('writes one archive per image and tag', async () => {

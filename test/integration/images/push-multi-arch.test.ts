@@ -64,8 +64,20 @@ describe('meshbuild all --platforms amd64,arm64 --push', () => {
     namespace = uniqueNamespace('push');
     tmp = await mkdtemp(path.join(os.tmpdir(), 'meshbuild-images-push-'));
     run = await runSpawnedCli([
-      'all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', TAG, '--push',
-      '--report', path.join(tmp, 'report.json'), '--out', path.join(tmp, 'out'),
+      'all',
+      '--builder',
+      'buildx',
+      '--platforms',
+      'amd64,arm64',
+      '--hub',
+      `${registry}/${namespace}`,
+      '--tag',
+      TAG,
+      '--push',
+      '--report',
+      path.join(tmp, 'report.json'),
+      '--out',
+      path.join(tmp, 'out'),
     ]);
     if (run.exitCode !== 0) throw new Error(`meshbuild all failed (exit ${run.exitCode}):\n${run.stderr}`);
     report = JSON.parse(await readFile(path.join(tmp, 'report.json'), 'utf8')) as Report;
@@ -145,7 +157,10 @@ describe('meshbuild all --platforms amd64,arm64 --push', () => {
     expect(report.ok).toBe(true);
     expect(report.platforms).toEqual(['linux/amd64', 'linux/arm64']);
     expect(report.tags).toEqual([TAG]);
-    const imageJobs = report.jobs.filter((j) => j.kind === 'image-build').map((j) => j.id).sort();
+    const imageJobs = report.jobs
+      .filter((j) => j.kind === 'image-build')
+      .map((j) => j.id)
+      .sort();
     expect(imageJobs).toEqual([...Object.keys(SHIPPED_IMAGES), ...SHIPPED_BASES].map((name) => `image:${name}`).sort());
     expect(report.jobs.some((j) => j.kind === 'go-build')).toBe(true);
     expect(report.jobs.some((j) => j.kind === 'publish')).toBe(true);

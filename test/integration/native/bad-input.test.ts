@@ -59,12 +59,38 @@ describe('bad input to the native builder', () => {
       await writeFile(path.join(targets, 'needs-arm64.Dockerfile'), template.replaceAll('{{BASE}}', `${registry}/${baseNamespace}/onlyamd64:1`));
       await writeFile(path.join(targets, 'needs-arm64-bare.Dockerfile'), template.replaceAll('{{BASE}}', `${registry}/${baseNamespace}/onlyamd64-bare:1`));
       // The base: pushed for linux/amd64 only, as an index and as the bare manifest.
-      const pushed = await runCli(['build', 'onlyamd64', '--targets', targets, '--builder', 'native', '--platforms', 'amd64', '--push', '--hub', `${registry}/${baseNamespace}`, '--tag', '1', '--out', path.join(tmp, 'base-out')]);
+      const pushed = await runCli([
+        'build',
+        'onlyamd64',
+        '--targets',
+        targets,
+        '--builder',
+        'native',
+        '--platforms',
+        'amd64',
+        '--push',
+        '--hub',
+        `${registry}/${baseNamespace}`,
+        '--tag',
+        '1',
+        '--out',
+        path.join(tmp, 'base-out'),
+      ]);
       if (pushed.exitCode !== 0) throw new Error(`pushing the amd64-only base failed:\n${pushed.stderr}`);
       const index = await getManifest(registry, `${baseNamespace}/onlyamd64`, '1', OCI_INDEX);
       const entries = index.json.manifests as IndexEntry[];
       expect(entries.map(entryPlatform)).toEqual(['linux/amd64']);
-      const copy = await execa('skopeo', ['copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${registry}/${baseNamespace}/onlyamd64@${entries[0]!.digest}`, `docker://${registry}/${baseNamespace}/onlyamd64-bare:1`], { reject: false });
+      const copy = await execa(
+        'skopeo',
+        [
+          'copy',
+          '--src-tls-verify=false',
+          '--dest-tls-verify=false',
+          `docker://${registry}/${baseNamespace}/onlyamd64@${entries[0]!.digest}`,
+          `docker://${registry}/${baseNamespace}/onlyamd64-bare:1`,
+        ],
+        { reject: false },
+      );
       if (copy.exitCode !== 0) throw new Error(`skopeo copy of the bare amd64 manifest failed: ${copy.stderr}`);
     }, 300_000);
 
@@ -73,7 +99,23 @@ describe('bad input to the native builder', () => {
       ['a bare linux/amd64 manifest', 'needs-arm64-bare', 'onlyamd64-bare', /has no linux\/arm64 image \(it is a single linux\/amd64 image/],
     ])('%s: one error naming the base and linux/arm64, exit 1, no tag', async (_what, image, base, message) => {
       const namespace = uniqueNamespace('native-missing');
-      const result = await runCli(['build', image, '--targets', targets, '--builder', 'native', '--platforms', 'amd64,arm64', '--push', '--hub', `${registry}/${namespace}`, '--tag', 't1', '--out', path.join(tmp, `${image}-out`)]);
+      const result = await runCli([
+        'build',
+        image,
+        '--targets',
+        targets,
+        '--builder',
+        'native',
+        '--platforms',
+        'amd64,arm64',
+        '--push',
+        '--hub',
+        `${registry}/${namespace}`,
+        '--tag',
+        't1',
+        '--out',
+        path.join(tmp, `${image}-out`),
+      ]);
       expectOneClearFailure(result, 1, message);
       expect(result.stderr).toContain(`base image ${registry}/${baseNamespace}/${base}:1 has no linux/arm64 image`);
       expect(await listTags(registry, `${namespace}/${image}`)).toEqual([]);
@@ -81,7 +123,21 @@ describe('bad input to the native builder', () => {
 
     it('the same Dockerfile builds for linux/amd64 alone (the base itself is fine)', async () => {
       const out = path.join(tmp, 'amd64-only-out');
-      const result = await runCli(['build', 'needs-arm64', 'needs-arm64-bare', '--targets', targets, '--builder', 'native', '--platforms', 'amd64', '--tag', 't1', '--out', out]);
+      const result = await runCli([
+        'build',
+        'needs-arm64',
+        'needs-arm64-bare',
+        '--targets',
+        targets,
+        '--builder',
+        'native',
+        '--platforms',
+        'amd64',
+        '--tag',
+        't1',
+        '--out',
+        out,
+      ]);
       expect(result.exitCode, result.stderr).toBe(0);
       expect((await layoutRefs(path.join(out, 'images'))).sort()).toEqual(['needs-arm64-bare:t1', 'needs-arm64:t1']);
     });
@@ -89,9 +145,24 @@ describe('bad input to the native builder', () => {
 
   it('COPY ../../etc/passwd: a usage error saying the source is outside the build context, exit 2, no tag', async () => {
     const out = path.join(tmp, 'escape-out');
-    const result = await runCli(['build', 'escape', '--targets', path.join(FIXTURES, 'outside-context'), '--builder', 'native', '--platforms', 'amd64,arm64', '--tag', 't1', '--out', out]);
+    const result = await runCli([
+      'build',
+      'escape',
+      '--targets',
+      path.join(FIXTURES, 'outside-context'),
+      '--builder',
+      'native',
+      '--platforms',
+      'amd64,arm64',
+      '--tag',
+      't1',
+      '--out',
+      out,
+    ]);
     expectOneClearFailure(result, 2, /COPY source \.\.\/\.\.\/etc\/passwd is outside the build context/);
-    expect(result.stderr).toContain(`error: ${path.join(FIXTURES, 'outside-context', 'escape.Dockerfile')}:3: COPY source ../../etc/passwd is outside the build context`);
+    expect(result.stderr).toContain(
+      `error: ${path.join(FIXTURES, 'outside-context', 'escape.Dockerfile')}:3: COPY source ../../etc/passwd is outside the build context`,
+    );
     expect(result.stderr).not.toMatch(/root:x:0:0/);
     expect(await layoutRefs(path.join(out, 'images'))).toEqual([]);
   });
@@ -111,7 +182,22 @@ describe('bad input to the native builder', () => {
     ])('leading outside the source tree (%s): a clear error, exit 2, no tag', async (_what, name, link) => {
       const source = await sourceTree(`source-${name}`, link);
       const out = path.join(tmp, `symlink-${name}-out`);
-      const result = await runCli(['build', 'leaky', '--targets', path.join(FIXTURES, 'source-symlink'), '--source', source, '--builder', 'native', '--platforms', 'amd64,arm64', '--tag', 't1', '--out', out]);
+      const result = await runCli([
+        'build',
+        'leaky',
+        '--targets',
+        path.join(FIXTURES, 'source-symlink'),
+        '--source',
+        source,
+        '--builder',
+        'native',
+        '--platforms',
+        'amd64,arm64',
+        '--tag',
+        't1',
+        '--out',
+        out,
+      ]);
       expectOneClearFailure(result, 2, /symlink .*conf\/link points outside the source tree/);
       expect(result.stderr).toContain(link);
       expect(await layoutRefs(path.join(out, 'images'))).toEqual([]);
@@ -120,7 +206,22 @@ describe('bad input to the native builder', () => {
     it('pointing inside the folder: copied as a symlink', async () => {
       const source = await sourceTree('source-inside', 'app.yaml');
       const out = path.join(tmp, 'symlink-inside-out');
-      const result = await runCli(['build', 'leaky', '--targets', path.join(FIXTURES, 'source-symlink'), '--source', source, '--builder', 'native', '--platforms', 'amd64,arm64', '--tag', 't1', '--out', out]);
+      const result = await runCli([
+        'build',
+        'leaky',
+        '--targets',
+        path.join(FIXTURES, 'source-symlink'),
+        '--source',
+        source,
+        '--builder',
+        'native',
+        '--platforms',
+        'amd64,arm64',
+        '--tag',
+        't1',
+        '--out',
+        out,
+      ]);
       expect(result.exitCode, result.stderr).toBe(0);
       expect(await layoutRefs(path.join(out, 'images'))).toEqual(['leaky:t1']);
     });
@@ -128,7 +229,20 @@ describe('bad input to the native builder', () => {
 
   it('ADD of an archive (gzip data under any name): a usage error, exit 2, no tag', async () => {
     const out = path.join(tmp, 'add-archive-out');
-    const result = await runCli(['build', 'add-archive', '--targets', path.join(FIXTURES, 'unsupported'), '--builder', 'native', '--platforms', 'amd64,arm64', '--tag', 't1', '--out', out]);
+    const result = await runCli([
+      'build',
+      'add-archive',
+      '--targets',
+      path.join(FIXTURES, 'unsupported'),
+      '--builder',
+      'native',
+      '--platforms',
+      'amd64,arm64',
+      '--tag',
+      't1',
+      '--out',
+      out,
+    ]);
     expectOneClearFailure(result, 2, /ADD payload\.bin is an archive, which BuildKit would unpack/);
     expect(result.stderr).toContain(`${path.join(FIXTURES, 'unsupported', 'add-archive.Dockerfile')}:3:`);
     expect(await layoutRefs(path.join(out, 'images'))).toEqual([]);

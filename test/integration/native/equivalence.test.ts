@@ -43,7 +43,10 @@ describe('native and buildx images are the same, file by file', () => {
     }
     const features = await buildBoth(tmp, 'features', ['build', 'features', '--targets', FEATURES]);
     for (const image of ['feature-base', 'features']) {
-      images.set(image, { native: await readLayoutImage(features.native, `${image}:${TAG}`), buildx: await readLayoutImage(features.buildx, `${image}:${TAG}`) });
+      images.set(image, {
+        native: await readLayoutImage(features.native, `${image}:${TAG}`),
+        buildx: await readLayoutImage(features.buildx, `${image}:${TAG}`),
+      });
     }
   }, 1_200_000);
 
@@ -58,16 +61,19 @@ describe('native and buildx images are the same, file by file', () => {
       expect([...built.buildx.keys()].sort()).toEqual(PLATFORMS);
     });
 
-    it.each(PLATFORMS)('%s: same files (type, mode, uid, gid, link, sha256) and same config (entrypoint, cmd, env, user, workdir, labels, ports, volumes, stop signal, os, arch, variant)', (platform) => {
-      const built = images.get(image)!;
-      const native = built.native.get(platform)!;
-      const buildx = built.buildx.get(platform)!;
-      expect(differences(native, buildx)).toEqual([]);
-      // Not two empty images agreeing: the comparison saw real files and settings.
-      expect(native.tree.size).toBeGreaterThanOrEqual(2);
-      expect(native.config.architecture).toBe(platform.split('/')[1]);
-      expect(native.config.os).toBe('linux');
-    });
+    it.each(PLATFORMS)(
+      '%s: same files (type, mode, uid, gid, link, sha256) and same config (entrypoint, cmd, env, user, workdir, labels, ports, volumes, stop signal, os, arch, variant)',
+      (platform) => {
+        const built = images.get(image)!;
+        const native = built.native.get(platform)!;
+        const buildx = built.buildx.get(platform)!;
+        expect(differences(native, buildx)).toEqual([]);
+        // Not two empty images agreeing: the comparison saw real files and settings.
+        expect(native.tree.size).toBeGreaterThanOrEqual(2);
+        expect(native.config.architecture).toBe(platform.split('/')[1]);
+        expect(native.config.os).toBe('linux');
+      },
+    );
   });
 
   it('the comparison covers what the features fixture sets up', () => {
@@ -81,8 +87,21 @@ describe('native and buildx images are the same, file by file', () => {
       Volumes: ['/srv/app/data'],
       StopSignal: 'SIGQUIT',
     });
-    expect(features.config.Env).toEqual(expect.arrayContaining(['PATH=/usr/local/bin:/bin:/srv/app/bin', 'GREETING_TEXT=hello world', 'LEGACY_FORM=a value with spaces', 'FINAL_GREETING=hello world', 'BASE_ONLY=from-base']));
-    expect(features.config.Labels).toMatchObject({ 'org.example.arch': 'arm64', 'org.example.platform': 'linux/arm64', 'org.example.flavour': 'plain', 'org.example.layer': 'base' });
+    expect(features.config.Env).toEqual(
+      expect.arrayContaining([
+        'PATH=/usr/local/bin:/bin:/srv/app/bin',
+        'GREETING_TEXT=hello world',
+        'LEGACY_FORM=a value with spaces',
+        'FINAL_GREETING=hello world',
+        'BASE_ONLY=from-base',
+      ]),
+    );
+    expect(features.config.Labels).toMatchObject({
+      'org.example.arch': 'arm64',
+      'org.example.platform': 'linux/arm64',
+      'org.example.flavour': 'plain',
+      'org.example.layer': 'base',
+    });
     expect(features.tree.get('srv/app/docs/readme.txt')).toMatchObject({ type: 'file', mode: '640', uid: 1337, gid: 1338 });
     expect(features.tree.get('usr/local/bin/run')).toMatchObject({ type: 'file', mode: '755', uid: 0, gid: 0 });
     expect(features.tree.get('srv/app/conf/current.yaml')).toMatchObject({ type: 'symlink', link: 'app.yaml' });

@@ -136,7 +136,13 @@ export async function readLayoutImage(dir: string, ref: string): Promise<Map<str
     const manifest = await layout.readJsonBlob<ImageManifest>(descriptor.digest);
     const config = await layout.readJsonBlob<ImageConfig>(manifest.config.digest);
     const tree = await mergedTree(manifest.layers.map((layer) => ({ open: () => layout.openBlob(layer.digest), what: `${ref} layer ${layer.digest}` })));
-    images.set(platformOf(descriptor), { platform: platformOf(descriptor), manifest: descriptor, config: comparableConfig(config), tree, layerMediaTypes: manifest.layers.map((l) => l.mediaType) });
+    images.set(platformOf(descriptor), {
+      platform: platformOf(descriptor),
+      manifest: descriptor,
+      config: comparableConfig(config),
+      tree,
+      layerMediaTypes: manifest.layers.map((l) => l.mediaType),
+    });
   }
   return images;
 }
@@ -152,7 +158,8 @@ export function differences(native: PlatformImage, buildx: PlatformImage): strin
   for (const path of new Set([...native.tree.keys(), ...buildx.tree.keys()])) {
     const a = native.tree.get(path);
     const b = buildx.tree.get(path);
-    if (JSON.stringify(a) !== JSON.stringify(b)) lines.push(`/${path}: native ${a ? JSON.stringify(a) : 'missing'}, buildx ${b ? JSON.stringify(b) : 'missing'}`);
+    if (JSON.stringify(a) !== JSON.stringify(b))
+      lines.push(`/${path}: native ${a ? JSON.stringify(a) : 'missing'}, buildx ${b ? JSON.stringify(b) : 'missing'}`);
   }
   return lines;
 }

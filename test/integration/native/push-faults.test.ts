@@ -39,7 +39,23 @@ describe('native push through a faulty registry', () => {
 
   async function push(hub: string, image = 'pilot'): Promise<CliResult & { report: string }> {
     const report = path.join(tmp, `report-${++runs}.json`);
-    const result = await runCli(['build', image, '--builder', 'native', '--platforms', 'amd64,arm64', '--push', '--hub', hub, '--tag', TAG, '--out', path.join(tmp, 'out'), '--report', report]);
+    const result = await runCli([
+      'build',
+      image,
+      '--builder',
+      'native',
+      '--platforms',
+      'amd64,arm64',
+      '--push',
+      '--hub',
+      hub,
+      '--tag',
+      TAG,
+      '--out',
+      path.join(tmp, 'out'),
+      '--report',
+      report,
+    ]);
     return { ...result, report };
   }
 
@@ -156,7 +172,23 @@ describe('native push through a faulty registry', () => {
       const namespace = uniqueNamespace('native-auth');
       const report = path.join(tmp, 'report-auth.json');
       const result = await runSpawnedCli(
-        ['build', 'app', '--builder', 'native', '--platforms', 'amd64,arm64', '--push', '--hub', `${auth.address}/${namespace}`, '--tag', TAG, '--out', path.join(tmp, 'out'), '--report', report],
+        [
+          'build',
+          'app',
+          '--builder',
+          'native',
+          '--platforms',
+          'amd64,arm64',
+          '--push',
+          '--hub',
+          `${auth.address}/${namespace}`,
+          '--tag',
+          TAG,
+          '--out',
+          path.join(tmp, 'out'),
+          '--report',
+          report,
+        ],
         { env: { DOCKER_CONFIG: configDir } },
       );
       expect(result.exitCode, result.stderr).toBe(1);

@@ -52,8 +52,20 @@ describe('meshbuild all --builder native --platforms amd64,arm64 --push', () => 
     namespace = uniqueNamespace('native-push');
     tmp = await mkdtemp(path.join(os.tmpdir(), 'meshbuild-native-push-'));
     run = await runCli([
-      'all', '--builder', 'native', '--platforms', 'amd64,arm64', '--hub', `${registry}/${namespace}`, '--tag', TAG, '--push',
-      '--report', path.join(tmp, 'report.json'), '--out', path.join(tmp, 'out'),
+      'all',
+      '--builder',
+      'native',
+      '--platforms',
+      'amd64,arm64',
+      '--hub',
+      `${registry}/${namespace}`,
+      '--tag',
+      TAG,
+      '--push',
+      '--report',
+      path.join(tmp, 'report.json'),
+      '--out',
+      path.join(tmp, 'out'),
     ]);
     if (run.exitCode !== 0) throw new Error(`meshbuild all --builder native --push failed (exit ${run.exitCode}):\n${run.stderr}`);
     report = JSON.parse(await readFile(path.join(tmp, 'report.json'), 'utf8')) as Report;
@@ -92,7 +104,11 @@ describe('meshbuild all --builder native --platforms amd64,arm64 --push', () => 
       const entry = (index.json.manifests as IndexEntry[]).find((m) => entryPlatform(m) === `linux/${arch}`)!;
       const manifest = await getManifest(registry, repository(), entry.digest, entry.mediaType);
       expect(manifest.digest).toBe(entry.digest);
-      const config = JSON.parse((await getBlob(registry, repository(), (manifest.json.config as IndexEntry).digest)).toString('utf8')) as { architecture: string; os: string; created?: string };
+      const config = JSON.parse((await getBlob(registry, repository(), (manifest.json.config as IndexEntry).digest)).toString('utf8')) as {
+        architecture: string;
+        os: string;
+        created?: string;
+      };
       expect(config.architecture).toBe(arch);
       expect(config.os).toBe('linux');
       expect(config.created).toBeUndefined();
@@ -124,10 +140,14 @@ describe('meshbuild all --builder native --platforms amd64,arm64 --push', () => 
     }
     for (const arch of ARCHES) {
       const baseEntry = (baseIndex.json.manifests as IndexEntry[]).find((m) => entryPlatform(m) === `linux/${arch}`)!;
-      const baseLayers = ((await getManifest(registry, `${namespace}/base`, baseEntry.digest, baseEntry.mediaType)).json.layers as IndexEntry[]).map((l) => l.digest);
+      const baseLayers = ((await getManifest(registry, `${namespace}/base`, baseEntry.digest, baseEntry.mediaType)).json.layers as IndexEntry[]).map(
+        (l) => l.digest,
+      );
       const pilotIndex = await getManifest(registry, `${namespace}/pilot`, TAG, OCI_INDEX);
       const pilotEntry = (pilotIndex.json.manifests as IndexEntry[]).find((m) => entryPlatform(m) === `linux/${arch}`)!;
-      const pilotLayers = ((await getManifest(registry, `${namespace}/pilot`, pilotEntry.digest, pilotEntry.mediaType)).json.layers as IndexEntry[]).map((l) => l.digest);
+      const pilotLayers = ((await getManifest(registry, `${namespace}/pilot`, pilotEntry.digest, pilotEntry.mediaType)).json.layers as IndexEntry[]).map(
+        (l) => l.digest,
+      );
       expect(pilotLayers.slice(0, baseLayers.length)).toEqual(baseLayers);
       expect(pilotLayers.length).toBe(baseLayers.length + 1);
     }

@@ -18,7 +18,9 @@ const NO_DAEMON = 'unix:///nonexistent.sock';
 
 /** ref name -> digest, from the layout's index.json. */
 async function refDigests(layoutDir: string): Promise<Record<string, string>> {
-  const index = JSON.parse(await readFile(path.join(layoutDir, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
+  const index = JSON.parse(await readFile(path.join(layoutDir, 'index.json'), 'utf8')) as {
+    manifests: Array<{ digest: string; annotations?: Record<string, string> }>;
+  };
   return Object.fromEntries(index.manifests.map((m) => [m.annotations?.['org.opencontainers.image.ref.name'] ?? '', m.digest]));
 }
 
@@ -99,7 +101,11 @@ describe('meshbuild all --builder native into an OCI layout', () => {
   it('skopeo copy --all puts it into the registry as a manifest list of both platforms, digest unchanged', async () => {
     const namespace = uniqueNamespace('native-skopeo');
     const digests = await refDigests(layouts.first);
-    const copy = await execa('skopeo', ['copy', '--all', '--dest-tls-verify=false', `oci:${layouts.first}:pilot:${TAG}`, `docker://${registry}/${namespace}/pilot:${TAG}`], { reject: false });
+    const copy = await execa(
+      'skopeo',
+      ['copy', '--all', '--dest-tls-verify=false', `oci:${layouts.first}:pilot:${TAG}`, `docker://${registry}/${namespace}/pilot:${TAG}`],
+      { reject: false },
+    );
     expect(copy.exitCode, copy.stderr).toBe(0);
     const pushed = await getManifest(registry, `${namespace}/pilot`, TAG);
     expect(pushed.mediaType).toBe(OCI_INDEX);

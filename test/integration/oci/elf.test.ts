@@ -18,7 +18,11 @@ const binaries: Record<string, string> = {};
 beforeAll(async () => {
   const dir = await tempDir();
   await writeFile(join(dir, 'main.go'), 'package main\n\nfunc main() { println("hello") }\n');
-  for (const [arch, extra] of [['amd64', {}], ['arm64', {}], ['arm', { GOARM: '7' }]] as const) {
+  for (const [arch, extra] of [
+    ['amd64', {}],
+    ['arm64', {}],
+    ['arm', { GOARM: '7' }],
+  ] as const) {
     const out = join(dir, `hello-${arch}`);
     await execa('go', ['build', '-o', out, 'main.go'], { cwd: dir, env: { CGO_ENABLED: '0', GOOS: 'linux', GOARCH: arch, ...extra } });
     binaries[arch] = out;

@@ -47,7 +47,11 @@ async function buildTwoPlatformImage(): Promise<BuiltImage> {
     );
     await layout.writeBlobFromFile(layer.path, { digest: layer.descriptor.digest });
     const platform = { os: 'linux', architecture };
-    const config = encodeImageConfig({ platform, diffIds: [layer.diffId], config: { Entrypoint: ['/usr/local/bin/hello'], Env: ['PATH=/usr/local/bin:/usr/bin:/bin'] } });
+    const config = encodeImageConfig({
+      platform,
+      diffIds: [layer.diffId],
+      config: { Entrypoint: ['/usr/local/bin/hello'], Env: ['PATH=/usr/local/bin:/usr/bin:/bin'] },
+    });
     await layout.writeBlob(config.bytes);
     const manifest = encodeImageManifest({ config: config.descriptor, layers: [layer.descriptor], platform });
     await layout.writeBlob(manifest.bytes);
@@ -77,7 +81,10 @@ describe('an OCI layout written by meshbuild, read by skopeo', () => {
   it('inspect resolves each platform to its manifest, config and layer', async () => {
     expect(image.layerDigests.amd64).not.toBe(image.layerDigests.arm64);
     for (const architecture of ARCHES) {
-      const out = JSON.parse(await skopeo(['--override-os', 'linux', '--override-arch', architecture, 'inspect', `oci:${image.dir}:${REF}`])) as Record<string, unknown>;
+      const out = JSON.parse(await skopeo(['--override-os', 'linux', '--override-arch', architecture, 'inspect', `oci:${image.dir}:${REF}`])) as Record<
+        string,
+        unknown
+      >;
       expect(out).toMatchObject({
         // skopeo reports the digest of what the ref names (the index); the layers show which manifest it chose.
         Digest: image.index.descriptor.digest,
@@ -90,7 +97,10 @@ describe('an OCI layout written by meshbuild, read by skopeo', () => {
   });
 
   it('inspect --config shows the config meshbuild wrote', async () => {
-    const config = JSON.parse(await skopeo(['--override-arch', 'arm64', 'inspect', '--config', `oci:${image.dir}:${REF}`])) as { architecture: string; rootfs: { diff_ids: string[] } };
+    const config = JSON.parse(await skopeo(['--override-arch', 'arm64', 'inspect', '--config', `oci:${image.dir}:${REF}`])) as {
+      architecture: string;
+      rootfs: { diff_ids: string[] };
+    };
     expect(config.architecture).toBe('arm64');
     expect(config.rootfs.diff_ids).toHaveLength(1);
   });

@@ -11,7 +11,8 @@ const FOREVER_MS = 60_000;
 
 describe('one AbortSignal ends every registry request and wait', () => {
   let proxy: FaultProxy;
-  const make = (options: RegistryClientOptions = {}): RegistryClient => new RegistryClient(proxy.address, { retryBaseDelayMs: 20, chunkSize: 16 * 1024, ...options });
+  const make = (options: RegistryClientOptions = {}): RegistryClient =>
+    new RegistryClient(proxy.address, { retryBaseDelayMs: 20, chunkSize: 16 * 1024, ...options });
 
   beforeAll(async () => {
     proxy = await startFaultProxy(await localRegistry());

@@ -24,7 +24,9 @@ interface SourceImage {
 async function pushSource(client: RegistryClient, repo: string): Promise<SourceImage> {
   const layers = Array.from({ length: 4 }, () => randomBlob(64 * 1024));
   for (const layer of layers) await client.pushBlob(repo, layer.descriptor, bufferBlobSource(layer.bytes));
-  const configBytes = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.descriptor.digest) } }));
+  const configBytes = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.descriptor.digest) } }),
+  );
   const config: Descriptor = { mediaType: MEDIA_TYPE.ociConfig, size: configBytes.length, digest: sha256(configBytes) };
   await client.pushBlob(repo, config, bufferBlobSource(configBytes));
   const manifest: ImageManifest = { schemaVersion: 2, mediaType: MEDIA_TYPE.ociManifest, config, layers: layers.map((l) => l.descriptor) };

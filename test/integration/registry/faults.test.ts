@@ -158,7 +158,9 @@ describe('faults between client and registry end in a successful push', () => {
     const nowhere = new RegistryClient(`127.0.0.1:${port}`, { retryBaseDelayMs: 5, maxAttempts: 2 });
     const error = await nowhere.hasBlob('mesh/pilot', sha256(Buffer.from('x'))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryError);
-    expect((error as RegistryError).message).toContain(`cannot reach registry 127.0.0.1:${port}: connection refused, so no registry is running at that address`);
+    expect((error as RegistryError).message).toContain(
+      `cannot reach registry 127.0.0.1:${port}: connection refused, so no registry is running at that address`,
+    );
     expect((error as RegistryError).hint).toContain('scripts/env-up');
     expect((error as RegistryError).exitCode).toBe(1);
   });

@@ -48,11 +48,14 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 /** A config blob and one layer for a platform, and the image manifest that joins them. */
-export function platformImage(architecture: string, mediaTypes: { manifest: string; config: string; layer: string } = {
-  manifest: MEDIA_TYPE.ociManifest,
-  config: MEDIA_TYPE.ociConfig,
-  layer: MEDIA_TYPE.ociLayerGzip,
-}): { config: TestBlob; layer: TestBlob; manifest: Buffer; mediaType: string } {
+export function platformImage(
+  architecture: string,
+  mediaTypes: { manifest: string; config: string; layer: string } = {
+    manifest: MEDIA_TYPE.ociManifest,
+    config: MEDIA_TYPE.ociConfig,
+    layer: MEDIA_TYPE.ociLayerGzip,
+  },
+): { config: TestBlob; layer: TestBlob; manifest: Buffer; mediaType: string } {
   const layer = randomBlob(4096, mediaTypes.layer);
   const configBytes = Buffer.from(JSON.stringify({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.descriptor.digest] } }));
   const config: TestBlob = { bytes: configBytes, descriptor: { mediaType: mediaTypes.config, size: configBytes.length, digest: sha256(configBytes) } };

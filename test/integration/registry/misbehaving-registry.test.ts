@@ -84,7 +84,12 @@ describe('a registry that answers in ways the client does not expect', () => {
     });
 
     it('a manifest with a malformed layer is a RegistryError naming the registry and URL', async () => {
-      const manifest = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'b'.repeat(64)}`, size: 2 }, layers: [{ size: 'big' }] };
+      const manifest = {
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'b'.repeat(64)}`, size: 2 },
+        layers: [{ size: 'big' }],
+      };
       bodies.set('/v2/mesh/bad/manifests/1.0', { type: 'application/vnd.oci.image.manifest.v1+json', body: JSON.stringify(manifest) });
       const read = new RegistryClient(address).getManifest('mesh/bad', '1.0');
       await expect(read).rejects.toBeInstanceOf(RegistryError);

@@ -17,7 +17,9 @@ async function pushSourceImage(client: RegistryClient, repo: string): Promise<{ 
   let blobs = 0;
   for (const architecture of ['amd64', 'arm64']) {
     const layers = Array.from({ length: LAYERS_PER_PLATFORM }, () => randomBlob(1024 * 1024));
-    const configBytes = Buffer.from(JSON.stringify({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.descriptor.digest) } }));
+    const configBytes = Buffer.from(
+      JSON.stringify({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.descriptor.digest) } }),
+    );
     const config: Descriptor = { mediaType: MEDIA_TYPE.ociConfig, size: configBytes.length, digest: sha256(configBytes) };
     await client.pushBlob(repo, config, bufferBlobSource(configBytes));
     for (const layer of layers) await client.pushBlob(repo, layer.descriptor, bufferBlobSource(layer.bytes));

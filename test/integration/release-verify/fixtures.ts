@@ -37,7 +37,22 @@ function expectSucceeded(result: CliResult, what: string): void {
 export async function buildAndPush(registry: string, namespace: string, outDir: string): Promise<{ hub: string; report: string }> {
   const hub = `${registry}/${namespace}`;
   const report = path.join(outDir, 'report.json');
-  const result = await runCli(['all', '--builder', 'native', '--platforms', 'amd64,arm64', '--hub', hub, '--tag', TAG, '--push', '--out', outDir, '--report', report]);
+  const result = await runCli([
+    'all',
+    '--builder',
+    'native',
+    '--platforms',
+    'amd64,arm64',
+    '--hub',
+    hub,
+    '--tag',
+    TAG,
+    '--push',
+    '--out',
+    outDir,
+    '--report',
+    report,
+  ]);
   expectSucceeded(result, 'meshbuild all --push');
   return { hub, report };
 }
@@ -58,13 +73,27 @@ async function pushImageManifest(client: RegistryClient, repo: string, bytes: Bu
  * `binary` (an amd64 build of pilot-discovery) at /usr/local/bin/pilot-discovery: the arm64
  * entry is the exec-format-error trap. With `arm64Config`, the arm64 entry's config says that.
  */
-export async function pushWrongArchImage(registry: string, repo: string, tag: string, binary: string, workDir: string, arm64Config: OciPlatform = ARM64): Promise<string> {
+export async function pushWrongArchImage(
+  registry: string,
+  repo: string,
+  tag: string,
+  binary: string,
+  workDir: string,
+  arm64Config: OciPlatform = ARM64,
+): Promise<string> {
   const client = new RegistryClient(registry);
-  const layer = await buildLayer([{ type: 'file', path: 'usr/local/bin/pilot-discovery', source: binary }], path.join(workDir, `layer-${randomBytes(4).toString('hex')}`));
+  const layer = await buildLayer(
+    [{ type: 'file', path: 'usr/local/bin/pilot-discovery', source: binary }],
+    path.join(workDir, `layer-${randomBytes(4).toString('hex')}`),
+  );
   await client.pushBlob(repo, layer.descriptor, fileBlobSource(layer.path));
   const manifests: Descriptor[] = [];
   for (const platform of [AMD64, ARM64]) {
-    const config = encodeImageConfig({ platform: platform === ARM64 ? arm64Config : platform, diffIds: [layer.diffId], config: { Entrypoint: ['/usr/local/bin/pilot-discovery'], User: '1337:1337' } });
+    const config = encodeImageConfig({
+      platform: platform === ARM64 ? arm64Config : platform,
+      diffIds: [layer.diffId],
+      config: { Entrypoint: ['/usr/local/bin/pilot-discovery'], User: '1337:1337' },
+    });
     await client.pushBlob(repo, config.descriptor, bufferBlobSource(config.bytes));
     const manifest = encodeImageManifest({ config: config.descriptor, layers: [layer.descriptor], platform });
     await pushImageManifest(client, repo, manifest.bytes, manifest.descriptor);
@@ -82,7 +111,9 @@ export async function pushWrongArchImage(registry: string, repo: string, tag: st
 export async function pushAttestedIndex(registry: string, repo: string, tag: string, newTag: string): Promise<{ reference: string; digest: string }> {
   const client = new RegistryClient(registry);
   const good = (await client.getManifest(repo, tag)).parsed as ImageIndex;
-  const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2', subject: [], predicate: {} }));
+  const statement = Buffer.from(
+    JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2', subject: [], predicate: {} }),
+  );
   const layer = describeBytes(statement, 'application/vnd.in-toto+json', { annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' } });
   await client.pushBlob(repo, layer, bufferBlobSource(statement));
   const config = encodeImageConfig({ platform: { os: 'unknown', architecture: 'unknown' }, diffIds: [layer.digest] });
@@ -114,7 +145,11 @@ export async function removeEngineImages(registry: string, namespace: string): P
   const prefix = `${registry}/${namespace}/`;
   for (const image of await docker.listImages({ all: true })) {
     const names = [...(image.RepoDigests ?? []), ...(image.RepoTags ?? [])];
-    if (names.some((name) => name.startsWith(prefix))) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    if (names.some((name) => name.startsWith(prefix)))
+      await docker
+        .getImage(image.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 }
 

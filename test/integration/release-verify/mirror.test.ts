@@ -63,7 +63,9 @@ describe('meshbuild mirror', () => {
     const source = await index(`${namespace}/pilot`, TAG);
     const copy = await index(`${target}/pilot`, TAG);
     expect(copy.digest).toBe(source.digest);
-    expect(copy.index.manifests.map((m) => [m.platform?.architecture, m.digest])).toEqual(source.index.manifests.map((m) => [m.platform?.architecture, m.digest]));
+    expect(copy.index.manifests.map((m) => [m.platform?.architecture, m.digest])).toEqual(
+      source.index.manifests.map((m) => [m.platform?.architecture, m.digest]),
+    );
     expect(copy.index.manifests.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
 
     const verify = await runCli(['verify', `${registry}/${target}/pilot:${TAG}`, '--platforms', 'amd64,arm64']);
@@ -123,7 +125,10 @@ describe('meshbuild mirror', () => {
     expect((await runCli(['mirror', '--from-report', report, `${registry}/x`, 'extra'])).exitCode).toBe(2);
     const layoutReport = path.join(outDir, 'layout-report.json');
     const parsed = parseReport(await readFile(report, 'utf8'), report);
-    await writeFile(layoutReport, JSON.stringify({ ...parsed, images: parsed.images.map((i) => ({ ...i, repository: 'oci:/tmp/images', refs: [`${i.image}:${TAG}`] })) }));
+    await writeFile(
+      layoutReport,
+      JSON.stringify({ ...parsed, images: parsed.images.map((i) => ({ ...i, repository: 'oci:/tmp/images', refs: [`${i.image}:${TAG}`] })) }),
+    );
     const fromLayout = await runCli(['mirror', '--from-report', layoutReport, `${registry}/x`]);
     expect(fromLayout.exitCode).toBe(2);
     expect(fromLayout.stderr).toContain('push --from');

@@ -75,7 +75,9 @@ describe('meshbuild push --from', () => {
     const second = path.join(outDir, 'push-2.json');
     const again = await runCli(['push', '--from', layoutDir, '--hub', hub, '--report', second]);
     expect(again.exitCode, again.stderr + again.stdout).toBe(0);
-    expect(again.stdout).toContain(`pushed ${IMAGES.length} images from oci:${layoutDir} (${IMAGES.length} already there): 0 blobs sent (0 B), 0 blobs already there`);
+    expect(again.stdout).toContain(
+      `pushed ${IMAGES.length} images from oci:${layoutDir} (${IMAGES.length} already there): 0 blobs sent (0 B), 0 blobs already there`,
+    );
     expect(proxy.count('POST', BLOB_UPLOAD) + proxy.count('PUT', BLOB_UPLOAD) + proxy.count('PATCH', BLOB_UPLOAD)).toBe(0);
     const report2 = parseReport(await readFile(second, 'utf8'), second);
     expect(report2.ok).toBe(true);

@@ -10,7 +10,17 @@ import { verifyReference } from '../../../src/release/verify.js';
 import { runCli } from '../../support/cli.js';
 import { freePort, localRegistry } from '../../support/registry.js';
 import { requireDocker, uniqueNamespace } from '../../support/images.js';
-import { AMD64, TAG, buildAndPush, pushAttestedIndex, pushWrongArchImage, removeEngineImages, tagSinglePlatform, tempDir, verifyContainers } from './fixtures.js';
+import {
+  AMD64,
+  TAG,
+  buildAndPush,
+  pushAttestedIndex,
+  pushWrongArchImage,
+  removeEngineImages,
+  tagSinglePlatform,
+  tempDir,
+  verifyContainers,
+} from './fixtures.js';
 
 describe('meshbuild verify', () => {
   let registry: string;
@@ -53,7 +63,10 @@ describe('meshbuild verify', () => {
     const reference = `${hub}/pilot:${TAG}`;
     const result = await runCli(['verify', reference, '--run', '--json']);
     expect(result.exitCode, result.stderr + result.stdout).toBe(0);
-    const parsed = JSON.parse(result.stdout) as { ok: boolean; results: Array<{ ok: boolean; runs: Array<{ platform: string; exitCode: number; output: string; command: string[] }> }> };
+    const parsed = JSON.parse(result.stdout) as {
+      ok: boolean;
+      results: Array<{ ok: boolean; runs: Array<{ platform: string; exitCode: number; output: string; command: string[] }> }>;
+    };
     expect(parsed.ok).toBe(true);
     const runs = parsed.results[0]!.runs;
     expect(runs.map((r) => r.platform)).toEqual(['linux/amd64', 'linux/arm64']);

@@ -43,7 +43,8 @@ export async function tagDigests(registry: string, namespace: string, tags: stri
   const result: Record<string, string> = {};
   for (const image of ALL_IMAGES) {
     const existing = await listTags(registry, repositoryOf(namespace, image));
-    for (const tag of tags.filter((t) => existing.includes(t))) result[`${image}:${tag}`] = (await getManifest(registry, repositoryOf(namespace, image), tag)).digest;
+    for (const tag of tags.filter((t) => existing.includes(t)))
+      result[`${image}:${tag}`] = (await getManifest(registry, repositoryOf(namespace, image), tag)).digest;
   }
   return result;
 }

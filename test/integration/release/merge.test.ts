@@ -35,7 +35,23 @@ describe('matrix -> shards -> merge', () => {
     const results = await Promise.all(
       jobs.map((job) => {
         shards[job.shard] = path.join(work, `shard-${job.shard}.json`);
-        return runSpawnedCli(['build', job.target, '--platforms', job.platforms, '--hub', hub, '--push-by-digest', '--builder', 'native', '--tag', 'ci-build', '--report', shards[job.shard]!, '--out', path.join(work, `out-${job.shard}`)]);
+        return runSpawnedCli([
+          'build',
+          job.target,
+          '--platforms',
+          job.platforms,
+          '--hub',
+          hub,
+          '--push-by-digest',
+          '--builder',
+          'native',
+          '--tag',
+          'ci-build',
+          '--report',
+          shards[job.shard]!,
+          '--out',
+          path.join(work, `out-${job.shard}`),
+        ]);
       }),
     );
     for (const [i, result] of results.entries()) expectExit(result, 0, `shard ${jobs[i]!.shard}`);

@@ -38,35 +38,39 @@ describe('an interrupted release', () => {
     registry = await localRegistry();
   });
 
-  it('SIGINT once pushing started: exit 130, no tag; running it again completes it', async () => {
-    const namespace = uniqueNamespace('sigint');
-    const hub = `${registry}/${namespace}`;
-    const out = path.join(await tempDir(), 'out');
-    const args = ['release', '1.0.0', '--hub', hub, '--platforms', 'amd64,arm64', '--builder', 'native', '--out', out];
-    const { child } = await startSpawnedCli(args);
-    let stderr = '';
-    const pushing = new Promise<void>((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (/stored by digest in /.test(stderr)) resolve();
+  it(
+    'SIGINT once pushing started: exit 130, no tag; running it again completes it',
+    async () => {
+      const namespace = uniqueNamespace('sigint');
+      const hub = `${registry}/${namespace}`;
+      const out = path.join(await tempDir(), 'out');
+      const args = ['release', '1.0.0', '--hub', hub, '--platforms', 'amd64,arm64', '--builder', 'native', '--out', out];
+      const { child } = await startSpawnedCli(args);
+      let stderr = '';
+      const pushing = new Promise<void>((resolve) => {
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (/stored by digest in /.test(stderr)) resolve();
+        });
       });
-    });
-    await Promise.race([pushing, child.then(() => undefined)]);
-    expect(stderr, 'pushing started before the release ended').toMatch(/stored by digest in /);
-    child.kill('SIGINT');
-    const result = await child;
+      await Promise.race([pushing, child.then(() => undefined)]);
+      expect(stderr, 'pushing started before the release ended').toMatch(/stored by digest in /);
+      child.kill('SIGINT');
+      const result = await child;
 
-    expect(result.exitCode, String(result.stderr)).toBe(130);
-    expect(String(result.stderr)).toMatch(/^error: release 1\.0\.0 interrupted; no tag of it was written$/m);
-    expect(String(result.stderr)).toMatch(/^hint: run the same command again to finish it/m);
-    expect(String(result.stderr)).not.toMatch(STACK_FRAME);
-    expect(await tagsByImage(registry, namespace)).toEqual(noTags);
+      expect(result.exitCode, String(result.stderr)).toBe(130);
+      expect(String(result.stderr)).toMatch(/^error: release 1\.0\.0 interrupted; no tag of it was written$/m);
+      expect(String(result.stderr)).toMatch(/^hint: run the same command again to finish it/m);
+      expect(String(result.stderr)).not.toMatch(STACK_FRAME);
+      expect(await tagsByImage(registry, namespace)).toEqual(noTags);
 
-    const again = await runCli(args);
-    expectExit(again, 0, 'the release run again');
-    expect(await tagsByImage(registry, namespace)).toEqual(releaseTags);
-    expectResumed(String(result.stderr), again.stderr);
-  }, TIMEOUT);
+      const again = await runCli(args);
+      expectExit(again, 0, 'the release run again');
+      expect(await tagsByImage(registry, namespace)).toEqual(releaseTags);
+      expectResumed(String(result.stderr), again.stderr);
+    },
+    TIMEOUT,
+  );
 
   describe('through a registry that starts failing', () => {
     let proxy: FaultProxy;
@@ -79,32 +83,49 @@ describe('an interrupted release', () => {
       await proxy?.close();
     });
 
-    it('500 on every manifest PUT after the first six (the two bases): no tag, the report says what failed; healthy again, a re-run completes it', async () => {
-      const namespace = uniqueNamespace('faults');
-      const hub = `${proxy.address}/${namespace}`;
-      const work = await tempDir();
-      const reportFile = path.join(work, 'report.json');
-      const args = ['release', '1.0.0', '--hub', hub, '--platforms', 'amd64,arm64', '--builder', 'native', '--out', path.join(work, 'out'), '--report', reportFile];
-      proxy.failNext({ method: 'PUT', path: /\/manifests\//, skip: 6, count: Number.POSITIVE_INFINITY, status: 500 });
+    it(
+      '500 on every manifest PUT after the first six (the two bases): no tag, the report says what failed; healthy again, a re-run completes it',
+      async () => {
+        const namespace = uniqueNamespace('faults');
+        const hub = `${proxy.address}/${namespace}`;
+        const work = await tempDir();
+        const reportFile = path.join(work, 'report.json');
+        const args = [
+          'release',
+          '1.0.0',
+          '--hub',
+          hub,
+          '--platforms',
+          'amd64,arm64',
+          '--builder',
+          'native',
+          '--out',
+          path.join(work, 'out'),
+          '--report',
+          reportFile,
+        ];
+        proxy.failNext({ method: 'PUT', path: /\/manifests\//, skip: 6, count: Number.POSITIVE_INFINITY, status: 500 });
 
-      const failed = await runCli(args);
-      expectExit(failed, 1, 'release through the failing registry');
-      expect(failed.stderr).toMatch(/error: release 1\.0\.0 failed \(\d+ problems?\); no tag of it was written/);
-      expect(proxy.count('PUT', /\/manifests\/(1\.0\.0|1\.0|latest)$/), 'no tag was even tried').toBe(0);
-      expect(await tagsByImage(registry, namespace)).toEqual(noTags);
+        const failed = await runCli(args);
+        expectExit(failed, 1, 'release through the failing registry');
+        expect(failed.stderr).toMatch(/error: release 1\.0\.0 failed \(\d+ problems?\); no tag of it was written/);
+        expect(proxy.count('PUT', /\/manifests\/(1\.0\.0|1\.0|latest)$/), 'no tag was even tried').toBe(0);
+        expect(await tagsByImage(registry, namespace)).toEqual(noTags);
 
-      const report = parseReport(await readFile(reportFile, 'utf8'), reportFile) as ReleaseReport;
-      expect(report.ok).toBe(false);
-      expect(report.release.ok).toBe(false);
-      const pushFailure = report.release.failures.find((f) => f.step === 'build' && f.problem.includes('500'));
-      expect(pushFailure, JSON.stringify(report.release.failures, null, 2)).toMatchObject({ hubs: [hub], platforms: ['linux/amd64', 'linux/arm64'] });
-      expect(ALL_IMAGES).toContain(pushFailure!.image);
+        const report = parseReport(await readFile(reportFile, 'utf8'), reportFile) as ReleaseReport;
+        expect(report.ok).toBe(false);
+        expect(report.release.ok).toBe(false);
+        const pushFailure = report.release.failures.find((f) => f.step === 'build' && f.problem.includes('500'));
+        expect(pushFailure, JSON.stringify(report.release.failures, null, 2)).toMatchObject({ hubs: [hub], platforms: ['linux/amd64', 'linux/arm64'] });
+        expect(ALL_IMAGES).toContain(pushFailure!.image);
 
-      proxy.reset();
-      const again = await runCli(args);
-      expectExit(again, 0, 'the release run again through the healthy registry');
-      expect(await tagsByImage(registry, namespace)).toEqual(releaseTags);
-      expectResumed(failed.stderr, again.stderr);
-    }, TIMEOUT);
+        proxy.reset();
+        const again = await runCli(args);
+        expectExit(again, 0, 'the release run again through the healthy registry');
+        expect(await tagsByImage(registry, namespace)).toEqual(releaseTags);
+        expectResumed(failed.stderr, again.stderr);
+      },
+      TIMEOUT,
+    );
   });
 });

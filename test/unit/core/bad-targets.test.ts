@@ -52,8 +52,21 @@ interface BadCase {
 const CASES: BadCase[] = [
   { fixture: 'malformed-yaml', file: 'binaries.yaml', line: 5, message: /^not valid YAML: bad indentation of a mapping entry/, advice: /fix the targets file/ },
   { fixture: 'unknown-key', file: 'binaries.yaml', line: 5, message: /^unknown key "pakage" in binary "pilot-discovery"/, advice: /allowed: package, / },
-  { fixture: 'missing-reference', file: 'images.yaml', line: 9, message: /^image "pilot" uses binary or artifact "pilot-agent" is not declared in any targets file/, advice: /fix the targets file/ },
-  { fixture: 'cycle-images', file: 'images.yaml', line: 5, message: /^cycle: a -> b -> a\n/, advice: /remove one of these references/, alsoNames: ['images.yaml:5:', 'images.yaml:8:'] },
+  {
+    fixture: 'missing-reference',
+    file: 'images.yaml',
+    line: 9,
+    message: /^image "pilot" uses binary or artifact "pilot-agent" is not declared in any targets file/,
+    advice: /fix the targets file/,
+  },
+  {
+    fixture: 'cycle-images',
+    file: 'images.yaml',
+    line: 5,
+    message: /^cycle: a -> b -> a\n/,
+    advice: /remove one of these references/,
+    alsoNames: ['images.yaml:5:', 'images.yaml:8:'],
+  },
   {
     fixture: 'cycle-groups',
     file: 'groups.yaml',
@@ -62,10 +75,35 @@ const CASES: BadCase[] = [
     advice: /remove one of these references/,
     alsoNames: ['groups.yaml:6:', 'groups.yaml:7:', 'groups.yaml:8:'],
   },
-  { fixture: 'duplicate-name', file: 'b.yaml', line: 5, message: /^duplicate name "pilot-discovery": binary "pilot-discovery" clashes with binary "pilot-discovery"/, advice: /rename one of them/, alsoNames: ['a.yaml:2:'] },
-  { fixture: 'unknown-platform', file: 'binaries.yaml', line: 6, message: /^"linux\/sparc" in extraPlatforms of binary "istioctl" is not a platform: unknown architecture "sparc"/, advice: /known: amd64, arm64/ },
-  { fixture: 'missing-dockerfile', file: 'images.yaml', line: 7, message: /^image "pilot": Dockerfile \S*pilot\.Dockerfile does not exist/, advice: /fix the targets file/ },
-  { fixture: 'artifact-without-sha256', file: 'artifacts.yaml', line: 3, message: /^artifact "envoy" downloads from a url, so it needs "sha256" per platform \(or a "sha256Url"\)/, advice: /sha256/ },
+  {
+    fixture: 'duplicate-name',
+    file: 'b.yaml',
+    line: 5,
+    message: /^duplicate name "pilot-discovery": binary "pilot-discovery" clashes with binary "pilot-discovery"/,
+    advice: /rename one of them/,
+    alsoNames: ['a.yaml:2:'],
+  },
+  {
+    fixture: 'unknown-platform',
+    file: 'binaries.yaml',
+    line: 6,
+    message: /^"linux\/sparc" in extraPlatforms of binary "istioctl" is not a platform: unknown architecture "sparc"/,
+    advice: /known: amd64, arm64/,
+  },
+  {
+    fixture: 'missing-dockerfile',
+    file: 'images.yaml',
+    line: 7,
+    message: /^image "pilot": Dockerfile \S*pilot\.Dockerfile does not exist/,
+    advice: /fix the targets file/,
+  },
+  {
+    fixture: 'artifact-without-sha256',
+    file: 'artifacts.yaml',
+    line: 3,
+    message: /^artifact "envoy" downloads from a url, so it needs "sha256" per platform \(or a "sha256Url"\)/,
+    advice: /sha256/,
+  },
 ];
 
 describe('bad targets folders', () => {

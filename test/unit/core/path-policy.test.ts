@@ -61,7 +61,9 @@ describe('realPathProblem', () => {
     await symlink('app.yaml', path.join(root, 'conf', 'alias'));
     const roots = sourceRoots(root);
 
-    expect(realPathProblem(path.join(root, 'conf', 'leak'), roots)).toMatch(new RegExp(`leads outside the source tree .* through a symlink \\(it is ${escape(path.join(dir, 'secret'))}\\)`));
+    expect(realPathProblem(path.join(root, 'conf', 'leak'), roots)).toMatch(
+      new RegExp(`leads outside the source tree .* through a symlink \\(it is ${escape(path.join(dir, 'secret'))}\\)`),
+    );
     expect(realPathProblem(path.join(root, 'up', 'secret'), roots)).toMatch(/through a symlink/);
     expect(realPathProblem(path.join(root, 'conf', 'alias'), roots)).toBeUndefined();
     expect(realPathProblem(path.join(root, 'conf', 'missing'), roots), 'a missing file is reported elsewhere').toBeUndefined();

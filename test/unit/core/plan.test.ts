@@ -104,18 +104,42 @@ describe('createPlan', () => {
       distroless: ['reg.example/mesh/app:1.2.3-distroless'],
     });
     // The bases take no build args either: one build each, shared by every variant of pilot.
-    expect(imageJobs(plan).filter((j) => j.image === 'base').map((j) => j.id)).toEqual(['image:base']);
+    expect(
+      imageJobs(plan)
+        .filter((j) => j.image === 'base')
+        .map((j) => j.id),
+    ).toEqual(['image:base']);
     expect(pilot.map((j) => j.bases)).toEqual([
-      [{ name: 'base', jobId: 'image:base' }, { name: 'distroless', jobId: 'image:distroless' }],
-      [{ name: 'base', jobId: 'image:base' }, { name: 'distroless', jobId: 'image:distroless' }],
+      [
+        { name: 'base', jobId: 'image:base' },
+        { name: 'distroless', jobId: 'image:distroless' },
+      ],
+      [
+        { name: 'base', jobId: 'image:base' },
+        { name: 'distroless', jobId: 'image:distroless' },
+      ],
     ]);
   });
 
   it('two hubs and two tags give four refs per variant', () => {
-    const plan = createPlan(graph, planRequest({ targets: ['pilot'], variants: ['default', 'distroless'], hubs: ['reg.example/mesh', 'mirror.example:5000/istio/'], tags: ['1.2.3', 'latest'], output: REGISTRY }));
+    const plan = createPlan(
+      graph,
+      planRequest({
+        targets: ['pilot'],
+        variants: ['default', 'distroless'],
+        hubs: ['reg.example/mesh', 'mirror.example:5000/istio/'],
+        tags: ['1.2.3', 'latest'],
+        output: REGISTRY,
+      }),
+    );
     const pilot = imageJobs(plan).filter((j) => j.image === 'pilot');
     expect(variantRefs(pilot[0]!)).toEqual({
-      default: ['reg.example/mesh/pilot:1.2.3', 'reg.example/mesh/pilot:latest', 'mirror.example:5000/istio/pilot:1.2.3', 'mirror.example:5000/istio/pilot:latest'],
+      default: [
+        'reg.example/mesh/pilot:1.2.3',
+        'reg.example/mesh/pilot:latest',
+        'mirror.example:5000/istio/pilot:1.2.3',
+        'mirror.example:5000/istio/pilot:latest',
+      ],
     });
     expect(variantRefs(pilot[1]!)).toEqual({
       distroless: [
@@ -133,7 +157,12 @@ describe('createPlan', () => {
   });
 
   it('is deterministic: the same request twice gives deep-equal plans', () => {
-    const request = planRequest({ variants: ['default', 'distroless'], hubs: ['reg.example/mesh'], output: REGISTRY, platforms: parsePlatformList('arm64,amd64,armv7') });
+    const request = planRequest({
+      variants: ['default', 'distroless'],
+      hubs: ['reg.example/mesh'],
+      output: REGISTRY,
+      platforms: parsePlatformList('arm64,amd64,armv7'),
+    });
     expect(createPlan(graph, request)).toEqual(createPlan(graph, request));
     expect(createPlan(loadShippedGraph(), request)).toEqual(createPlan(graph, request));
   });
@@ -187,6 +216,8 @@ describe('the shipped Envoy artifact without the sample overlay', () => {
       extract: 'usr/local/bin/envoy',
       output: path.join(OUT, 'linux_arm64', 'envoy'),
     });
-    expect(new Set(job(plan, 'image:proxyv2').needs)).toEqual(new Set(['go:linux_amd64', 'go:linux_arm64', 'fetch:envoy:linux_amd64', 'fetch:envoy:linux_arm64', 'image:base', 'image:distroless']));
+    expect(new Set(job(plan, 'image:proxyv2').needs)).toEqual(
+      new Set(['go:linux_amd64', 'go:linux_arm64', 'fetch:envoy:linux_amd64', 'fetch:envoy:linux_arm64', 'image:base', 'image:distroless']),
+    );
   });
 });

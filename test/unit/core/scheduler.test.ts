@@ -109,8 +109,7 @@ function run(plan: Plan, fakes: FakeJobs, options: Partial<RunOptions> = {}): { 
 }
 
 const ids = (jobs: Job[]) => jobs.map((j) => j.id).sort();
-const skipReasons = (events: RunEvent[]) =>
-  Object.fromEntries(events.flatMap((e) => (e.type === 'job-skipped' ? [[e.job.id, e.reason]] : [])));
+const skipReasons = (events: RunEvent[]) => Object.fromEntries(events.flatMap((e) => (e.type === 'job-skipped' ? [[e.job.id, e.reason]] : [])));
 
 describe('runPlan', () => {
   it('starts a job only after everything it needs has succeeded, and hands results on', async () => {
@@ -173,7 +172,12 @@ describe('runPlan', () => {
     // The running job cancelled because of a's failure is skipped, not a second failure with a's message.
     expect(summary.failures.map((f) => f.job.id)).toEqual(['a']);
     expect(ids(summary.skipped)).toEqual(['b', 'c', 'd', 'e']);
-    expect(skipReasons(events)).toEqual({ b: 'cancelled after a failure', c: 'stopped after a failure', d: 'stopped after a failure', e: 'stopped after a failure' });
+    expect(skipReasons(events)).toEqual({
+      b: 'cancelled after a failure',
+      c: 'stopped after a failure',
+      d: 'stopped after a failure',
+      e: 'stopped after a failure',
+    });
     const finished = events.at(-1);
     expect(finished).toMatchObject({ type: 'run-finished', ok: false, interrupted: false });
   });

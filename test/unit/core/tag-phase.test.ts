@@ -95,7 +95,10 @@ describe('the tag phase', () => {
     expect(error.hint).toContain('meshbuild release 1.5.1');
     expect(error.detail).toContain(opts.journalFile);
     expect(error.detail).toContain('registry.test/mesh/pilot:1.5.1 names');
-    const journal = JSON.parse(readFileSync(opts.journalFile, 'utf8')) as { command: string; tags: Array<{ reference: string; before: string | null; intended: string; now?: string; undone: boolean }> };
+    const journal = JSON.parse(readFileSync(opts.journalFile, 'utf8')) as {
+      command: string;
+      tags: Array<{ reference: string; before: string | null; intended: string; now?: string; undone: boolean }>;
+    };
     expect(journal.command).toBe('meshbuild release 1.5.1');
     const left = journal.tags.filter((t) => !t.undone);
     expect(left.map((t) => t.reference)).toEqual(['registry.test/mesh/pilot:1.5.1']);
@@ -115,7 +118,8 @@ describe('the tag phase', () => {
     const versionWrites = IMAGES.length; // version tags go first: the next write is the first moving one
     for (const store of stores) {
       const put = store.putManifest.bind(store);
-      store.putManifest = (descriptor, bytes, tag) => (tag !== undefined && ++writesSeen === versionWrites + 2 ? Promise.reject(new MeshbuildError('refused')) : put(descriptor, bytes, tag));
+      store.putManifest = (descriptor, bytes, tag) =>
+        tag !== undefined && ++writesSeen === versionWrites + 2 ? Promise.reject(new MeshbuildError('refused')) : put(descriptor, bytes, tag);
     }
     await expect(runTagPhase(writes, await options())).rejects.toThrow(/refused/);
     for (const tag of ['1.5', 'latest']) expect(new Set(stores.map((s) => s.tags.get(tag)?.digest)).size).toBe(IMAGES.length);
@@ -187,6 +191,14 @@ describe('the tag phase', () => {
     const store = new MemoryStore('registry.test/mesh/pilot');
     const a = store.addIndex('a');
     const b = store.addIndex('b');
-    await expect(runTagPhase([{ store, tag: 'latest', index: a.descriptor, bytes: a.bytes }, { store, tag: 'latest', index: b.descriptor, bytes: b.bytes }], await options())).rejects.toThrow(/would name both/);
+    await expect(
+      runTagPhase(
+        [
+          { store, tag: 'latest', index: a.descriptor, bytes: a.bytes },
+          { store, tag: 'latest', index: b.descriptor, bytes: b.bytes },
+        ],
+        await options(),
+      ),
+    ).rejects.toThrow(/would name both/);
   });
 });

@@ -47,14 +47,25 @@ function thrown(run: () => unknown): MeshbuildError {
 }
 
 describe('ARG', () => {
-  const dockerfile = ['ARG VERSION=1.0', 'FROM scratch', 'ARG VERSION', 'ARG MODE=debug', 'ARG UNSET', 'LABEL version=$VERSION mode=${MODE} unset=[$UNSET]'].join('\n');
+  const dockerfile = [
+    'ARG VERSION=1.0',
+    'FROM scratch',
+    'ARG VERSION',
+    'ARG MODE=debug',
+    'ARG UNSET',
+    'LABEL version=$VERSION mode=${MODE} unset=[$UNSET]',
+  ].join('\n');
 
-  it('takes the declared defaults: a global one re-declared in the stage, and the stage\'s own', () => {
+  it("takes the declared defaults: a global one re-declared in the stage, and the stage's own", () => {
     expect(labels(interpret(dockerfile))).toEqual({ version: '1.0', mode: 'debug', unset: '[]' });
   });
 
   it('takes build args over the defaults', () => {
-    expect(labels(interpret(dockerfile, { args: { VERSION: '2.0', MODE: 'release', UNSET: 'set' } }))).toEqual({ version: '2.0', mode: 'release', unset: '[set]' });
+    expect(labels(interpret(dockerfile, { args: { VERSION: '2.0', MODE: 'release', UNSET: 'set' } }))).toEqual({
+      version: '2.0',
+      mode: 'release',
+      unset: '[set]',
+    });
   });
 
   it('does not let a global ARG into a stage that does not declare it', () => {
@@ -67,7 +78,15 @@ describe('ARG', () => {
 });
 
 describe('TARGETARCH, TARGETOS, TARGETPLATFORM, TARGETVARIANT', () => {
-  const dockerfile = ['FROM scratch', 'ARG TARGETARCH', 'ARG TARGETOS', 'ARG TARGETPLATFORM', 'ARG TARGETVARIANT', 'LABEL arch=$TARGETARCH os=$TARGETOS platform=$TARGETPLATFORM variant=[$TARGETVARIANT]', 'COPY ${TARGETARCH}/pilot-discovery /usr/local/bin/'].join('\n');
+  const dockerfile = [
+    'FROM scratch',
+    'ARG TARGETARCH',
+    'ARG TARGETOS',
+    'ARG TARGETPLATFORM',
+    'ARG TARGETVARIANT',
+    'LABEL arch=$TARGETARCH os=$TARGETOS platform=$TARGETPLATFORM variant=[$TARGETVARIANT]',
+    'COPY ${TARGETARCH}/pilot-discovery /usr/local/bin/',
+  ].join('\n');
 
   it.each([
     [AMD64, { arch: 'amd64', os: 'linux', platform: 'linux/amd64', variant: '[]' }],
@@ -80,7 +99,10 @@ describe('TARGETARCH, TARGETOS, TARGETPLATFORM, TARGETVARIANT', () => {
   });
 
   it('cannot be overridden by build args', () => {
-    expect(labels(interpret(dockerfile, { platform: ARM64, args: { TARGETARCH: 'amd64', TARGETPLATFORM: 'linux/amd64' } }))).toMatchObject({ arch: 'arm64', platform: 'linux/arm64' });
+    expect(labels(interpret(dockerfile, { platform: ARM64, args: { TARGETARCH: 'amd64', TARGETPLATFORM: 'linux/amd64' } }))).toMatchObject({
+      arch: 'arm64',
+      platform: 'linux/arm64',
+    });
   });
 
   it('are empty in a stage that does not declare them', () => {
@@ -105,7 +127,14 @@ describe('FROM', () => {
   });
 
   describe('picks the stage `FROM ${BASE_DISTRIBUTION}` names (the shipped multi-stage Dockerfiles)', () => {
-    const dockerfile = ['ARG BASE_DISTRIBUTION=debug', 'FROM base AS debug', 'FROM distroless AS distroless', 'FROM ${BASE_DISTRIBUTION}', 'ARG TARGETARCH', 'COPY ${TARGETARCH}/pilot-discovery /usr/local/bin/pilot-discovery'].join('\n');
+    const dockerfile = [
+      'ARG BASE_DISTRIBUTION=debug',
+      'FROM base AS debug',
+      'FROM distroless AS distroless',
+      'FROM ${BASE_DISTRIBUTION}',
+      'ARG TARGETARCH',
+      'COPY ${TARGETARCH}/pilot-discovery /usr/local/bin/pilot-discovery',
+    ].join('\n');
 
     it('debug by default: the last stage builds on stage 0, which is the graph image "base"', () => {
       const program = interpret(dockerfile);
@@ -135,7 +164,17 @@ describe('FROM', () => {
 
 describe('ENV', () => {
   it('is expanded in later instructions', () => {
-    const program = interpret(['FROM scratch', 'ENV APP=/srv/app', 'ENV BIN=$APP/bin CONF=${APP}/conf', 'WORKDIR $APP', 'COPY app ${BIN}/', 'LABEL conf=$CONF default=${MISSING:-fallback} alt=${APP:+set}', 'USER ${UID:-1337}'].join('\n'));
+    const program = interpret(
+      [
+        'FROM scratch',
+        'ENV APP=/srv/app',
+        'ENV BIN=$APP/bin CONF=${APP}/conf',
+        'WORKDIR $APP',
+        'COPY app ${BIN}/',
+        'LABEL conf=$CONF default=${MISSING:-fallback} alt=${APP:+set}',
+        'USER ${UID:-1337}',
+      ].join('\n'),
+    );
     expect(env(program)).toEqual({ APP: '/srv/app', BIN: '/srv/app/bin', CONF: '/srv/app/conf' });
     expect(step(program, 'workdir').path).toBe('/srv/app');
     expect(step(program, 'copy').destination).toBe('/srv/app/bin/');
@@ -143,8 +182,10 @@ describe('ENV', () => {
     expect(step(program, 'user').value).toBe('1337');
   });
 
-  it('expands $PATH against the base image\'s Env (ENV PATH=$PATH:/opt/cni/bin, as install-cni does)', () => {
-    const program = interpret('FROM base\nENV PATH=$PATH:/opt/cni/bin', { baseEnv: (name) => (name === 'base' ? ['PATH=/usr/bin:/bin', 'LANG=C'] : undefined) });
+  it("expands $PATH against the base image's Env (ENV PATH=$PATH:/opt/cni/bin, as install-cni does)", () => {
+    const program = interpret('FROM base\nENV PATH=$PATH:/opt/cni/bin', {
+      baseEnv: (name) => (name === 'base' ? ['PATH=/usr/bin:/bin', 'LANG=C'] : undefined),
+    });
     expect(env(program)).toEqual({ PATH: '/usr/bin:/bin:/opt/cni/bin' });
   });
 
@@ -152,7 +193,7 @@ describe('ENV', () => {
     expect(env(interpret('FROM scratch\nENV PATH=$PATH:/x'))).toEqual({ PATH: `${DEFAULT_LINUX_PATH}:/x` });
   });
 
-  it('carries a stage\'s ENV into a stage built FROM it', () => {
+  it("carries a stage's ENV into a stage built FROM it", () => {
     const program = interpret('FROM scratch AS first\nENV HOME_DIR=/home/app\nFROM first\nCOPY file ${HOME_DIR}/file');
     expect(step(program, 'copy').destination).toBe('/home/app/file');
   });
@@ -236,7 +277,12 @@ describe('ENTRYPOINT and CMD', () => {
 
 describe('EXPOSE, VOLUME, USER, WORKDIR, STOPSIGNAL, LABEL', () => {
   it('EXPOSE defaults to /tcp and keeps an explicit protocol', () => {
-    expect(step(interpret('FROM scratch\nARG PORT=15010\nEXPOSE 8080 53/udp 9090/tcp $PORT'), 'expose').ports).toEqual(['8080/tcp', '53/udp', '9090/tcp', '15010/tcp']);
+    expect(step(interpret('FROM scratch\nARG PORT=15010\nEXPOSE 8080 53/udp 9090/tcp $PORT'), 'expose').ports).toEqual([
+      '8080/tcp',
+      '53/udp',
+      '9090/tcp',
+      '15010/tcp',
+    ]);
   });
 
   it('VOLUME takes the JSON and the plain form', () => {

@@ -59,7 +59,23 @@ describe('nativeBlocker: what --builder auto sends to buildx', () => {
   });
 
   it('lets through every shipped Dockerfile form: ARG, FROM stages, COPY --chown=uid, ENV, LABEL, USER, WORKDIR, ENTRYPOINT, CMD, EXPOSE', () => {
-    const text = ['ARG BASE_DISTRIBUTION=debug', 'FROM base AS debug', 'FROM ${BASE_DISTRIBUTION}', 'ARG TARGETARCH', 'COPY --chown=1337:1337 --chmod=0755 ${TARGETARCH}/app /usr/local/bin/app', 'ADD conf.yaml /etc/', 'ENV PATH=$PATH:/x', 'LABEL a=b', 'USER 1337:1337', 'WORKDIR /w', 'EXPOSE 8080', 'VOLUME /data', 'STOPSIGNAL SIGTERM', 'ENTRYPOINT ["/usr/local/bin/app"]', 'CMD ["serve"]'].join('\n');
+    const text = [
+      'ARG BASE_DISTRIBUTION=debug',
+      'FROM base AS debug',
+      'FROM ${BASE_DISTRIBUTION}',
+      'ARG TARGETARCH',
+      'COPY --chown=1337:1337 --chmod=0755 ${TARGETARCH}/app /usr/local/bin/app',
+      'ADD conf.yaml /etc/',
+      'ENV PATH=$PATH:/x',
+      'LABEL a=b',
+      'USER 1337:1337',
+      'WORKDIR /w',
+      'EXPOSE 8080',
+      'VOLUME /data',
+      'STOPSIGNAL SIGTERM',
+      'ENTRYPOINT ["/usr/local/bin/app"]',
+      'CMD ["serve"]',
+    ].join('\n');
     expect(nativeBlocker(dockerfile(text))).toBeUndefined();
   });
 });
@@ -140,7 +156,20 @@ describe('--builder native with an instruction it cannot build: exit 2 through t
     ['add-url', 'add-url.Dockerfile', 3, 'ADD <url>'],
   ])('%s: one error naming the Dockerfile, the line and the instruction', async (image, file, line, instruction) => {
     for (const command of ['plan', 'build']) {
-      const result = await runCli([command, image, '--builder', 'native', '--targets', UNSUPPORTED, '--tag', 't', '--platforms', 'amd64', '--out', path.join(os.tmpdir(), 'meshbuild-unit-unsupported-out')]);
+      const result = await runCli([
+        command,
+        image,
+        '--builder',
+        'native',
+        '--targets',
+        UNSUPPORTED,
+        '--tag',
+        't',
+        '--platforms',
+        'amd64',
+        '--out',
+        path.join(os.tmpdir(), 'meshbuild-unit-unsupported-out'),
+      ]);
       expect(result.exitCode, `${command}: ${result.stderr}`).toBe(2);
       const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'));
       expect(errors, result.stderr).toEqual([`error: ${path.join(UNSUPPORTED, file)}:${line}:1: ${instruction} cannot be built by the native builder`]);

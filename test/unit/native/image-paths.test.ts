@@ -18,9 +18,16 @@ async function listingOf(entries: TarInputEntry[]): Promise<LayerListing> {
   return listLayer(`sha256:${randomBytes(32).toString('hex')}`, async () => Readable.from(createTarStream(entries)));
 }
 
-function listing(paths: Array<[string, Partial<{ type: 'directory' | 'file' | 'symlink'; linkname: string; uid: number; gid: number; mode: number }>]>): LayerListing {
+function listing(
+  paths: Array<[string, Partial<{ type: 'directory' | 'file' | 'symlink'; linkname: string; uid: number; gid: number; mode: number }>]>,
+): LayerListing {
   return {
-    paths: new Map(paths.map(([p, info]) => [p, { type: info.type ?? 'directory', mode: info.mode ?? 0o755, uid: info.uid ?? 0, gid: info.gid ?? 0, linkname: info.linkname ?? '' }])),
+    paths: new Map(
+      paths.map(([p, info]) => [
+        p,
+        { type: info.type ?? 'directory', mode: info.mode ?? 0o755, uid: info.uid ?? 0, gid: info.gid ?? 0, linkname: info.linkname ?? '' },
+      ]),
+    ),
     removed: [],
     opaque: [],
     accounts: new Map(),
@@ -59,8 +66,26 @@ describe('listLayer', () => {
 describe('ImagePaths', () => {
   it('applies layers bottom up: later entries win, whiteouts remove a path and what is under it', () => {
     const paths = ImagePaths.empty();
-    paths.applyListing(listing([['etc', {}], ['etc/old.conf', { type: 'file' }], ['var', {}], ['var/cache', {}], ['var/cache/a', { type: 'file' }], ['tmp', {}], ['tmp/x', { type: 'file' }], ['home', {}]]));
-    paths.applyListing({ ...listing([['home', { uid: 1337, gid: 1337 }], ['var/cache/b', { type: 'file' }]]), removed: ['etc/old.conf', 'tmp'], opaque: ['var/cache'] });
+    paths.applyListing(
+      listing([
+        ['etc', {}],
+        ['etc/old.conf', { type: 'file' }],
+        ['var', {}],
+        ['var/cache', {}],
+        ['var/cache/a', { type: 'file' }],
+        ['tmp', {}],
+        ['tmp/x', { type: 'file' }],
+        ['home', {}],
+      ]),
+    );
+    paths.applyListing({
+      ...listing([
+        ['home', { uid: 1337, gid: 1337 }],
+        ['var/cache/b', { type: 'file' }],
+      ]),
+      removed: ['etc/old.conf', 'tmp'],
+      opaque: ['var/cache'],
+    });
     expect(paths.get('etc/old.conf')).toBeUndefined();
     expect(paths.get('tmp')).toBeUndefined();
     expect(paths.get('tmp/x')).toBeUndefined();
@@ -150,7 +175,7 @@ describe('ImagePaths', () => {
       expect(isMeshbuildError(error) && error.message).toMatch(message);
     });
 
-    it('names need the image\'s account files', () => {
+    it("names need the image's account files", () => {
       expect(() => ImagePaths.empty().resolveUser('app')).toThrow(/no user "app"/);
       expect(ImagePaths.empty().resolveUser('7:8')).toEqual({ uid: 7, gid: 8 });
     });

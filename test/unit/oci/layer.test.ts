@@ -63,7 +63,8 @@ describe('buildLayer', () => {
     // Another Node process deflating the same tar at the same level gives the same body: Node's zlib
     // output does not depend on the process or on how the stream was chunked.
     const plain = await buildLayer(entries, join(dir, 'plain.tar'), { compression: 'none' });
-    const script = "const z=require('zlib'),c=require('crypto'),f=require('fs');process.stdout.write(c.createHash('sha256').update(z.deflateRawSync(f.readFileSync(process.argv[1]),{level:6})).digest('hex'))";
+    const script =
+      "const z=require('zlib'),c=require('crypto'),f=require('fs');process.stdout.write(c.createHash('sha256').update(z.deflateRawSync(f.readFileSync(process.argv[1]),{level:6})).digest('hex'))";
     const { stdout } = await execa(process.execPath, ['-e', script, plain.path]);
     const gz = await readFile(a.path);
     expect(sha256Digest(gz.subarray(10, gz.length - 8))).toBe(`sha256:${stdout}`);

@@ -55,11 +55,13 @@ describe('readTar', () => {
   it('streams content in chunks and skips what is not read', async () => {
     const big = Buffer.alloc(200_000);
     for (let i = 0; i < big.length; i++) big[i] = i % 251;
-    const bytes = await collect(createTarStream([
-      { type: 'file', path: 'a/big.bin', content: big },
-      { type: 'file', path: 'a/skipped.bin', content: Buffer.alloc(5000, 7) },
-      { type: 'file', path: 'a/z.txt', content: 'last' },
-    ]));
+    const bytes = await collect(
+      createTarStream([
+        { type: 'file', path: 'a/big.bin', content: big },
+        { type: 'file', path: 'a/skipped.bin', content: Buffer.alloc(5000, 7) },
+        { type: 'file', path: 'a/z.txt', content: 'last' },
+      ]),
+    );
     // Feed it in odd-sized pieces so headers straddle chunk boundaries.
     async function* pieces(): AsyncGenerator<Buffer> {
       for (let offset = 0; offset < bytes.length; offset += 777) yield bytes.subarray(offset, offset + 777);
@@ -80,10 +82,12 @@ describe('readTar', () => {
   });
 
   it('returns undefined for a missing path and refuses a path that is not a regular file', async () => {
-    const bytes = await collect(createTarStream([
-      { type: 'symlink', path: 'usr/bin/tool', target: '/opt/tool' },
-      { type: 'file', path: 'opt/tool', content: 'x' },
-    ]));
+    const bytes = await collect(
+      createTarStream([
+        { type: 'symlink', path: 'usr/bin/tool', target: '/opt/tool' },
+        { type: 'file', path: 'opt/tool', content: 'x' },
+      ]),
+    );
     expect(await readFileFromTar(bytes, 'nope')).toBeUndefined();
     await expect(readFileFromTar(bytes, 'usr/bin/tool')).rejects.toThrow(/"\/usr\/bin\/tool" in tar archive is a symlink to "\/opt\/tool"/);
     await expect(readFileFromTar(bytes, './usr')).rejects.toThrow(/is a directory/);

@@ -5,13 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { MeshbuildError } from '../../../src/errors.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
 import { listTar, readTar } from '../../../src/oci/tar-reader.js';
-import {
-  createTarStream,
-  mtimeFromSourceDateEpoch,
-  normalizeLayerPath,
-  type TarInputEntry,
-  type TarWriterOptions,
-} from '../../../src/oci/tar-writer.js';
+import { createTarStream, mtimeFromSourceDateEpoch, normalizeLayerPath, type TarInputEntry, type TarWriterOptions } from '../../../src/oci/tar-writer.js';
 import { collect, useTempDirs } from './temp-dir.js';
 
 const tempDir = useTempDirs();
@@ -50,7 +44,7 @@ describe('createTarStream', () => {
     expect(first.length % 512).toBe(0);
   });
 
-  it('does not depend on the source files\' times or permissions beyond the exec bit', async () => {
+  it("does not depend on the source files' times or permissions beyond the exec bit", async () => {
     const entries = await sampleEntries();
     const before = await tarBytes(entries);
     const app = (entries[0] as { source: string }).source;
@@ -79,22 +73,29 @@ describe('createTarStream', () => {
     ]);
   });
 
-  it('orders a folder\'s contents right after it (component-wise sort)', async () => {
-    const listed = await listTar(createTarStream([
-      { type: 'file', path: 'a-c', content: '' },
-      { type: 'file', path: 'a/b', content: '' },
-      { type: 'file', path: 'a.b', content: '' },
-    ]));
+  it("orders a folder's contents right after it (component-wise sort)", async () => {
+    const listed = await listTar(
+      createTarStream([
+        { type: 'file', path: 'a-c', content: '' },
+        { type: 'file', path: 'a/b', content: '' },
+        { type: 'file', path: 'a.b', content: '' },
+      ]),
+    );
     expect(listed.map((e) => e.path)).toEqual(['a', 'a/b', 'a-c', 'a.b']);
   });
 
   it('keeps explicit modes, owners and times, and stamps the default mtime (e.g. SOURCE_DATE_EPOCH) on the rest', async () => {
-    const listed = await listTar(createTarStream([
-      { type: 'file', path: 'bin/suid', content: 'x', mode: 0o4750, uid: 1337, gid: 1338 },
-      { type: 'file', path: 'bin/tool', content: 'x', executable: true },
-      { type: 'directory', path: 'home/istio-proxy', mode: 0o700, uid: 1337, gid: 1337, mtime: 5 },
-      { type: 'file', path: 'etc/big-ids', content: '', uid: 3_000_000, gid: 70_000_000 },
-    ], { mtime: 1_700_000_000 }));
+    const listed = await listTar(
+      createTarStream(
+        [
+          { type: 'file', path: 'bin/suid', content: 'x', mode: 0o4750, uid: 1337, gid: 1338 },
+          { type: 'file', path: 'bin/tool', content: 'x', executable: true },
+          { type: 'directory', path: 'home/istio-proxy', mode: 0o700, uid: 1337, gid: 1337, mtime: 5 },
+          { type: 'file', path: 'etc/big-ids', content: '', uid: 3_000_000, gid: 70_000_000 },
+        ],
+        { mtime: 1_700_000_000 },
+      ),
+    );
     const byPath = new Map(listed.map((e) => [e.path, e]));
     expect(byPath.get('bin')).toMatchObject({ mode: 0o755, uid: 0, gid: 0, mtime: 1_700_000_000 });
     expect(byPath.get('bin/suid')).toMatchObject({ mode: 0o4750, uid: 1337, gid: 1338, mtime: 1_700_000_000 });
@@ -130,7 +131,13 @@ describe('createTarStream', () => {
     const { stdout } = await execa('tar', ['--numeric-owner', '-tvf', file], { env: { TZ: 'UTC' } });
     const lines = stdout.split('\n').map((line) => line.trim().split(/\s+/));
     const rows = lines.map((cols) => ({ perms: cols[0], owner: cols[1], size: cols[2], date: `${cols[3]} ${cols[4]}`, name: cols.slice(5).join(' ') }));
-    expect(rows.find((r) => r.name === 'usr/local/bin/pilot-agent')).toEqual({ perms: '-rwxr-xr-x', owner: '0/0', size: '3000', date: '1970-01-02 00:00', name: 'usr/local/bin/pilot-agent' });
+    expect(rows.find((r) => r.name === 'usr/local/bin/pilot-agent')).toEqual({
+      perms: '-rwxr-xr-x',
+      owner: '0/0',
+      size: '3000',
+      date: '1970-01-02 00:00',
+      name: 'usr/local/bin/pilot-agent',
+    });
     expect(rows.find((r) => r.name === 'etc/istio/conf.yaml')).toMatchObject({ perms: '-rw-r--r--', owner: '0/0', size: '5' });
     expect(rows.find((r) => r.name === 'var/lib/istio/data/')).toMatchObject({ perms: 'drwxr-xr-x', owner: '0/0', size: '0' });
     expect(rows.find((r) => r.name.startsWith('usr/bin/agent'))).toMatchObject({ perms: 'lrwxrwxrwx', name: 'usr/bin/agent -> /usr/local/bin/pilot-agent' });
@@ -145,9 +152,19 @@ describe('createTarStream', () => {
   });
 
   it('refuses duplicate paths, ".." and entries below a non-directory', () => {
-    expect(() => createTarStream([{ type: 'file', path: '/a', content: '' }, { type: 'file', path: 'a', content: '' }])).toThrow(/two layer entries for "\/a"/);
+    expect(() =>
+      createTarStream([
+        { type: 'file', path: '/a', content: '' },
+        { type: 'file', path: 'a', content: '' },
+      ]),
+    ).toThrow(/two layer entries for "\/a"/);
     expect(() => createTarStream([{ type: 'file', path: '/a/../etc/passwd', content: '' }])).toThrow(MeshbuildError);
-    expect(() => createTarStream([{ type: 'file', path: 'a', content: '' }, { type: 'file', path: 'a/b', content: '' }])).toThrow(/which is a file/);
+    expect(() =>
+      createTarStream([
+        { type: 'file', path: 'a', content: '' },
+        { type: 'file', path: 'a/b', content: '' },
+      ]),
+    ).toThrow(/which is a file/);
     expect(() => createTarStream([{ type: 'file', path: 'a', content: '', mode: 0o10000 }])).toThrow(/mode/);
   });
 

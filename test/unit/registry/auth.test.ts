@@ -5,7 +5,10 @@ import { RegistryError } from '../../../src/registry/registry-error.js';
 const scopes = [{ repository: 'mesh/pilot', actions: ['push', 'pull'] as const }];
 const challenge = 'Bearer realm="https://auth.example.com/token",service="reg.example.com",scope="repository:mesh/pilot:pull,push"';
 
-function tokenServer(answers: Array<{ status: number; body: unknown }>): { requestToken: TokenRequester; requests: Array<{ method: string; url: URL; headers: Record<string, string>; body?: string }> } {
+function tokenServer(answers: Array<{ status: number; body: unknown }>): {
+  requestToken: TokenRequester;
+  requests: Array<{ method: string; url: URL; headers: Record<string, string>; body?: string }>;
+} {
   const requests: Array<{ method: string; url: URL; headers: Record<string, string>; body?: string }> = [];
   return {
     requests,
@@ -25,7 +28,12 @@ describe('RegistryAuth', () => {
   it('starts anonymous, follows a Bearer challenge with basic credentials, and caches the token per scope', async () => {
     const server = tokenServer([{ status: 200, body: { token: 'tok-1', expires_in: 300 } }]);
     let now = 1_000_000;
-    const auth = new RegistryAuth({ registry: 'reg.example.com', loadCredentials: async () => ({ username: 'u', password: 'p' }), requestToken: server.requestToken, now: () => now });
+    const auth = new RegistryAuth({
+      registry: 'reg.example.com',
+      loadCredentials: async () => ({ username: 'u', password: 'p' }),
+      requestToken: server.requestToken,
+      now: () => now,
+    });
     expect(await auth.authorization(scopes)).toBeUndefined();
     expect(await auth.handleChallenge(challenge, scopes, undefined)).toBe(true);
     expect(await auth.authorization(scopes)).toBe('Bearer tok-1');
@@ -57,7 +65,11 @@ describe('RegistryAuth', () => {
 
   it('uses the OAuth2 refresh-token POST for identity tokens', async () => {
     const server = tokenServer([{ status: 200, body: { access_token: 'oauth-tok' } }]);
-    const auth = new RegistryAuth({ registry: 'docker.io', loadCredentials: async () => ({ identityToken: 'refresh-abc' }), requestToken: server.requestToken });
+    const auth = new RegistryAuth({
+      registry: 'docker.io',
+      loadCredentials: async () => ({ identityToken: 'refresh-abc' }),
+      requestToken: server.requestToken,
+    });
     await auth.handleChallenge(challenge, scopes, undefined);
     expect(await auth.authorization(scopes)).toBe('Bearer oauth-tok');
     expect(server.requests[0]?.method).toBe('POST');
@@ -69,7 +81,11 @@ describe('RegistryAuth', () => {
 
   it('turns a refused token request into a clear 401 without the password', async () => {
     const server = tokenServer([{ status: 401, body: { details: 'incorrect username or password' } }]);
-    const auth = new RegistryAuth({ registry: 'reg.example.com', loadCredentials: async () => ({ username: 'u', password: 'Secret-Pw-77' }), requestToken: server.requestToken });
+    const auth = new RegistryAuth({
+      registry: 'reg.example.com',
+      loadCredentials: async () => ({ username: 'u', password: 'Secret-Pw-77' }),
+      requestToken: server.requestToken,
+    });
     const error = await auth.handleChallenge(challenge, scopes, undefined).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryError);
     expect((error as RegistryError).message).toContain('registry reg.example.com rejected the credentials for repository mesh/pilot');
@@ -80,7 +96,11 @@ describe('RegistryAuth', () => {
   it('answers Basic challenges only when there are credentials it has not yet sent', async () => {
     const none = new RegistryAuth({ registry: 'r', loadCredentials: async () => undefined, requestToken: tokenServer([]).requestToken });
     expect(await none.handleChallenge('Basic realm="x"', scopes, undefined)).toBe(false);
-    const some = new RegistryAuth({ registry: 'r', loadCredentials: async () => ({ username: 'u', password: 'p' }), requestToken: tokenServer([]).requestToken });
+    const some = new RegistryAuth({
+      registry: 'r',
+      loadCredentials: async () => ({ username: 'u', password: 'p' }),
+      requestToken: tokenServer([]).requestToken,
+    });
     expect(await some.handleChallenge('Basic realm="x"', scopes, undefined)).toBe(true);
     const sent = await some.authorization(scopes);
     expect(sent).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);

@@ -10,7 +10,10 @@ async function drain(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 const chunked = (bytes: Buffer, size: number): Readable =>
-  Readable.from(Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size)), { objectMode: false });
+  Readable.from(
+    Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size)),
+    { objectMode: false },
+  );
 
 describe('DigestVerifier', () => {
   const bytes = Buffer.from('0123456789'.repeat(1000));

@@ -52,12 +52,20 @@ describe('credentials from the Docker config', () => {
     const calls: string[] = [];
     const runHelper: CredentialHelperRunner = async (helper, serverUrl) => {
       calls.push(`${helper} ${serverUrl}`);
-      if (helper === 'store' && serverUrl === 'https://index.docker.io/v1/') return { exitCode: 0, stdout: JSON.stringify({ Username: '<token>', Secret: 'hub-refresh-token' }) };
+      if (helper === 'store' && serverUrl === 'https://index.docker.io/v1/')
+        return { exitCode: 0, stdout: JSON.stringify({ Username: '<token>', Secret: 'hub-refresh-token' }) };
       if (helper === 'ecr') return { exitCode: 0, stdout: JSON.stringify({ ServerURL: serverUrl, Username: 'AWS', Secret: 'ecr-password-xyz' }) };
       return { exitCode: 1, stdout: 'credentials not found in native keychain' };
     };
-    const dir = await configDir({ credHelpers: { '1234.dkr.ecr.us-east-1.amazonaws.com': 'ecr' }, credsStore: 'store', auths: { 'fallback.example.com': { auth: b64('f:g') } } });
-    expect(await credentialsFromDockerConfig('1234.dkr.ecr.us-east-1.amazonaws.com', { configDir: dir, runHelper })).toEqual({ username: 'AWS', password: 'ecr-password-xyz' });
+    const dir = await configDir({
+      credHelpers: { '1234.dkr.ecr.us-east-1.amazonaws.com': 'ecr' },
+      credsStore: 'store',
+      auths: { 'fallback.example.com': { auth: b64('f:g') } },
+    });
+    expect(await credentialsFromDockerConfig('1234.dkr.ecr.us-east-1.amazonaws.com', { configDir: dir, runHelper })).toEqual({
+      username: 'AWS',
+      password: 'ecr-password-xyz',
+    });
     expect(await credentialsFromDockerConfig('docker.io', { configDir: dir, runHelper })).toEqual({ identityToken: 'hub-refresh-token' });
     expect(await credentialsFromDockerConfig('fallback.example.com', { configDir: dir, runHelper })).toEqual({ username: 'f', password: 'g' });
     expect(calls).toEqual(['ecr 1234.dkr.ecr.us-east-1.amazonaws.com', 'store https://index.docker.io/v1/', 'store fallback.example.com']);
@@ -67,6 +75,8 @@ describe('credentials from the Docker config', () => {
 
   it('refuses helper names that are not plain words', async () => {
     const dir = await configDir({ credsStore: '../../bin/sh' });
-    await expect(credentialsFromDockerConfig('reg', { configDir: dir, runHelper: async () => ({ exitCode: 0, stdout: '{}' }) })).rejects.toThrow(/invalid credential helper/);
+    await expect(credentialsFromDockerConfig('reg', { configDir: dir, runHelper: async () => ({ exitCode: 0, stdout: '{}' }) })).rejects.toThrow(
+      /invalid credential helper/,
+    );
   });
 });

@@ -12,10 +12,13 @@ describe('insecure policy', () => {
     },
   );
 
-  it.each(['128.0.0.1', '10.0.0.5:5000', '127.0.0.256', 'gcr.io', 'localhost.example.com', '[::2]:5000', '127.0.0.1.example.com'])('%s is not loopback', (host) => {
-    expect(isLoopbackHost(host)).toBe(false);
-    expect(registryScheme(host)).toBe('https');
-  });
+  it.each(['128.0.0.1', '10.0.0.5:5000', '127.0.0.256', 'gcr.io', 'localhost.example.com', '[::2]:5000', '127.0.0.1.example.com'])(
+    '%s is not loopback',
+    (host) => {
+      expect(isLoopbackHost(host)).toBe(false);
+      expect(registryScheme(host)).toBe('https');
+    },
+  );
 
   it('allows plain HTTP for listed insecure registries, with or without port', () => {
     expect(registryScheme('10.0.0.5:5000', { insecureRegistries: ['10.0.0.5:5000'] })).toBe('http');

@@ -39,7 +39,14 @@ describe('redaction', () => {
   it('builds 401 errors that name registry and repository and say to docker login', () => {
     const error = responseError(
       { registry: 'reg.example.com', repository: 'mesh/pilot', what: 'push blob sha256:abc to mesh/pilot' },
-      { status: 401, statusText: 'Unauthorized', headers: {}, body: '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}', attempts: 1, sentCredentials: true },
+      {
+        status: 401,
+        statusText: 'Unauthorized',
+        headers: {},
+        body: '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+        attempts: 1,
+        sentCredentials: true,
+      },
     );
     expect(error.exitCode).toBe(1);
     expect(error.message).toContain('reg.example.com');

@@ -52,14 +52,12 @@ describe('parseReference', () => {
 });
 
 describe('formatReference', () => {
-  it.each([
-    '127.0.0.1:5555/mesh/pilot:dev',
-    `gcr.io/istio-release/pilot@${DIGEST}`,
-    `localhost:5000/a:v1@${DIGEST}`,
-    'docker.io/library/alpine:3.20',
-  ])('round-trips %s', (input) => {
-    expect(formatReference(parseReference(input))).toBe(input);
-  });
+  it.each(['127.0.0.1:5555/mesh/pilot:dev', `gcr.io/istio-release/pilot@${DIGEST}`, `localhost:5000/a:v1@${DIGEST}`, 'docker.io/library/alpine:3.20'])(
+    'round-trips %s',
+    (input) => {
+      expect(formatReference(parseReference(input))).toBe(input);
+    },
+  );
 
   it('prints the familiar Docker Hub form on request', () => {
     expect(formatReference(parseReference('alpine:3'), { familiar: true })).toBe('alpine:3');

@@ -36,7 +36,8 @@ describe('registry JSON is checked where it is read', () => {
   it('refuses manifests whose descriptors are malformed, naming where they came from', () => {
     const where = 'manifest reg.example.com/mesh/pilot:1.0 (https://reg.example.com/v2/mesh/pilot/manifests/1.0)';
     const config = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: DIGEST, size: 2 };
-    const manifest = (layers: unknown[]) => Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers }));
+    const manifest = (layers: unknown[]) =>
+      Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers }));
     expect(() => parseManifest(manifest([config]), undefined, where)).not.toThrow();
     expect(() => parseManifest(manifest([null]), undefined, where)).toThrow(RegistryError);
     expect(() => parseManifest(manifest([{ digest: 7 }]), undefined, where)).toThrow(/layers\[0\] that is not a descriptor.*\n?/);
@@ -54,12 +55,15 @@ describe('registry JSON is checked where it is read', () => {
     expect(describeErrorBody('')).toEqual({ codes: [], lines: [] });
   });
 
-  it.each([['null'], ['[]'], ['{"token": 5}'], ['{"access_token": ""}'], ['not json']])('a token response %s is a RegistryJsonError naming the registry and realm', async (body) => {
-    const requestToken: TokenRequester = async () => ({ status: 200, statusText: 'OK', headers: {}, body });
-    const auth = new RegistryAuth({ registry: 'reg.example.com', loadCredentials: async () => undefined, requestToken });
-    const scopes = [{ repository: 'mesh/pilot', actions: ['pull'] as const }];
-    const challenge = auth.handleChallenge('Bearer realm="https://auth.example.com/token",service="reg"', scopes, undefined);
-    await expect(challenge).rejects.toBeInstanceOf(RegistryJsonError);
-    await expect(challenge).rejects.toThrow(/registry reg\.example\.com sent a token response .*https:\/\/auth\.example\.com\/token/);
-  });
+  it.each([['null'], ['[]'], ['{"token": 5}'], ['{"access_token": ""}'], ['not json']])(
+    'a token response %s is a RegistryJsonError naming the registry and realm',
+    async (body) => {
+      const requestToken: TokenRequester = async () => ({ status: 200, statusText: 'OK', headers: {}, body });
+      const auth = new RegistryAuth({ registry: 'reg.example.com', loadCredentials: async () => undefined, requestToken });
+      const scopes = [{ repository: 'mesh/pilot', actions: ['pull'] as const }];
+      const challenge = auth.handleChallenge('Bearer realm="https://auth.example.com/token",service="reg"', scopes, undefined);
+      await expect(challenge).rejects.toBeInstanceOf(RegistryJsonError);
+      await expect(challenge).rejects.toThrow(/registry reg\.example\.com sent a token response .*https:\/\/auth\.example\.com\/token/);
+    },
+  );
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_RETRY_POLICY, isRetryableNetworkCode, isRetryableStatus, parseRetryAfter, retryDelay } from '../../../src/registry/retry-policy.js';
+import {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  isRetryableNetworkCode,
+  isRetryableStatus,
+  parseRetryAfter,
+  retryDelay,
+} from '../../../src/registry/retry-policy.js';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');
@@ -43,12 +50,21 @@ describe('backoff', () => {
 });
 
 describe('what is retried', () => {
-  it.each([[408, true], [429, true], [500, true], [502, true], [503, true], [504, true], [501, false], [505, false], [400, false], [401, false], [404, false]])(
-    'status %i -> %s',
-    (status, expected) => {
-      expect(isRetryableStatus(status)).toBe(expected);
-    },
-  );
+  it.each([
+    [408, true],
+    [429, true],
+    [500, true],
+    [502, true],
+    [503, true],
+    [504, true],
+    [501, false],
+    [505, false],
+    [400, false],
+    [401, false],
+    [404, false],
+  ])('status %i -> %s', (status, expected) => {
+    expect(isRetryableStatus(status)).toBe(expected);
+  });
 
   it('retries resets, broken pipes, timeouts and refusals, not DNS failures', () => {
     for (const code of ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED']) expect(isRetryableNetworkCode(code)).toBe(true);

@@ -14,7 +14,9 @@ describe('parseWwwAuthenticate', () => {
 
   it('parses Basic, unquoted values, odd spacing and case', () => {
     expect(parseWwwAuthenticate('Basic realm="Registry Realm"')).toEqual([{ scheme: 'basic', params: { realm: 'Registry Realm' } }]);
-    expect(parseWwwAuthenticate('BEARER  Realm = https://x/token , Service=reg')).toEqual([{ scheme: 'bearer', params: { realm: 'https://x/token', service: 'reg' } }]);
+    expect(parseWwwAuthenticate('BEARER  Realm = https://x/token , Service=reg')).toEqual([
+      { scheme: 'bearer', params: { realm: 'https://x/token', service: 'reg' } },
+    ]);
   });
 
   it('parses several challenges in one header and skips token68 values', () => {

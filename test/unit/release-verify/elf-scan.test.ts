@@ -58,14 +58,20 @@ describe('scanLayerForForeignBinaries', () => {
   });
 
   it('ignores files that are not ELF, however they start', async () => {
-    const scan = await scanLayerForForeignBinaries(createTarStream([{ type: 'file', path: 'script.sh', content: '#!/bin/sh\necho hi there, this is not a binary\n' }]), AMD64);
+    const scan = await scanLayerForForeignBinaries(
+      createTarStream([{ type: 'file', path: 'script.sh', content: '#!/bin/sh\necho hi there, this is not a binary\n' }]),
+      AMD64,
+    );
     expect(scan).toEqual({ binaries: 0, foreign: [] });
   });
 
   it('fails with a step error naming the layer when the archive is cut short', async () => {
     const bytes = await new Promise<Buffer>((resolve, reject) => {
       const chunks: Buffer[] = [];
-      createTarStream(layerEntries).on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+      createTarStream(layerEntries)
+        .on('data', (c: Buffer) => chunks.push(c))
+        .on('end', () => resolve(Buffer.concat(chunks)))
+        .on('error', reject);
     });
     await expect(scanLayerForForeignBinaries(bytes.subarray(0, 700), AMD64, { what: 'layer sha256:abc' })).rejects.toThrow(/layer sha256:abc/);
   });

@@ -78,7 +78,9 @@ describe('formatVerifyReport', () => {
       ok: false,
       isIndex: true,
       binaries: 2,
-      runs: [{ platform: 'linux/amd64', command: ['/usr/local/bin/pilot-discovery', '--version'], exitCode: 0, output: 'pilot-discovery version 1.0 linux/amd64' }],
+      runs: [
+        { platform: 'linux/amd64', command: ['/usr/local/bin/pilot-discovery', '--version'], exitCode: 0, output: 'pilot-discovery version 1.0 linux/amd64' },
+      ],
     });
     expect(text).toBe(
       [

@@ -24,7 +24,9 @@ describe('selectLayoutRefs (push --from)', () => {
   });
 
   it('filters an image with several tags to those named, and refuses a tag it lacks', () => {
-    expect(selectLayoutRefs(several, ['1.0-distroless']).filter((s) => s.image === 'pilot')).toEqual([{ image: 'pilot', ref: 'pilot:1.0-distroless', tags: ['1.0-distroless'] }]);
+    expect(selectLayoutRefs(several, ['1.0-distroless']).filter((s) => s.image === 'pilot')).toEqual([
+      { image: 'pilot', ref: 'pilot:1.0-distroless', tags: ['1.0-distroless'] },
+    ]);
     expect(() => selectLayoutRefs(several, ['2.0'])).toThrow(/the layout has pilot under several tags \(1\.0, 1\.0-distroless\)/);
   });
 
@@ -44,8 +46,15 @@ describe('selectLayoutRefs (push --from)', () => {
 
 describe('mirror naming and sources', () => {
   it('puts the copy at <dst-hub>/<last path element of the source repository>', () => {
-    expect(mirrorDestination('127.0.0.1:5555/mesh/release/pilot:1.0', 'registry.example.com/mirror')).toEqual({ registry: 'registry.example.com', repository: 'mirror/pilot' });
-    expect(mirrorDestination('127.0.0.1:5555/mesh/pilot@sha256:' + 'a'.repeat(64), '127.0.0.1:5555/other', 'v2')).toEqual({ registry: '127.0.0.1:5555', repository: 'other/pilot', tag: 'v2' });
+    expect(mirrorDestination('127.0.0.1:5555/mesh/release/pilot:1.0', 'registry.example.com/mirror')).toEqual({
+      registry: 'registry.example.com',
+      repository: 'mirror/pilot',
+    });
+    expect(mirrorDestination('127.0.0.1:5555/mesh/pilot@sha256:' + 'a'.repeat(64), '127.0.0.1:5555/other', 'v2')).toEqual({
+      registry: '127.0.0.1:5555',
+      repository: 'other/pilot',
+      tag: 'v2',
+    });
     expect(() => mirrorDestination('127.0.0.1:5555/mesh/pilot:1.0', 'http://example.com/x')).toThrow(/URL scheme/);
   });
 
@@ -80,16 +89,29 @@ describe('mirror naming and sources', () => {
 
   it('takes every ref of a report, or repo@digest for images pushed by digest only, with their platforms', () => {
     const sources = mirrorSourcesFromReport(
-      report([image({}), image({ refs: ['127.0.0.1:5555/mesh/pilot:1.0', '127.0.0.1:5555/mesh/pilot:latest'] }), image({ image: 'app', repository: '127.0.0.1:5555/mesh/app', refs: [] })]),
+      report([
+        image({}),
+        image({ refs: ['127.0.0.1:5555/mesh/pilot:1.0', '127.0.0.1:5555/mesh/pilot:latest'] }),
+        image({ image: 'app', repository: '127.0.0.1:5555/mesh/app', refs: [] }),
+      ]),
       'report.json',
     );
-    expect(sources.map((s) => s.reference)).toEqual(['127.0.0.1:5555/mesh/pilot:1.0', '127.0.0.1:5555/mesh/pilot:latest', `127.0.0.1:5555/mesh/app@sha256:${'b'.repeat(64)}`]);
-    expect(sources[0]!.platforms).toEqual([{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }]);
+    expect(sources.map((s) => s.reference)).toEqual([
+      '127.0.0.1:5555/mesh/pilot:1.0',
+      '127.0.0.1:5555/mesh/pilot:latest',
+      `127.0.0.1:5555/mesh/app@sha256:${'b'.repeat(64)}`,
+    ]);
+    expect(sources[0]!.platforms).toEqual([
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64' },
+    ]);
   });
 
   it('refuses a report of images in an OCI layout or tar files, and one with no images', () => {
     expect(() => mirrorSourcesFromReport(report([image({ repository: 'oci:/work/out/images', refs: ['pilot:1.0'] })]), 'r.json')).toThrow(/not in a registry/);
-    expect(() => mirrorSourcesFromReport(report([image({ repository: '/work/out/tar/pilot_1.0.tar', refs: ['pilot:1.0'] })]), 'r.json')).toThrow(/not in a registry/);
+    expect(() => mirrorSourcesFromReport(report([image({ repository: '/work/out/tar/pilot_1.0.tar', refs: ['pilot:1.0'] })]), 'r.json')).toThrow(
+      /not in a registry/,
+    );
     expect(() => mirrorSourcesFromReport(report([]), 'r.json')).toThrow(/lists no images/);
   });
 });

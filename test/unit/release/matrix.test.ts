@@ -55,8 +55,24 @@ describe('ciMatrix (GitLab parallel:matrix)', () => {
     expect(ciMatrix(platforms, images, 'platform', 'gitlab')).toEqual({
       parallel: {
         matrix: [
-          { TARGET: 'all', PLATFORMS: 'linux/amd64', PLATFORM: 'linux/amd64', ARCH: 'amd64', SHARD: 'amd64', RUNNER: 'saas-linux-small-amd64', EMULATED: 'false' },
-          { TARGET: 'all', PLATFORMS: 'linux/arm64', PLATFORM: 'linux/arm64', ARCH: 'arm64', SHARD: 'arm64', RUNNER: 'saas-linux-small-arm64', EMULATED: 'false' },
+          {
+            TARGET: 'all',
+            PLATFORMS: 'linux/amd64',
+            PLATFORM: 'linux/amd64',
+            ARCH: 'amd64',
+            SHARD: 'amd64',
+            RUNNER: 'saas-linux-small-amd64',
+            EMULATED: 'false',
+          },
+          {
+            TARGET: 'all',
+            PLATFORMS: 'linux/arm64',
+            PLATFORM: 'linux/arm64',
+            ARCH: 'arm64',
+            SHARD: 'arm64',
+            RUNNER: 'saas-linux-small-arm64',
+            EMULATED: 'false',
+          },
         ],
       },
     });

@@ -44,7 +44,10 @@ const both = parsePlatformList('amd64,arm64');
 describe('checkShards', () => {
   it('groups two platform shards into one group per image with both platforms', () => {
     const check = checkShards(
-      [shard('shard-amd64.json', [image('pilot', 'linux/amd64', '1'), image('base', 'linux/amd64', '2')]), shard('shard-arm64.json', [image('pilot', 'linux/arm64', '3'), image('base', 'linux/arm64', '4')])],
+      [
+        shard('shard-amd64.json', [image('pilot', 'linux/amd64', '1'), image('base', 'linux/amd64', '2')]),
+        shard('shard-arm64.json', [image('pilot', 'linux/arm64', '3'), image('base', 'linux/arm64', '4')]),
+      ],
       [],
       both,
     );
@@ -63,35 +66,61 @@ describe('checkShards', () => {
 
   it('names an image whose job failed in every shard, with why', () => {
     const failed: ReportedJob = { id: 'image:proxyv2', kind: 'image-build', title: 'proxyv2', status: 'failed', error: { message: 'registry said 500' } };
-    const check = checkShards([shard('a.json', [image('pilot', 'linux/amd64', '1')], [failed]), shard('b.json', [image('pilot', 'linux/arm64', '2')])], [], both);
+    const check = checkShards(
+      [shard('a.json', [image('pilot', 'linux/amd64', '1')], [failed]), shard('b.json', [image('pilot', 'linux/arm64', '2')])],
+      [],
+      both,
+    );
     expect(check.missing).toEqual([`proxyv2 x linux/amd64, linux/arm64 x ${HUB}: in no shard (a.json: failed: registry said 500)`]);
   });
 
   it('takes the same manifest from two shards once, and reports two different ones', () => {
-    const same = checkShards([shard('a.json', [image('pilot', 'linux/amd64', '1')]), shard('b.json', [image('pilot', 'linux/amd64', '1'), image('pilot', 'linux/arm64', '2')])], [], both);
+    const same = checkShards(
+      [shard('a.json', [image('pilot', 'linux/amd64', '1')]), shard('b.json', [image('pilot', 'linux/amd64', '1'), image('pilot', 'linux/arm64', '2')])],
+      [],
+      both,
+    );
     expect(same.conflicts).toEqual([]);
     expect(same.missing).toEqual([]);
-    const different = checkShards([shard('a.json', [image('pilot', 'linux/amd64', '1')]), shard('b.json', [image('pilot', 'linux/amd64', '9'), image('pilot', 'linux/arm64', '2')])], [], both);
+    const different = checkShards(
+      [shard('a.json', [image('pilot', 'linux/amd64', '1')]), shard('b.json', [image('pilot', 'linux/amd64', '9'), image('pilot', 'linux/arm64', '2')])],
+      [],
+      both,
+    );
     expect(different.conflicts).toEqual([`pilot in ${HUB}/pilot linux/amd64: a.json has ${digest('1')}, b.json has ${digest('9')}`]);
   });
 
   it('checks only the hubs asked for, and each of them', () => {
     const other = '127.0.0.1:5555/other';
-    const shards = [shard('a.json', [image('pilot', 'linux/amd64', '1'), image('pilot', 'linux/amd64', '1', 'default', other)], [], [HUB, other]), shard('b.json', [image('pilot', 'linux/arm64', '2')])];
+    const shards = [
+      shard('a.json', [image('pilot', 'linux/amd64', '1'), image('pilot', 'linux/amd64', '1', 'default', other)], [], [HUB, other]),
+      shard('b.json', [image('pilot', 'linux/arm64', '2')]),
+    ];
     expect(checkShards(shards, [HUB], both).missing).toEqual([]);
     expect(checkShards(shards, [HUB], both).groups.map((g) => g.repository)).toEqual([`${HUB}/pilot`]);
     expect(checkShards(shards, [], both).missing).toEqual([`pilot x linux/arm64 x ${other}: in no shard`]);
   });
 
   it('keeps variants apart', () => {
-    const check = checkShards([shard('a.json', [image('pilot', 'linux/amd64', '1'), image('pilot', 'linux/amd64', '5', 'distroless')]), shard('b.json', [image('pilot', 'linux/arm64', '2')])], [], both);
+    const check = checkShards(
+      [
+        shard('a.json', [image('pilot', 'linux/amd64', '1'), image('pilot', 'linux/amd64', '5', 'distroless')]),
+        shard('b.json', [image('pilot', 'linux/arm64', '2')]),
+      ],
+      [],
+      both,
+    );
     expect(check.missing).toEqual([`pilot [distroless] x linux/arm64 x ${HUB}: in no shard`]);
   });
 });
 
 describe('indexForGroup', () => {
   it('lists the requested platforms first, in their order, then others sorted; the same bytes whatever the shard order', () => {
-    const shards = [shard('c.json', [image('pilot', 'linux/arm/v7', '7')]), shard('b.json', [image('pilot', 'linux/arm64', '3')]), shard('a.json', [image('pilot', 'linux/amd64', '1')])];
+    const shards = [
+      shard('c.json', [image('pilot', 'linux/arm/v7', '7')]),
+      shard('b.json', [image('pilot', 'linux/arm64', '3')]),
+      shard('a.json', [image('pilot', 'linux/amd64', '1')]),
+    ];
     const [group] = checkShards(shards, [], both).groups;
     const index = indexForGroup(group!, both);
     expect(index.value.manifests.map((m) => [m.platform, m.digest])).toEqual([

@@ -8,8 +8,23 @@ describe('formatFailures', () => {
     const failures: ReleaseFailure[] = [
       { step: 'build', subject: 'go:linux_amd64', platforms: ['linux/amd64'], problem: 'stopped after a failure', skipped: true },
       { step: 'build', subject: 'image:base', image: 'base', platforms: ['linux/amd64', 'linux/arm64'], hubs: [hub], problem: 'registry answered 500' },
-      { step: 'build', subject: 'image:pilot', image: 'pilot', platforms: ['linux/amd64', 'linux/arm64'], hubs: [hub], problem: 'stopped after a failure', skipped: true },
-      { step: 'verify', image: 'proxyv2', platforms: ['linux/arm64'], hubs: [hub], file: '/usr/local/bin/envoy', problem: 'exec format error waiting to happen' },
+      {
+        step: 'build',
+        subject: 'image:pilot',
+        image: 'pilot',
+        platforms: ['linux/amd64', 'linux/arm64'],
+        hubs: [hub],
+        problem: 'stopped after a failure',
+        skipped: true,
+      },
+      {
+        step: 'verify',
+        image: 'proxyv2',
+        platforms: ['linux/arm64'],
+        hubs: [hub],
+        file: '/usr/local/bin/envoy',
+        problem: 'exec format error waiting to happen',
+      },
       { step: 'conflict', image: 'app', hubs: [hub], problem: `${hub}/app:1.0.0 already names sha256:a, not this build's sha256:b (pass --force to move it)` },
       { step: 'tag', problem: 'writing the tag x failed' },
     ];

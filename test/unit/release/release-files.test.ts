@@ -22,7 +22,7 @@ async function fakeBinaries(outDir: string, mode: number, mtime: number): Promis
 }
 
 describe('writeIstioctlArchives', () => {
-  it('writes Istio\'s archive names, each holding the one binary, mode 0755, mtime 0', async () => {
+  it("writes Istio's archive names, each holding the one binary, mode 0755, mtime 0", async () => {
     const outDir = await tempDir();
     const dir = await tempDir();
     await fakeBinaries(outDir, 0o644, 1_700_000_000);
@@ -40,7 +40,8 @@ describe('writeIstioctlArchives', () => {
     const bytes = await readFile(path.join(dir, 'istioctl-1.0.0-osx-arm64.tar.gz'));
     expect([...bytes.subarray(0, 10)], 'gzip header pinned: no mtime, OS unknown').toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
     const entries: Array<{ path: string; mode: number; mtime: number; uid: number; content: string }> = [];
-    for await (const entry of readTar(bytes)) entries.push({ path: entry.path, mode: entry.mode, mtime: entry.mtime, uid: entry.uid, content: (await entry.buffer()).toString() });
+    for await (const entry of readTar(bytes))
+      entries.push({ path: entry.path, mode: entry.mode, mtime: entry.mtime, uid: entry.uid, content: (await entry.buffer()).toString() });
     expect(entries.map(({ content, ...header }) => header)).toEqual([{ path: 'istioctl', mode: 0o755, mtime: 0, uid: 0 }]);
     expect(entries[0]!.content).toContain('istioctl for darwin/arm64');
 
@@ -48,7 +49,7 @@ describe('writeIstioctlArchives', () => {
     expect(zip.subarray(30, 30 + zip.readUInt16LE(26)).toString(), 'the zip holds istioctl.exe').toBe('istioctl.exe');
   });
 
-  it('gives byte-identical archives whatever the binaries\' mode and time on disk', async () => {
+  it("gives byte-identical archives whatever the binaries' mode and time on disk", async () => {
     const runs: Array<Map<string, string>> = [];
     for (const [mode, mtime] of [
       [0o644, 1_000_000_000],
@@ -59,7 +60,12 @@ describe('writeIstioctlArchives', () => {
       await fakeBinaries(outDir, mode, mtime);
       const hashes = new Map<string, string>();
       for (const name of await writeIstioctlArchives(dir, '2.1.0', outDir)) {
-        hashes.set(name, createHash('sha256').update(await readFile(path.join(dir, name))).digest('hex'));
+        hashes.set(
+          name,
+          createHash('sha256')
+            .update(await readFile(path.join(dir, name)))
+            .digest('hex'),
+        );
       }
       runs.push(hashes);
     }
@@ -84,7 +90,15 @@ describe('formatReleaseNotes', () => {
       version: '1.0.0',
       hubs: ['127.0.0.1:5555/mesh', 'docker.io/me'],
       images: [
-        { image: 'pilot', variant: 'default', hub: '127.0.0.1:5555/mesh', repository: '127.0.0.1:5555/mesh/pilot', digest, platforms: ['linux/amd64', 'linux/arm64'], tags: ['1.0.0', '1.0', 'latest'] },
+        {
+          image: 'pilot',
+          variant: 'default',
+          hub: '127.0.0.1:5555/mesh',
+          repository: '127.0.0.1:5555/mesh/pilot',
+          digest,
+          platforms: ['linux/amd64', 'linux/arm64'],
+          tags: ['1.0.0', '1.0', 'latest'],
+        },
         { image: 'pilot', variant: 'default', hub: 'docker.io/me', repository: 'docker.io/me/pilot', digest, platforms: ['linux/amd64'], tags: ['1.0.0'] },
       ],
       archives: [{ name: 'istioctl-1.0.0-win.zip', sha256: 'f'.repeat(64) }],

@@ -93,6 +93,11 @@ describe('encodeZip', () => {
   });
 
   it('refuses a name listed twice', () => {
-    expect(() => encodeZip([{ name: 'x', data: Buffer.from('1') }, { name: 'x', data: Buffer.from('2') }])).toThrow(/listed twice/);
+    expect(() =>
+      encodeZip([
+        { name: 'x', data: Buffer.from('1') },
+        { name: 'x', data: Buffer.from('2') },
+      ]),
+    ).toThrow(/listed twice/);
   });
 });
