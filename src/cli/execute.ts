@@ -9,10 +9,10 @@ import type { Plan } from '../plan/types.js';
 import { CiReporter } from '../report/ci-reporter.js';
 import { JsonReportWriter } from '../report/json-report.js';
 import { isMeshbuildError } from '../errors.js';
-import { clearTemp } from '../run/atomic-files.js';
-import { prepareOutDir, withOutLock } from '../run/out-lock.js';
+import { withOutFolder } from '../run/atomic-files.js';
+import { prepareOutDir } from '../run/out-lock.js';
 import { localArtifactRoots } from '../config/path-policy.js';
-import { withInterrupt } from '../run/interrupt.js';
+import { sharedAbortController, withInterrupt } from '../run/interrupt.js';
 import { CombinedReporter, type Reporter } from '../run/events.js';
 import { runPlan, type Executors, type RunSummary } from '../run/scheduler.js';
 import { buildImage } from '../image/build-image.js';
@@ -45,14 +45,14 @@ function layerCompressionFor(plan: Plan): LayerCompression {
 
 /** Runs the plan holding the lock of --out: a second run on the same folder is exit 2, naming the first. */
 export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<RunSummary> {
-  return withOutLock(plan.outDir, () => executeLocked(plan, flags, io));
+  return withOutFolder(plan.outDir, () => executeLocked(plan, flags, io));
 }
 
 async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<RunSummary> {
   const report = flags.report !== undefined ? new JsonReportWriter(flags.report) : undefined;
   // Ctrl-C's signal exists only once the run starts (withInterrupt below); registry clients are made
   // before that, so they get a signal that follows it.
-  const registryInterrupt = new AbortController();
+  const registryInterrupt = sharedAbortController();
   const destinations = new Destinations(plan, {
     insecureRegistries: listValue(flags['insecure-registry']),
     maxConcurrentRequests: flags['registry-concurrency'],
@@ -79,8 +79,6 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     sourceDateEpoch: io.env.SOURCE_DATE_EPOCH ?? '0',
     ...(flags['builder-name'] ? { builderName: flags['builder-name'] } : {}),
   };
-  await clearTemp(plan.outDir);
-
   // listr2 is loaded only for a terminal: CI logs and pipes start faster without it.
   const reporters: Reporter[] = [io.interactive ? new (await import('../report/tty-reporter.js')).TtyReporter() : new CiReporter(io.stderr)];
   if (report) reporters.push(report);
@@ -102,6 +100,5 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     });
   } finally {
     await reporter.close();
-    await clearTemp(plan.outDir);
   }
 }

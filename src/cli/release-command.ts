@@ -13,7 +13,7 @@ import { parseReleaseVersion, type ReleaseVersion } from '../release/versions.js
 import { formatPlan } from '../report/plan-text.js';
 import { writeFileAtomic } from '../run/atomic-files.js';
 import { withInterrupt } from '../run/interrupt.js';
-import { withOutLock } from '../run/out-lock.js';
+import { withOutFolder } from '../run/atomic-files.js';
 import { executePlan } from './execute.js';
 import type { CommandIo } from './main.js';
 import { listValue, loadGraph, planRequest, withBuildFlags, type BuildFlags } from './settings.js';
@@ -71,7 +71,7 @@ export function releaseCommand(io: CommandIo, setExit: (code: number) => void): 
 
       const insecureRegistries = listValue(argv['insecure-registry']);
       // One lock for the whole release: its builds and the release files it stages after them.
-      const outcome: ReleaseOutcome = await withOutLock(request.outDir, () =>
+      const outcome: ReleaseOutcome = await withOutFolder(request.outDir, () =>
         withInterrupt((signal) =>
           cutRelease({
             version,

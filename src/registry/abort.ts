@@ -3,6 +3,7 @@
  * every request, backoff wait, slot wait and token fetch promptly, with the project's
  * InterruptedError (or the error that cancelled the work), never a retryable network error.
  */
+import { setMaxListeners } from 'node:events';
 import { InterruptedError, MeshbuildError } from '../errors.js';
 
 /**
@@ -64,5 +65,7 @@ export function abortableSleep(ms: number, signal: AbortSignal | undefined): Pro
 export function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
   if (present.length <= 1) return present[0];
-  return AbortSignal.any(present);
+  const any = AbortSignal.any(present);
+  setMaxListeners(0, any); // shared by every operation of a client: see sharedAbortController
+  return any;
 }

@@ -2,12 +2,13 @@
  * One registry client per registry host for a whole command, so every store on a host shares its
  * auth and limits, and one signal (Ctrl-C) reaches every request of every client.
  */
+import { sharedAbortController } from '../run/interrupt.js';
 import { anySignal } from './abort.js';
 import { RegistryClient, type RegistryClientOptions } from './client.js';
 
 export class RegistryClients {
   private readonly clients = new Map<string, RegistryClient>();
-  private readonly interrupt = new AbortController();
+  private readonly interrupt = sharedAbortController();
   private readonly options: RegistryClientOptions;
 
   constructor(options: RegistryClientOptions = {}) {

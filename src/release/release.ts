@@ -115,9 +115,8 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
   let plannedTags: TagWrite[] = [];
   let interrupted = false;
   let filesDir: string | undefined;
-  // Under --out, never /tmp, so a killed release leaves nothing outside out/; not in out/.tmp, which each
-  // build step below clears (its reports must outlive the step).
-  const reportDir = await makeTempDir(path.join(request.outDir, 'release'), 'run-reports');
+  // Under out/.tmp, never /tmp: a killed release leaves nothing outside out/, and the next run clears it.
+  const reportDir = await makeTempDir(request.outDir, 'release-reports');
   let runReport: RunReport | undefined;
   let targets: ReleaseTarget[] = [];
   try {

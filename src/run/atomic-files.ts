@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { holdsOutLock } from './out-lock.js';
+import { holdsOutLock, withOutLock } from './out-lock.js';
 
 export function tempRoot(outDir: string): string {
   return path.join(outDir, '.tmp');
@@ -63,6 +63,22 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/**
+ * Runs `work` holding the lock of --out; the outermost holder clears `<out>/.tmp` before (what an
+ * interrupted run left) and after. A nested run (release's builds) leaves it to the outer one.
+ */
+export async function withOutFolder<T>(outDir: string, work: () => Promise<T>): Promise<T> {
+  const outermost = !holdsOutLock(outDir);
+  return withOutLock(outDir, async () => {
+    if (outermost) await clearTemp(outDir);
+    try {
+      return await work();
+    } finally {
+      if (outermost) await clearTemp(outDir);
+    }
+  });
 }
 
 /** Clears leftovers of an interrupted run; only the holder of the --out lock may (another run's temp files live there). */

@@ -6,6 +6,7 @@
 import { InterruptedError, isMeshbuildError } from '../errors.js';
 import type { Job, JobKind, Plan } from '../plan/types.js';
 import type { JobFailure, RunEvent } from './events.js';
+import { sharedAbortController } from './interrupt.js';
 
 export interface JobContext {
   /** Aborted when the run is cancelled or, without keepGoing, when another job failed. */
@@ -42,7 +43,7 @@ export async function runPlan(plan: Plan, executors: Executors, options: RunOpti
   const now = options.now ?? Date.now;
   const limit = Math.max(1, options.jobs ?? 4);
   const started = now();
-  const stop = new AbortController();
+  const stop = sharedAbortController();
   // Any abort from outside is a cancellation: `abort()` without a reason gives a DOMException,
   // which would otherwise be reported as a failure ("stopped after a failure"), not an interruption.
   const onAbort = () => {
