@@ -10,6 +10,7 @@ import type { RegistryClient, RegistryClientOptions } from '../registry/client.j
 import { RegistryClients } from '../registry/client-pool.js';
 import { parseReference } from '../registry/reference.js';
 import type { ImageStore } from './image-store.js';
+import { ArchiveStore } from './archive-store.js';
 import { LayoutStore } from './layout-store.js';
 import { RegistryStore } from './registry-store.js';
 
@@ -17,11 +18,14 @@ export interface Destination {
   store: ImageStore;
   /** The tag to write in this store for a planned ref, or undefined if the ref is not this store's. */
   tagFor(ref: string): string | undefined;
+  /** How a report names the tag: `host/repo:tag` in a registry, the ref itself in a local output. */
+  reference(tag: string): string;
 }
 
 export class Destinations {
   private readonly clients: RegistryClients;
   private readonly layouts = new Map<string, Promise<LayoutStore>>();
+  private readonly archives = new Map<string, Promise<ArchiveStore>>();
 
   constructor(
     private readonly plan: Plan,
@@ -87,17 +91,28 @@ export class Destinations {
               const parsed = parseReference(ref);
               return parsed.registry === reference.registry && parsed.repository === reference.repository ? parsed.tag : undefined;
             },
+            reference: (tag: string) => `${store.name}:${tag}`,
           };
         });
       }
-      case 'oci': {
-        const store = await this.layout(output.dir);
-        return [{ store, tagFor: (ref: string) => (ref.startsWith(`${job.image}:`) ? ref : undefined) }];
+      case 'oci':
+      case 'tar': {
+        const store = output.kind === 'oci' ? await this.layout(output.dir) : await this.archive(output.dir);
+        return [{ store, tagFor: (ref: string) => (ref.startsWith(`${job.image}:`) ? ref : undefined), reference: (tag: string) => tag }];
       }
-      case 'tar':
       case 'docker':
         return [];
     }
+  }
+
+  private archive(dir: string): Promise<ArchiveStore> {
+    const key = path.resolve(dir);
+    let store = this.archives.get(key);
+    if (!store) {
+      store = ArchiveStore.at(key, this.plan.outDir);
+      this.archives.set(key, store);
+    }
+    return store;
   }
 
   private layout(dir: string): Promise<LayoutStore> {

@@ -3,23 +3,16 @@
  * destination lists every requested platform, then hand every tag to the tag phase. A failure
  * before it leaves no tag written; nothing here points a tag at an incomplete index.
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { stepError } from '../errors.js';
 import type { BuiltImage } from '../image/built-image.js';
-import { createTarStream, type TarInputEntry } from '../oci/tar-writer.js';
 import type { ImageIndex } from '../oci/types.js';
 import { formatPlatform } from '../platform.js';
 import type { ImageBuildJob, Plan, PublishJob } from '../plan/types.js';
 import { reportedPlatforms, type ReportedImage } from '../report/json-report.js';
-import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import { rerunCommand } from '../run/rerun-command.js';
 import type { JobContext } from '../run/scheduler.js';
-import { copyImage, indexPlatforms } from './copy-image.js';
+import { indexPlatforms } from './copy-image.js';
 import type { Destinations } from './destinations.js';
-import { LayoutStore } from './layout-store.js';
 import { runTagPhase, type TagWrite } from './tag-phase.js';
 import { journalPath } from './tags-journal.js';
 
@@ -34,7 +27,6 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
     if (!planned || !built) throw new Error(`Internal error: publish needs the result of ${id}`);
     return { planned, built };
   });
-  if (plan.output?.kind === 'tar') return writeTarFiles(builds, plan.output.dir, plan, context);
 
   const writes: TagWrite[] = [];
   const reported: ReportedImage[] = [];
@@ -62,7 +54,7 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
           image: built.image,
           variant: variant.variant,
           repository: destination.store.name,
-          refs: tags.map((t) => (plan.output?.kind === 'oci' ? t : `${destination.store.name}:${t}`)),
+          refs: tags.map((t) => destination.reference(t)),
           digest: built.index.digest,
           mediaType: built.index.mediaType,
           size: built.index.size,
@@ -78,57 +70,4 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
     progress: (line) => context.progress(line),
   });
   return { images: reported };
-}
-
-/** `--output tar:DIR`: one OCI archive per image and tag (`DIR/pilot_1.0.0.tar`), loadable with docker load. */
-async function writeTarFiles(
-  builds: Array<{ planned: ImageBuildJob; built: BuiltImage }>,
-  dir: string,
-  plan: Plan,
-  context: JobContext,
-): Promise<PublishResult> {
-  const images: ReportedImage[] = [];
-  await mkdir(dir, { recursive: true });
-  for (const { planned, built } of builds) {
-    for (const variant of planned.variants) {
-      for (const ref of variant.refs) {
-        const temp = await makeTempDir(plan.outDir, 'tar');
-        try {
-          const layoutDir = path.join(temp, 'layout');
-          const store = await LayoutStore.at(layoutDir);
-          const source = await LayoutStore.at(built.layoutDir, false);
-          await copyImage(source, store, built.index, { signal: context.signal });
-          await store.putManifest(built.index, await source.readManifest(built.index), ref);
-          const file = path.join(temp, 'image.tar');
-          await pipeline(createTarStream(await filesUnder(layoutDir)), createWriteStream(file));
-          const target = path.join(dir, `${ref.replace(/[/:]/g, '_')}.tar`);
-          await moveIntoPlace(file, target);
-          context.progress(`wrote ${target}`);
-          images.push({
-            image: built.image,
-            variant: variant.variant,
-            repository: target,
-            refs: [ref],
-            digest: built.index.digest,
-            mediaType: built.index.mediaType,
-            size: built.index.size,
-            platforms: reportedPlatforms(built),
-          });
-        } finally {
-          await rm(temp, { recursive: true, force: true });
-        }
-      }
-    }
-  }
-  return { images };
-}
-
-async function filesUnder(dir: string): Promise<TarInputEntry[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => {
-      const full = path.join(e.parentPath, e.name);
-      return { type: 'file' as const, path: path.relative(dir, full), source: full };
-    });
 }

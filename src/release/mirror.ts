@@ -174,7 +174,7 @@ export interface MirrorSource {
 export function mirrorSourcesFromReport(report: RunReport, file: string): MirrorSource[] {
   const sources: MirrorSource[] = [];
   for (const image of report.images ?? []) {
-    if (image.repository.startsWith('oci:') || image.repository.startsWith('/') || image.repository.endsWith('.tar')) {
+    if (image.repository.startsWith('oci:') || image.repository.startsWith('tar:') || image.repository.startsWith('/') || image.repository.endsWith('.tar')) {
       throw usageError(`${file} lists ${image.image} in ${image.repository}, not in a registry: mirror copies between registries`, {
         hint: 'publish an OCI layout with meshbuild push --from DIR --hub HUB',
       });
