@@ -11,6 +11,7 @@ import { JsonReportWriter } from '../report/json-report.js';
 import { isMeshbuildError } from '../errors.js';
 import { withOutFolder } from '../run/atomic-files.js';
 import { prepareOutDir } from '../run/out-lock.js';
+import { rerunCommand } from '../run/rerun-command.js';
 import { localArtifactRoots } from '../config/path-policy.js';
 import { sharedAbortController, withInterrupt } from '../run/interrupt.js';
 import { CombinedReporter, type Reporter } from '../run/events.js';
@@ -90,7 +91,7 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     'go-build': (job, context) => runGoBuild(job, context, { outDir: plan.outDir, goVersion, env: io.env, sourceTree }),
     fetch: (job, context) => fetchArtifact(job, context, plan.outDir, localArtifactRoots(flags.targets, plan.sourceDir)),
     'image-build': (job, context) => buildImage(job, context, { plan, destinations, buildx: buildxOptions, native: nativeOptions }),
-    publish: (job, context) => publish(job, context, plan, destinations),
+    publish: (job, context) => publish(job, context, plan, destinations, rerunCommand(io.argv)),
   };
 
   try {

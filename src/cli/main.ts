@@ -22,6 +22,8 @@ export interface CommandIo {
   env: NodeJS.ProcessEnv;
   /** Whether stdout is an interactive terminal (and CI is not set). */
   interactive: boolean;
+  /** The arguments of this command line, for messages that say what to run again. Set by `main`. */
+  argv?: readonly string[];
 }
 
 /** Runs meshbuild with `argv` (no node/script prefix) and resolves to the exit code. */
@@ -29,7 +31,7 @@ export async function main(argv: string[], given: CommandIo = defaultIo()): Prom
   // Everything a command prints passes through redaction: no credential reaches a terminal or a log.
   const stdout = new RedactedOutput(given.stdout);
   const stderr = new RedactedOutput(given.stderr);
-  const io: CommandIo = { ...given, stdout, stderr };
+  const io: CommandIo = { ...given, stdout, stderr, argv };
   try {
     return await runCommand(argv, io);
   } finally {

@@ -73,7 +73,7 @@ export function mergeCommand(io: CommandIo, setExit: (code: number) => void): Co
           },
           clientFor: new RegistryClients({ insecureRegistries: listValue(argv['insecure-registry']), maxConcurrentRequests: argv['registry-concurrency'] })
             .lookup,
-          tagPhase: { signal, journalFile: journalPath(argv.out), rerun: rerunCommand() },
+          tagPhase: { signal, journalFile: journalPath(argv.out), rerun: rerunCommand(io.argv) },
         }),
       );
       if (argv.report !== undefined)

@@ -72,7 +72,7 @@ export function mirrorCommand(io: CommandIo, setExit: (code: number) => void): C
         // Tags last, all together: a release mirrored is tagged whole or not at all.
         const results = await runTagPhase(
           copied.flatMap((c) => c.tags),
-          { signal, journalFile: journalPath(argv.out), rerun: rerunCommand() },
+          { signal, journalFile: journalPath(argv.out), rerun: rerunCommand(io.argv) },
         );
         for (const result of results) io.stdout.write(`tagged ${tagReference(result)}${result.status === 'unchanged' ? ' (already)' : ''}\n`);
       });

@@ -188,7 +188,7 @@ async function publishTransfers(transfers: ImageTransfer[], signal: AbortSignal,
     }
   }
   try {
-    const results = await runTagPhase(await tagWrites(outcome.copies), { signal, journalFile: journalPath(outDir), rerun: rerunCommand() });
+    const results = await runTagPhase(await tagWrites(outcome.copies), { signal, journalFile: journalPath(outDir), rerun: rerunCommand(io.argv) });
     outcome.written = results.map(tagReference);
     for (const result of results) io.stdout.write(`tagged ${tagReference(result)}${result.status === 'unchanged' ? ' (already)' : ''}\n`);
   } catch (error) {

@@ -14,6 +14,7 @@ import { formatPlan } from '../report/plan-text.js';
 import { writeFileAtomic } from '../run/atomic-files.js';
 import { withInterrupt } from '../run/interrupt.js';
 import { withOutFolder } from '../run/atomic-files.js';
+import { rerunCommand } from '../run/rerun-command.js';
 import { executePlan } from './execute.js';
 import type { CommandIo } from './main.js';
 import { listValue, loadGraph, planRequest, withBuildFlags, type BuildFlags } from './settings.js';
@@ -84,6 +85,7 @@ export function releaseCommand(io: CommandIo, setExit: (code: number) => void): 
             clientFor: new RegistryClients({ insecureRegistries, maxConcurrentRequests: argv['registry-concurrency'] }).lookup,
             runPlan: (plan, reportFile) => executePlan(plan, { ...argv, report: reportFile }, io),
             signal,
+            rerun: rerunCommand(io.argv),
             print: (line) => io.stdout.write(`${line}\n`),
           }),
         ),

@@ -9,7 +9,6 @@ import type { ImageIndex } from '../oci/types.js';
 import { formatPlatform } from '../platform.js';
 import type { ImageBuildJob, Plan, PublishJob } from '../plan/types.js';
 import { reportedPlatforms, type ReportedImage } from '../report/json-report.js';
-import { rerunCommand } from '../run/rerun-command.js';
 import type { JobContext } from '../run/scheduler.js';
 import { indexPlatforms } from './copy-image.js';
 import type { Destinations } from './destinations.js';
@@ -20,7 +19,8 @@ export interface PublishResult {
   images: ReportedImage[];
 }
 
-export async function publish(job: PublishJob, context: JobContext, plan: Plan, destinations: Destinations): Promise<PublishResult> {
+/** `rerun`: the command that finishes the tags if the tag phase cannot (for its messages). */
+export async function publish(job: PublishJob, context: JobContext, plan: Plan, destinations: Destinations, rerun: string): Promise<PublishResult> {
   const builds = job.images.map((id) => {
     const planned = plan.jobs.find((j): j is ImageBuildJob => j.id === id && j.kind === 'image-build');
     const built = context.resultOf(id) as BuiltImage | undefined;
@@ -66,7 +66,7 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
   await runTagPhase(writes, {
     signal: context.signal,
     journalFile: journalPath(plan.outDir),
-    rerun: rerunCommand(),
+    rerun,
     progress: (line) => context.progress(line),
   });
   return { images: reported };

@@ -22,7 +22,6 @@ import type { RunSummary } from '../run/scheduler.js';
 import { RegistryStore } from '../publish/registry-store.js';
 import { runTagPhase, tagReference, type TagResult, type TagWrite } from '../publish/tag-phase.js';
 import { journalPath } from '../publish/tags-journal.js';
-import { rerunCommand } from '../run/rerun-command.js';
 import { repositoryName } from './merge.js';
 import { checksumsFor, formatReleaseNotes, ISTIOCTL_ARCHIVES, releaseDir, writeIstioctlArchives, type ReleasedImage } from './release-files.js';
 import { verifyReference } from './verify.js';
@@ -74,6 +73,8 @@ export interface ReleaseRequest {
   runPlan(plan: Plan, reportFile: string): Promise<RunSummary>;
   /** Ctrl-C. Before the tags: nothing is tagged. During them: the tag phase puts back what it wrote. */
   signal: AbortSignal;
+  /** The command that finishes the tags if the tag phase cannot, for its messages. */
+  rerun: string;
   print(line: string): void;
 }
 
@@ -161,7 +162,7 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
         tagOutcomes = await runTagPhase(plannedTags, {
           signal: release.signal,
           journalFile: journalPath(request.outDir),
-          rerun: rerunCommand(),
+          rerun: release.rerun,
           progress: release.print,
         });
       } catch (error) {

@@ -2,7 +2,7 @@
 import { redactText } from '../registry/redact.js';
 
 /** `meshbuild release 1.5.1 --hub reg/mesh`, arguments quoted where a shell would need it; secrets scrubbed. */
-export function rerunCommand(args: readonly string[] = process.argv.slice(2)): string {
+export function rerunCommand(args: readonly string[] = []): string {
   return redactText(['meshbuild', ...args.map(quoteArgument)].join(' '));
 }
 
