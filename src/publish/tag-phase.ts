@@ -130,7 +130,7 @@ async function undo(touched: readonly TagResult[], previous: Map<TagResult, Buff
       if (result.before) {
         await retry(`put back ${state.reference}`, (signal) => result.store.putManifest(result.before!, previous.get(result)!, result.tag, signal));
       } else if (!(await retry(`delete ${state.reference}`, (signal) => result.store.deleteTag(result.tag, signal)))) {
-        state.problem = `${result.store.name} does not allow deleting tags`;
+        state.problem = 'the store refused to delete it (registries often do not allow deleting tags)';
       }
     } catch (error) {
       state.problem = (error as Error).message;
@@ -151,7 +151,7 @@ async function undoneError(cause: unknown, interrupted: boolean, states: TagStat
   const left = states.filter((s) => !s.undone);
   const undone = states.filter((s) => s.undone);
   const lines: string[] = [];
-  if (undone.length > 0) lines.push(`put back where they were (${undone.length}): ${undone.map((s) => s.reference).join(', ')}`);
+  if (undone.length > 0) lines.push(`as before the run again (${undone.length}): ${undone.map((s) => s.reference).join(', ')}`);
   if (left.length > 0) {
     await writeJournal(options.journalFile, { command: options.rerun, interrupted, tags: states });
     lines.push(`could not be undone (${left.length}), recorded in ${options.journalFile}:`, ...describeTagStates(left));
