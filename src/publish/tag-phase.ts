@@ -121,26 +121,35 @@ function dedupe(writes: readonly TagWrite[]): TagWrite[] {
 type Attempt<T> = (signal: AbortSignal) => Promise<T>;
 type Retrier = <T>(what: string, work: Attempt<T>) => Promise<T>;
 
-/** Puts moved tags back and deletes new ones, newest first; then reads where each tag is now. */
+/**
+ * Puts moved tags back and deletes new ones, newest first. Each tag is read first (a write that
+ * failed or was cut off may not have landed: nothing to undo) and again after undoing it.
+ */
 async function undo(touched: readonly TagResult[], previous: Map<TagResult, Buffer>, retry: Retrier): Promise<TagState[]> {
   const states: TagState[] = [];
   for (const result of [...touched].reverse()) {
     const state: TagState = { reference: tagReference(result), before: result.before?.digest, intended: result.index.digest, now: undefined, undone: false };
-    try {
-      if (result.before) {
-        await retry(`put back ${state.reference}`, (signal) => result.store.putManifest(result.before!, previous.get(result)!, result.tag, signal));
-      } else if (!(await retry(`delete ${state.reference}`, (signal) => result.store.deleteTag(result.tag, signal)))) {
-        state.problem = 'the store refused to delete it (registries often do not allow deleting tags)';
+    const readBack = async (last: boolean) => {
+      try {
+        state.now = (await retry(`read ${state.reference}`, (signal) => result.store.resolveTag(result.tag, signal)))?.digest;
+      } catch (error) {
+        if (last) state.problem ??= `could not read it back: ${(error as Error).message}`;
+        state.now = 'unknown';
       }
-    } catch (error) {
-      state.problem = (error as Error).message;
-    }
-    try {
-      state.now = (await retry(`read ${state.reference}`, (signal) => result.store.resolveTag(result.tag, signal)))?.digest;
       state.undone = state.now === state.before;
-    } catch (error) {
-      state.problem ??= `could not read it back: ${(error as Error).message}`;
-      state.now = 'unknown';
+    };
+    await readBack(false);
+    if (!state.undone) {
+      try {
+        if (result.before) {
+          await retry(`put back ${state.reference}`, (signal) => result.store.putManifest(result.before!, previous.get(result)!, result.tag, signal));
+        } else if (!(await retry(`delete ${state.reference}`, (signal) => result.store.deleteTag(result.tag, signal)))) {
+          state.problem = 'the store refused to delete it (registries often do not allow deleting tags)';
+        }
+      } catch (error) {
+        state.problem = (error as Error).message;
+      }
+      await readBack(true);
     }
     states.unshift(state);
   }
