@@ -102,7 +102,7 @@ describe('the tag phase against a registry that fails inside it', () => {
         const failed = await runCli(push(namespace));
         expectExit(failed, 1, `all --push refused from tag write ${k}`);
         expect(failed.stderr).toContain('the tag phase failed');
-      expect(failed.stderr).toContain(`run \`meshbuild all --push --hub ${hub}`);
+        expect(failed.stderr).toContain(`run \`meshbuild all --push --hub ${hub}`);
         expectAccountedFor({}, await tagState(registry, namespace), readJournal(out), failed, hub);
 
         proxy.reset();
