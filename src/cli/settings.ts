@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { loadConfig } from '../config/load-config.js';
 import { usageError } from '../errors.js';
+import { readGitStamp } from '../go/git-stamp.js';
 import { buildGraph, type Graph } from '../graph/graph.js';
 import { parsePlatformList } from '../platform.js';
 import type { PlanRequest } from '../plan/plan.js';
@@ -149,6 +150,7 @@ export async function planRequest(flags: BuildFlags, targets: string[], graph: G
     builder: flags.builder,
     output,
     env,
+    git: await readGitStamp(graph.sourceDir),
   };
 }
 

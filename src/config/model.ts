@@ -25,7 +25,7 @@ export interface BinarySpec extends Located {
   tags: string[];
   /** CGO_ENABLED=1 when true. Default: false. */
   cgo: boolean;
-  /** Extra `-ldflags`, appended after the graph-wide ones. Default: none. */
+  /** Extra `-ldflags`, appended after the graph-wide ones, placeholders as in `goLdflags`. Default: none. */
   ldflags: string[];
   /** Platforms built when the binary itself is asked for, beyond the image platforms. */
   extraPlatforms: Platform[];
@@ -98,7 +98,11 @@ export interface Defaults {
   platforms: Platform[];
   /** Variants used when `--variants` is not given. Default: `default`. */
   variants: string[];
-  /** `-ldflags` for every binary; `{version}` is replaced by the version being built. */
+  /**
+   * `-ldflags` for every binary. Placeholders: `{version}` (the version being built), `{os}`,
+   * `{arch}`, `{git.revision}`, `{git.status}`, `{git.tag}` (the source's git state) and `{hub}`
+   * (the first --hub, or ""); see src/go/ldflags.ts. Default: none.
+   */
   goLdflags: string[];
 }
 

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { parsePlatform, type Platform } from '../platform.js';
+import { LDFLAGS_PLACEHOLDERS, unknownLdflagsPlaceholders } from '../go/ldflags.js';
 import { FieldReader } from './field-reader.js';
 import type { ArtifactSpec, BinarySpec, ContextFileSpec, GroupSpec, ImageSpec, Located, VariantSpec } from './model.js';
 import { fileNameProblem, lexicalPathProblem, type PathRoots } from './path-policy.js';
@@ -69,7 +70,7 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file
   if (defaults) {
     if (defaults.platforms !== undefined) content.defaults.platforms = readPlatforms(reader, defaults, ['defaults'], '"defaults"', 'platforms');
     if (defaults.variants !== undefined) content.defaults.variants = reader.stringList(defaults, 'variants', ['defaults'], '"defaults"').map((v) => v.value);
-    if (defaults.goLdflags !== undefined) content.defaults.goLdflags = reader.stringList(defaults, 'goLdflags', ['defaults'], '"defaults"').map((v) => v.value);
+    if (defaults.goLdflags !== undefined) content.defaults.goLdflags = readLdflags(reader, defaults, 'goLdflags', ['defaults'], '"defaults"');
   }
 
   eachEntry('binaries', 'binary', (name, record, p) => {
@@ -87,7 +88,7 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file
       packageLocation: reader.at([...p, 'package']),
       tags: reader.stringList(record, 'tags', p, what).map((t) => t.value),
       cgo: reader.boolean(record, 'cgo', p, what, false),
-      ldflags: reader.stringList(record, 'ldflags', p, what).map((t) => t.value),
+      ldflags: readLdflags(reader, record, 'ldflags', p, what),
       extraPlatforms: readPlatforms(reader, record, p, what, 'extraPlatforms'),
     });
   });
@@ -196,6 +197,19 @@ function readPlatforms(reader: FieldReader, record: Record<string, unknown>, p: 
     else reader.report([...p, key, index], `"${entry.value}" in ${key} of ${what} is not a platform: ${parsed.reason}`);
   });
   return platforms;
+}
+
+/** `-ldflags` items, each `{...}` in them a known placeholder (reported at its item otherwise). */
+function readLdflags(reader: FieldReader, record: Record<string, unknown>, key: string, p: YamlPath, what: string): string[] {
+  return reader.stringList(record, key, p, what).map((item) => {
+    for (const unknown of unknownLdflagsPlaceholders(item.value)) {
+      reader.diagnostics.push({
+        message: `unknown placeholder ${unknown.name} in ${key} of ${what} (known: ${LDFLAGS_PLACEHOLDERS.map((name) => `{${name}}`).join(', ')})`,
+        location: item.location,
+      });
+    }
+    return item.value;
+  });
 }
 
 type Confine = (value: string, at: YamlPath, what: string, from: string, within: PathRoots) => boolean;

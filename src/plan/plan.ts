@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { usageError } from '../errors.js';
+import { NO_GIT, expandLdflags, type GitStamp } from '../go/ldflags.js';
 import { baseImagesOf, type FileTarget, type Graph, type ImageNode } from '../graph/graph.js';
 import { selectTargets } from '../graph/select.js';
 import { formatPlatform, platformDirName, samePlatform, type Platform } from '../platform.js';
@@ -37,6 +38,8 @@ export interface PlanRequest {
   output: ImageOutput | null;
   /** Environment for `{env:NAME}` placeholders in artifact URLs (passed in: planning reads nothing). */
   env: Readonly<Record<string, string | undefined>>;
+  /** The source's git state for `{git.*}` in ldflags, read once per run (`readGitStamp`). Default: as outside a checkout. */
+  git?: GitStamp;
 }
 
 export function createPlan(graph: Graph, request: PlanRequest): Plan {
@@ -133,11 +136,11 @@ function fileKey(name: string, platform: Platform): string {
  */
 function planGoBuilds(graph: Graph, request: PlanRequest, wanted: Map<FileTarget, Platform[]>, fileJobs: Map<string, string>): GoBuildJob[] {
   const batches = new Map<string, GoBuildJob>();
-  const versionFlags = graph.defaults.goLdflags.map((flag) => flag.replaceAll('{version}', request.version));
   for (const [target, platforms] of wanted) {
     if (target.kind !== 'binary') continue;
-    const ldflags = [...versionFlags, ...target.ldflags].join(' ');
     for (const platform of platforms) {
+      const values = { version: request.version, platform, git: request.git ?? NO_GIT, hub: request.hubs[0]?.replace(/\/+$/, '') ?? '' };
+      const ldflags = [...graph.defaults.goLdflags, ...target.ldflags].map((flag) => expandLdflags(flag, values)).join(' ');
       const flagsKey = JSON.stringify([target.tags, target.cgo, ldflags]);
       let batchKey = `${formatPlatform(platform)} ${flagsKey}`;
       // `go build -o DIR` names outputs after the package's last element: two alike must not share a batch.

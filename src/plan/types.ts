@@ -36,7 +36,7 @@ export interface GoBuildJob extends JobBase {
   binaries: GoBinaryOutput[];
   tags: string[];
   cgo: boolean;
-  /** The whole `-ldflags` value, version already stamped. */
+  /** The whole `-ldflags` value, its placeholders filled for this platform. */
   ldflags: string;
   sourceDir: string;
 }

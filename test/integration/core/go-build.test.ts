@@ -41,10 +41,12 @@ describe('meshbuild build --binaries-only, amd64 and arm64', () => {
       for (const name of MESH_BINARIES) expect(files).toContain(`${dir}/${name}`);
     }
     // Nothing else but the sample's Envoy stand-in (proxyv2's second input) and the up-to-date
-    // stamps of the two go builds; no temp leftovers.
+    // stamps of the four go builds (Istio's standard and agent tag sets per platform); no temp leftovers.
     expect(files.filter((f) => !MESH_BINARIES.includes(path.basename(f)))).toEqual([
       '.stamps/go_linux_amd64.json',
+      '.stamps/go_linux_amd64_2.json',
       '.stamps/go_linux_arm64.json',
+      '.stamps/go_linux_arm64_2.json',
       'linux_amd64/envoy',
       'linux_arm64/envoy',
     ]);

@@ -1,5 +1,6 @@
 // Package cmd is the command-line plumbing the mesh binaries share: flag
-// parsing with --help, --version and the version subcommand, and uniform exits.
+// parsing with --help, --version and the version subcommand (-ojson as Istio's),
+// and uniform exits.
 package cmd
 
 import (
@@ -33,7 +34,7 @@ func New(name, summary string) *Command {
 
 // Parse parses args (without the program name) and returns the arguments
 // left after the flags. It exits for --help (0), --version or a leading
-// "version" argument (0) and a bad flag (2).
+// "version" argument (0; JSON with -ojson) and a bad flag (2).
 func (c *Command) Parse(args []string) []string {
 	err := c.Flags.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -45,11 +46,32 @@ func (c *Command) Parse(args []string) []string {
 		os.Exit(2)
 	}
 	rest := c.Flags.Args()
+	if len(rest) > 0 && rest[0] == "version" && wantsJSON(rest[1:]) {
+		fmt.Println(version.JSON())
+		os.Exit(0)
+	}
 	if *c.showVer || (len(rest) > 0 && rest[0] == "version") {
 		fmt.Println(version.Line(c.Name))
 		os.Exit(0)
 	}
 	return rest
+}
+
+// wantsJSON reports whether the version subcommand's arguments ask for JSON,
+// the way Istio's are written: -ojson, -o json, --output=json. Others (such as
+// istioctl's --remote=false) are ignored.
+func wantsJSON(args []string) bool {
+	for i, arg := range args {
+		switch arg {
+		case "-ojson", "-o=json", "--output=json":
+			return true
+		case "-o", "--output":
+			if i+1 < len(args) && args[i+1] == "json" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // PrintUsage writes the synopsis, the summary and the flags to w.

@@ -18,7 +18,13 @@ func TestLine(t *testing.T) {
 
 func TestDefaults(t *testing.T) {
 	info := Info()
-	if info.Version != "unknown" || info.GitRevision != "unknown" || info.Status != "unknown" {
+	if info.Version != "unknown" || info.GitRevision != "unknown" || info.Status != "unknown" || info.GitTag != "unknown" {
 		t.Fatalf("unstamped build should report unknown, got %+v", info)
+	}
+}
+
+func TestDockerInfoDefaults(t *testing.T) {
+	if got := DockerInfo(); got != (DockerBuildInfo{Hub: "unknown", Tag: "unknown", OS: "unknown", Arch: "unknown"}) {
+		t.Fatalf("unstamped build should report unknown, got %+v", got)
 	}
 }

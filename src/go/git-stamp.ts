@@ -1,0 +1,33 @@
+/**
+ * Reads the source tree's git state once per run, for the `{git.*}` ldflags placeholders, the way
+ * Istio's common/scripts/report_build_info.sh does (revision, -dirty, Clean/Modified, describe).
+ */
+import { CommandNotFoundError, runProcess } from '../run/process.js';
+import { NO_GIT, type GitStamp } from './ldflags.js';
+
+/**
+ * The git state of `sourceDir`. Changes are looked for under `sourceDir` only (`-- .`), so a source
+ * folder inside a larger checkout (the bundled sample) is not dirtied by files beside it. Without
+ * git, or outside a checkout: `unknown` / `Modified` / `unknown`, as Istio's script stamps.
+ */
+export async function readGitStamp(sourceDir: string): Promise<GitStamp> {
+  const git = async (...args: string[]) => {
+    const result = await runProcess('git', ['-C', sourceDir, ...args]);
+    return result.exitCode === 0 ? result.stdout.trim() : undefined;
+  };
+  try {
+    const head = await git('rev-parse', '--verify', 'HEAD');
+    if (head === undefined) return NO_GIT;
+    const changes = (await git('status', '--porcelain', '--', '.')) ?? '';
+    const lines = changes.split('\n').filter((line) => line !== '');
+    // Istio: any change (untracked too) marks the revision -dirty; only tracked ones make it Modified.
+    return {
+      revision: lines.length > 0 ? `${head}-dirty` : head,
+      status: lines.some((line) => !line.startsWith('??')) ? 'Modified' : 'Clean',
+      tag: (await git('describe', '--tags', '--always')) ?? NO_GIT.tag,
+    };
+  } catch (error) {
+    if (error instanceof CommandNotFoundError) return NO_GIT;
+    throw error;
+  }
+}
