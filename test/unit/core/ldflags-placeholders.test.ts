@@ -16,6 +16,7 @@ import { goBuildArgs } from '../../../src/go/go-build.js';
 import { createPlan } from '../../../src/plan/plan.js';
 import type { GoBuildJob } from '../../../src/plan/types.js';
 import { formatPlatform, parsePlatform, type Platform } from '../../../src/platform.js';
+import { STACK_FRAME, runCli } from '../../support/cli.js';
 import { loadShippedGraph, planRequest } from './shipped-graph.js';
 
 const platform = (text: string): Platform => {
@@ -137,6 +138,20 @@ describe('an unknown placeholder in a targets file', () => {
     expect(usage.diagnostics.map((d) => [d.message.replace(/ \(known: .*\)$/, ''), d.location?.line, d.location?.column])).toEqual([
       ['unknown placeholder {user} in ldflags of binary "tool"', 8, 34],
     ]);
+  });
+
+  it('through the CLI: exit 2, file:line:col in the message, no stack trace', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'meshbuild-ldflags-'));
+    dirs.push(dir);
+    await mkdir(path.join(dir, 'cmd', 'tool'), { recursive: true });
+    await writeFile(
+      path.join(dir, 'targets.yaml'),
+      ['binaries:', '  tool:', '    package: ./cmd/tool', '    ldflags:', '      - -X main.rev={git.sha}', ''].join('\n'),
+    );
+    const result = await runCli(['plan', '--targets', dir, '--source', dir, '--tag', 't']);
+    expect(result.exitCode).toBe(EXIT_USAGE);
+    expect(result.stderr).toMatch(/targets\.yaml:5:9\b.*unknown placeholder \{git\.sha\} in ldflags of binary "tool" \(known: \{version\}, /);
+    expect(result.stderr).not.toMatch(STACK_FRAME);
   });
 });
 
