@@ -1,19 +1,42 @@
 /**
  * `meshbuild verify <ref...>`: checks published images: every platform listed, each platform's
- * config and ELF binaries built for it, and with --run each entrypoint started on its platform.
- * Exit 0 when every reference passes, 1 when any has a problem or cannot be read, 2 for bad input.
+ * config and ELF binaries built for it, and with --run each image's version command run on its
+ * platform: `--version-args`, else the `versionArgs` of the same-named image in --targets/--source
+ * when either is given, else `--version`. Exit 0 when every reference passes, 1 when any has a problem or cannot be read, 2 for bad input.
  */
 import type { CommandModule } from 'yargs';
 import { EXIT_FAILED, isMeshbuildError } from '../errors.js';
 import { parsePlatformList } from '../platform.js';
-import { inspectReference, type VerifyReport } from '../release/verify.js';
+import type { Graph } from '../graph/graph.js';
+import { DEFAULT_VERSION_ARGS, inspectReference, type VerifyReport } from '../release/verify.js';
 import { parseReference } from '../registry/reference.js';
 import type { CommandIo } from './main.js';
 import { formatError } from './print-error.js';
 import { withInterrupt } from '../run/interrupt.js';
 import { registryClients, withRegistryFlags, type RegistryFlags } from './push-command.js';
+import { DEFAULT_SOURCE_DIR, DEFAULT_TARGETS_DIR } from './paths.js';
+import { loadGraph } from './settings.js';
 
-type VerifyArgs = RegistryFlags & { references: string[]; platforms?: string[]; run: boolean; json: boolean };
+type VerifyArgs = RegistryFlags & {
+  references: string[];
+  platforms?: string[];
+  run: boolean;
+  json: boolean;
+  'version-args'?: string;
+  targets?: string;
+  source?: string;
+};
+
+/**
+ * The version command arguments for `reference`: `--version-args` when given (split on spaces;
+ * "" runs the executable alone), else the `versionArgs` the graph declares for the image whose name
+ * is the repository's last segment (`hub/pilot` -> `pilot`), else `--version`.
+ */
+export function versionArgsFor(reference: string, flag: string | undefined, graph: Pick<Graph, 'images'> | undefined): readonly string[] {
+  if (flag !== undefined) return flag.split(/\s+/).filter((arg) => arg !== '');
+  const name = parseReference(reference).repository.split('/').pop() ?? '';
+  return graph?.images.get(name)?.versionArgs ?? DEFAULT_VERSION_ARGS;
+}
 
 /** A reference that could not be read at all (registry unreachable, no such tag). */
 interface UnreadableReference {
@@ -33,14 +56,27 @@ export function verifyCommand(io: CommandIo, setExit: (code: number) => void): C
         .option('run', {
           type: 'boolean',
           default: false,
-          describe: "Also start each platform's entrypoint with --version (Docker Engine; qemu for foreign platforms)",
+          describe: "Also run each platform's version command (Docker Engine; qemu for foreign platforms)",
         })
+        .option('version-args', {
+          type: 'string',
+          implies: 'run',
+          describe: 'Arguments --run passes to the ENTRYPOINT (or CMD) executable, space-separated, for every reference',
+          defaultDescription: 'the image\'s versionArgs in --targets/--source, else "--version"',
+        })
+        .option('targets', { type: 'string', describe: "Read each image's versionArgs from this targets folder (images matched by repository name)" })
+        .option('source', { type: 'string', describe: "Read versionArgs from the graph with this source's overlay (an Istio checkout)" })
         .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' }),
     handler: async (argv) => {
       const references = argv.references.map(String);
       for (const reference of references) parseReference(reference); // bad input: exit 2 before any request
       const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : [];
       const clients = registryClients(argv);
+      // Only a graph asked for is read: plain references keep the default version command.
+      const graph =
+        argv.run && argv['version-args'] === undefined && (argv.targets !== undefined || argv.source !== undefined)
+          ? loadGraph({ targets: argv.targets ?? DEFAULT_TARGETS_DIR, source: argv.source ?? DEFAULT_SOURCE_DIR }).graph
+          : undefined;
       const results: Array<VerifyReport | UnreadableReference> = [];
       await withInterrupt(async (signal) => {
         clients.abortOn(signal);
@@ -49,6 +85,7 @@ export function verifyCommand(io: CommandIo, setExit: (code: number) => void): C
             const report = await inspectReference(reference, {
               platforms,
               run: argv.run,
+              versionArgs: versionArgsFor(reference, argv['version-args'], graph),
               insecureRegistries: clients.insecureRegistries,
               clientFor: (registry) => clients.for(registry),
               signal,

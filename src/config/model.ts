@@ -75,6 +75,11 @@ export interface ImageSpec extends Located {
   args: Record<string, string>;
   /** Images of the graph used as named build contexts (`FROM base`). */
   bases: Array<{ name: string; location: SourceLocation }>;
+  /**
+   * Arguments `verify --run` passes to the image's executable (ENTRYPOINT, or CMD's first element)
+   * to make it print its version: `[version]` for Istio's binaries. Default: `["--version"]`.
+   */
+  versionArgs?: string[];
 }
 
 export interface GroupSpec extends Located {

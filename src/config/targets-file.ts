@@ -15,7 +15,7 @@ const SECTIONS = ['defaults', 'binaries', 'artifacts', 'images', 'groups', 'vari
 const DEFAULTS_KEYS = ['platforms', 'variants', 'goLdflags'] as const;
 const BINARY_KEYS = ['package', 'tags', 'cgo', 'ldflags', 'extraPlatforms'] as const;
 const ARTIFACT_KEYS = ['url', 'sha256', 'sha256Url', 'extract', 'path', 'fileName'] as const;
-const IMAGE_KEYS = ['dockerfile', 'binaries', 'artifacts', 'files', 'args', 'base', 'bases'] as const;
+const IMAGE_KEYS = ['dockerfile', 'binaries', 'artifacts', 'files', 'args', 'base', 'bases', 'versionArgs'] as const;
 const FILE_KEYS = ['path', 'source', 'to'] as const;
 const VARIANT_KEYS = ['args', 'tagSuffix'] as const;
 const NAME_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -145,6 +145,7 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file
       files: readContextFiles(reader, record, p, what, baseDir, confined, roots),
       args: reader.stringMap(record, 'args', p, what),
       bases: [...names('base'), ...names('bases')],
+      ...(record.versionArgs !== undefined ? { versionArgs: reader.stringList(record, 'versionArgs', p, what).map((arg) => arg.value) } : {}),
     });
   });
 

@@ -338,6 +338,7 @@ async function verifyTargets(release: ReleaseRequest, plan: Plan, targets: Relea
         const result = await verifyReference(reference, {
           platforms: plan.platforms,
           run: release.verifyRun,
+          versionArgs: release.graph.images.get(target.job.image)?.versionArgs,
           insecureRegistries: release.insecureRegistries,
           signal: release.signal,
         });
