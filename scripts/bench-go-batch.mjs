@@ -51,7 +51,7 @@ function fail(message) {
   process.exit(2);
 }
 
-/** The go-build jobs meshbuild would run: one per platform, with packages and -ldflags. */
+/** The go-build jobs meshbuild would run: one per platform and tag set, with packages and -ldflags. */
 async function plannedBuilds(options) {
   if (!existsSync(path.join(root, 'dist', 'cli', 'main.js'))) {
     const build = await execa('npm', ['run', 'build'], { cwd: root, reject: false, all: true });
@@ -79,7 +79,8 @@ async function plannedBuilds(options) {
   const jobs = JSON.parse(plan.stdout).jobs.filter((job) => job.kind === 'go-build');
   if (jobs.length === 0) fail('the plan has no go builds');
   return jobs.map((job) => ({
-    platform: [job.platform.os, job.platform.architecture, job.platform.variant].filter(Boolean).join('/'),
+    // Labelled by platform and tag set: Istio's standard and agent binaries are separate builds.
+    platform: `${[job.platform.os, job.platform.architecture, job.platform.variant].filter(Boolean).join('/')}${job.tags.length ? ` [${job.tags.join(',')}]` : ''}`,
     env: { CGO_ENABLED: job.cgo ? '1' : '0', GOOS: job.platform.os, GOARCH: job.platform.architecture },
     flags: ['-trimpath', ...(job.tags.length ? ['-tags', job.tags.join(',')] : []), ...(job.ldflags ? ['-ldflags', job.ldflags] : [])],
     packages: job.binaries.map((binary) => binary.package),
