@@ -5,7 +5,7 @@
  * when either is given, else `--version`. Exit 0 when every reference passes, 1 when any has a problem or cannot be read, 2 for bad input.
  */
 import type { CommandModule } from 'yargs';
-import { EXIT_FAILED, isMeshbuildError } from '../errors.js';
+import { EXIT_FAILED, isMeshbuildError, usageError } from '../errors.js';
 import { parsePlatformList } from '../platform.js';
 import type { Graph } from '../graph/graph.js';
 import { DEFAULT_VERSION_ARGS, inspectReference, type VerifyReport } from '../release/verify.js';
@@ -60,7 +60,6 @@ export function verifyCommand(io: CommandIo, setExit: (code: number) => void): C
         })
         .option('version-args', {
           type: 'string',
-          implies: 'run',
           describe: 'Arguments --run passes to the ENTRYPOINT (or CMD) executable, space-separated, for every reference',
           defaultDescription: 'the image\'s versionArgs in --targets/--source, else "--version"',
         })
@@ -68,6 +67,8 @@ export function verifyCommand(io: CommandIo, setExit: (code: number) => void): C
         .option('source', { type: 'string', describe: "Read versionArgs from the graph with this source's overlay (an Istio checkout)" })
         .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' }),
     handler: async (argv) => {
+      if (argv['version-args'] !== undefined && !argv.run)
+        throw usageError('--version-args is what --run passes to each image: it needs --run', { hint: 'add --run, or leave --version-args out' });
       const references = argv.references.map(String);
       for (const reference of references) parseReference(reference); // bad input: exit 2 before any request
       const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : [];

@@ -13,6 +13,7 @@ import type { ImageSpec } from '../../../src/config/model.js';
 import { parseYamlDocument } from '../../../src/config/yaml-document.js';
 import type { ImageConfig } from '../../../src/oci/types.js';
 import { DEFAULT_VERSION_ARGS, namedPlatforms, versionCommand } from '../../../src/release/verify.js';
+import { runCli } from '../../support/cli.js';
 import { loadShippedGraph } from '../core/shipped-graph.js';
 
 const config = (details: ImageConfig['config']): ImageConfig => ({
@@ -154,5 +155,14 @@ describe('versionArgsFor (verify --run, per reference)', () => {
     expect(versionArgsFor('127.0.0.1:5555/istio/pilot:1', 'version  --short', graph)).toEqual(['version', '--short']);
     expect(versionArgsFor('127.0.0.1:5555/istio/anything:1', 'version', undefined)).toEqual(['version']);
     expect(versionArgsFor('127.0.0.1:5555/istio/pilot:1', '', graph)).toEqual([]);
+  });
+});
+
+describe('meshbuild verify --version-args', () => {
+  it('needs --run: without it, exit 2 before any request', async () => {
+    const result = await runCli(['verify', '127.0.0.1:1/istio/pilot:1', '--version-args', 'version']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/run/);
+    expect(result.stdout).toBe('');
   });
 });
