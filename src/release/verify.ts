@@ -255,12 +255,19 @@ export const DEFAULT_VERSION_ARGS: readonly string[] = ['--version'];
 /**
  * What `run` starts for an image: its ENTRYPOINT's first element, or, for an image with only a
  * CMD (Istio's install-cni), the CMD's first element, followed by `versionArgs`; the rest of
- * ENTRYPOINT and CMD is left out (they start the service, not the version command).
+ * ENTRYPOINT and CMD is left out (they start the service, not the version command). A shell form
+ * (`/bin/sh -c "install-cni --flag"`) names its program as the script's first word.
  */
 export function versionCommand(config: ImageConfig, versionArgs: readonly string[] = DEFAULT_VERSION_ARGS): string[] | undefined {
-  const executable = config.config?.Entrypoint?.[0] ?? config.config?.Cmd?.[0];
+  const entrypoint = config.config?.Entrypoint ?? [];
+  const form = entrypoint.length > 0 ? entrypoint : (config.config?.Cmd ?? []);
+  const script = SHELLS.has(form[0] ?? '') && form[1] === '-c' ? form[2] : undefined;
+  const executable = script !== undefined ? script.trim().split(/\s+/)[0] : form[0];
   return executable === undefined || executable === '' ? undefined : [executable, ...versionArgs];
 }
+
+/** The shells Dockerfile shell forms run through (`SHELL` may name another; then it runs as is). */
+const SHELLS = new Set(['/bin/sh', '/bin/bash', 'sh', 'bash', '/usr/bin/sh', '/usr/bin/bash']);
 
 /** The `os/arch` pairs a version line names (`linux/arm64`, `darwin/amd64`), as Go prints runtime.GOOS/GOARCH. */
 export function namedPlatforms(output: string): string[] {

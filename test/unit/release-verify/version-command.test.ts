@@ -54,6 +54,12 @@ describe('versionCommand', () => {
     expect(versionCommand(config({ Entrypoint: [], Cmd: ['install-cni'] }))).toEqual(['install-cni', '--version']);
   });
 
+  it("runs a shell form's program (the script's first word), not the shell", () => {
+    expect(versionCommand(config({ Cmd: ['/bin/sh', '-c', 'install-cni --log_output_level=info'] }), ['version'])).toEqual(['install-cni', 'version']);
+    expect(versionCommand(config({ Entrypoint: ['/bin/sh', '-c', '  /usr/local/bin/server  --port 80'] }))).toEqual(['/usr/local/bin/server', '--version']);
+    expect(versionCommand(config({ Entrypoint: ['/bin/sh', '/entry.sh'] }))).toEqual(['/bin/sh', '--version']);
+  });
+
   it('has nothing to run for an image with neither (a base image)', () => {
     expect(versionCommand(config(undefined))).toBeUndefined();
     expect(versionCommand(config({ Entrypoint: null, Cmd: null }))).toBeUndefined();
