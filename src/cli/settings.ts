@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { loadConfig } from '../config/load-config.js';
 import { usageError } from '../errors.js';
+import { resolveArtifactOverrides } from '../fetch/artifact-overrides.js';
+import { readIstioDeps } from '../fetch/istio-deps.js';
 import { readGitStamp } from '../go/git-stamp.js';
 import { buildGraph, type Graph } from '../graph/graph.js';
 import { parsePlatformList } from '../platform.js';
@@ -39,6 +41,7 @@ export interface BuildFlags extends GraphFlags {
   'insecure-registry'?: string[];
   'registry-concurrency': number;
   'builder-name'?: string;
+  artifact?: string[];
 }
 
 export function withGraphFlags<T>(yargs: Argv<T>) {
@@ -89,7 +92,13 @@ export function withBuildFlags<T>(yargs: Argv<T>) {
     .option('attest', { type: 'boolean', default: false, describe: 'Add provenance/SBOM attestations (off: they add unknown/unknown entries)' })
     .option('insecure-registry', { type: 'string', array: true, describe: 'Registry host that may be reached over plain HTTP (loopback always may)' })
     .option('registry-concurrency', { type: 'number', default: 8, describe: 'Requests in flight per registry host' })
-    .option('builder-name', { type: 'string', describe: 'buildx builder to use (e.g. a multi-node builder with native arm64 nodes)' });
+    .option('builder-name', { type: 'string', describe: 'buildx builder to use (e.g. a multi-node builder with native arm64 nodes)' })
+    .option('artifact', {
+      type: 'string',
+      array: true,
+      describe:
+        'Use a local build instead of downloading: NAME=FILE, NAME=/path/{arch}/FILE or NAME=FOLDER (with <arch>/FILE); env ISTIO_ENVOY_LINUX_RELEASE_PATH',
+    });
 }
 
 export interface Loaded {
@@ -150,6 +159,8 @@ export async function planRequest(flags: BuildFlags, targets: string[], graph: G
     builder: flags.builder,
     output,
     env,
+    deps: readIstioDeps(graph.sourceDir),
+    artifactOverrides: resolveArtifactOverrides({ flags: flags.artifact ?? [], env, graph, platforms }),
     git: await readGitStamp(graph.sourceDir),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { SourceLocation } from '../errors.js';
 import type { Platform } from '../platform.js';
+import type { ArtifactTemplate } from '../fetch/artifact-template.js';
 
 export interface Located {
   /** Where the declaration starts in its targets file. */
@@ -34,12 +35,15 @@ export interface BinarySpec extends Located {
 export interface ArtifactSpec extends Located {
   kind: 'artifact';
   name: string;
-  /** URL template: `{os}`, `{arch}`, `{variant}`, `{platform}` (os_arch) and `{env:NAME}` are replaced. */
-  url?: string;
+  /**
+   * URL template, or one per platform (`linux/arm64`): placeholders as in src/fetch/artifact-template.ts
+   * (`{arch}`, `{archSuffix}`, `{env:NAME}`, `{deps:NAME}` from `<source>/istio.deps`, `{env:A|deps:B}`).
+   */
+  url?: ArtifactTemplate;
   /** Expected sha256 (hex) per platform (`linux/amd64`). */
   sha256: Map<string, string>;
-  /** URL template of a published checksum file (`<hex>  <name>`), used where `sha256` has no entry. */
-  sha256Url?: string;
+  /** URL template (or one per platform) of a published checksum file (`<hex>  <name>` or a bare hex), used where `sha256` has no entry. */
+  sha256Url?: ArtifactTemplate;
   /** Member of a `.tar.gz` download to keep (`usr/local/bin/envoy`); default: the download itself. */
   extract?: string;
   /** Local file template used instead of downloading (same placeholders), relative to the targets file. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { parsePlatform, type Platform } from '../platform.js';
 import { LDFLAGS_PLACEHOLDERS, unknownLdflagsPlaceholders } from '../go/ldflags.js';
+import { readArtifactTemplate } from './artifact-fields.js';
 import { FieldReader } from './field-reader.js';
 import type { ArtifactSpec, BinarySpec, ContextFileSpec, GroupSpec, ImageSpec, Located, VariantSpec } from './model.js';
 import { fileNameProblem, lexicalPathProblem, type PathRoots } from './path-policy.js';
@@ -95,10 +96,9 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file
 
   eachEntry('artifacts', 'artifact', (name, record, p) => {
     const what = `artifact "${name}"`;
-    const url = reader.string(record, 'url', p, what);
+    const url = readArtifactTemplate(reader, record, 'url', p, what);
     const localPath = reader.string(record, 'path', p, what);
-    if (url === undefined && localPath === undefined) reader.report(p, `${what} needs a "url" (with "sha256") or a local "path"`, 'key');
-    if (url !== undefined && !/^https?:\/\//.test(url)) reader.report([...p, 'url'], `url of ${what} must start with https:// or http://`);
+    if (record.url === undefined && localPath === undefined) reader.report(p, `${what} needs a "url" (with "sha256") or a local "path"`, 'key');
     const sha256 = new Map<string, string>();
     const sums = reader.mapping(record.sha256, [...p, 'sha256'], `"sha256" of ${what}`);
     for (const [platformText, sum] of Object.entries(sums ?? {})) {
@@ -108,8 +108,10 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file
         reader.report([...p, 'sha256', platformText], `sha256 of ${what} for ${platformText} must be 64 lowercase hex digits`);
       else sha256.set(`${parsed.platform.os}/${parsed.platform.architecture}${parsed.platform.variant ? `/${parsed.platform.variant}` : ''}`, sum);
     }
-    const sha256Url = reader.string(record, 'sha256Url', p, what);
-    if (url !== undefined && localPath === undefined && sha256.size === 0 && sha256Url === undefined) {
+    const sha256Url = readArtifactTemplate(reader, record, 'sha256Url', p, what);
+    // `sha256: {}` says on purpose that nothing is published to check against: each platform must
+    // then be pinned, or given locally (--artifact), before it is planned.
+    if (url !== undefined && localPath === undefined && sha256.size === 0 && record.sha256 === undefined && record.sha256Url === undefined) {
       reader.report(p, `${what} downloads from a url, so it needs "sha256" per platform (or a "sha256Url")`, 'key');
     }
     const fileName = reader.string(record, 'fileName', p, what) ?? name;

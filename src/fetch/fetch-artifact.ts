@@ -15,6 +15,7 @@ import { formatPlatform } from '../platform.js';
 import type { FetchJob } from '../plan/types.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import type { JobContext } from '../run/scheduler.js';
+import { baseName, sha256FromChecksumFile } from './checksum-file.js';
 import { extractTarMember } from './extract.js';
 
 export interface FetchResult {
@@ -25,12 +26,12 @@ export interface FetchResult {
 }
 
 /**
- * `localRoots`: where a local `path:` may lead once its placeholders are filled and its symlinks
+ * `localRoots`: where a targets file's local `path:` may lead (a path the user gave, `localPathFrom`, is not confined) once its placeholders are filled and its symlinks
  * followed (a `{env:NAME}` value or a symlink can still point at any file of the build machine).
  */
 export async function fetchArtifact(job: FetchJob, context: JobContext, outDir: string, localRoots?: PathRoots): Promise<FetchResult> {
   const what = `${job.artifact} (${formatPlatform(job.platform)})`;
-  if (job.localPath !== undefined && localRoots !== undefined) checkLocalPath(job.localPath, localRoots, what);
+  if (job.localPath !== undefined && job.localPathFrom === undefined && localRoots !== undefined) checkLocalPath(job.localPath, localRoots, what);
   if (!insideRoots(path.resolve(job.output), { dirs: [path.resolve(outDir)], name: '--out' })) {
     throw usageError(`artifact ${what} would be written to ${job.output}, outside --out (${outDir})`, {
       hint: 'its fileName must be one file name, without "/" or ".."',
@@ -52,7 +53,7 @@ export async function fetchArtifact(job: FetchJob, context: JobContext, outDir: 
       throw stepError(`could not read ${what} from ${job.localPath ?? job.url}: ${(error as Error).message}`);
     });
     const actual = hash.digest('hex');
-    const expected = job.sha256 ?? (job.sha256Url !== undefined ? await readChecksum(job.sha256Url, what, context.signal) : undefined);
+    const expected = job.sha256 ?? (job.sha256Url !== undefined ? await readChecksum(job.sha256Url, what, context.signal, job.url) : undefined);
     if (expected !== undefined && actual !== expected) {
       throw stepError(`sha256 mismatch for ${what}: expected ${expected}, got ${actual}`, {
         hint: `the file at ${job.url ?? job.localPath} is not the one the targets pin; nothing was kept. Check the URL or update the sha256`,
@@ -98,11 +99,11 @@ async function openUrl(url: string, what: string, signal: AbortSignal): Promise<
   return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
 }
 
-/** Reads a published checksum file: the first 64-hex word (`<hex>  <file name>` format). */
-async function readChecksum(url: string, what: string, signal: AbortSignal): Promise<string> {
+/** Reads a published checksum file (`<hex>  <name>` lines or a bare digest); see checksum-file.ts. */
+async function readChecksum(url: string, what: string, signal: AbortSignal, downloadUrl: string | undefined): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of await openUrl(url, `the checksum of ${what}`, signal)) chunks.push(chunk as Buffer);
-  const match = /\b([0-9a-fA-F]{64})\b/.exec(Buffer.concat(chunks).toString('utf8'));
-  if (!match) throw stepError(`${url} holds no sha256 for ${what}`);
-  return match[1]!.toLowerCase();
+  const sha256 = sha256FromChecksumFile(Buffer.concat(chunks).toString('utf8'), baseName(new URL(downloadUrl ?? url).pathname));
+  if (sha256 === undefined) throw stepError(`${url} holds no sha256 for ${what}`);
+  return sha256;
 }

@@ -4,6 +4,15 @@
  */
 import path from 'node:path';
 import { usageError } from '../errors.js';
+import {
+  ISTIO_DEPS_FILE,
+  TemplateValueMissing,
+  fillTemplate,
+  templateFor,
+  type ArtifactOverride,
+  type IstioDeps,
+  type TemplateValues,
+} from '../fetch/artifact-template.js';
 import { NO_GIT, expandLdflags, type GitStamp } from '../go/ldflags.js';
 import { baseImagesOf, type FileTarget, type Graph, type ImageNode } from '../graph/graph.js';
 import { selectTargets } from '../graph/select.js';
@@ -38,6 +47,10 @@ export interface PlanRequest {
   output: ImageOutput | null;
   /** Environment for `{env:NAME}` placeholders in artifact URLs (passed in: planning reads nothing). */
   env: Readonly<Record<string, string | undefined>>;
+  /** `<source>/istio.deps` as read at the edge (`readIstioDeps`), for `{deps:NAME}`. Default: not read (a pin is then missing). */
+  deps?: IstioDeps;
+  /** Local builds the user gave (`--artifact`, Istio's variables), by artifact name (`resolveArtifactOverrides`). Default: none. */
+  artifactOverrides?: ReadonlyMap<string, ArtifactOverride>;
   /** The source's git state for `{git.*}` in ldflags, read once per run (`readGitStamp`). Default: as outside a checkout. */
   git?: GitStamp;
 }
@@ -179,15 +192,12 @@ function planGoBuilds(graph: Graph, request: PlanRequest, wanted: Map<FileTarget
 
 function planFetches(graph: Graph, request: PlanRequest, wanted: Map<FileTarget, Platform[]>, fileJobs: Map<string, string>): FetchJob[] {
   const jobs: FetchJob[] = [];
+  const deps = request.deps ?? { file: path.join(graph.sourceDir, ISTIO_DEPS_FILE), problem: 'was not read' };
   for (const [target, platforms] of wanted) {
     if (target.kind !== 'artifact') continue;
+    const override = request.artifactOverrides?.get(target.name);
     for (const platform of platforms) {
-      const fill = (template: string) =>
-        fillEnv(template, request.env, target)
-          .replaceAll('{os}', platform.os)
-          .replaceAll('{arch}', platform.architecture)
-          .replaceAll('{variant}', platform.variant ?? '')
-          .replaceAll('{platform}', platformDirName(platform));
+      const fill = (template: string, field: string) => fillArtifactTemplate(template, { platform, env: request.env, deps }, target, field);
       const job: FetchJob = {
         kind: 'fetch',
         id: `fetch:${target.name}:${platformDirName(platform)}`,
@@ -197,19 +207,38 @@ function planFetches(graph: Graph, request: PlanRequest, wanted: Map<FileTarget,
         platform,
         output: path.join(request.outDir, platformDirName(platform), target.fileName),
       };
-      if (target.path !== undefined) {
-        job.localPath = path.resolve(target.baseDir, fill(target.path));
+      if (override !== undefined) {
+        // The user's own build: no pinned sha256 applies to it; a tarball is unpacked like the download.
+        const local = override.byPlatform.get(formatPlatform(platform)) ?? { problem: `was not resolved for ${formatPlatform(platform)}` };
+        if ('problem' in local) {
+          throw usageError(`${override.from}: ${local.problem}`, {
+            hint: `give a file or folder that exists for each of --platforms, or drop it to download artifact "${target.name}"`,
+          });
+        }
+        job.localPath = local.path;
+        job.localPathFrom = override.from;
+        if (target.extract !== undefined && /\.(tar\.gz|tgz)$/.test(local.path)) job.extract = target.extract;
+      } else if (target.path !== undefined) {
+        job.localPath = path.resolve(target.baseDir, fill(target.path, 'path'));
       } else {
+        const url = templateFor(target.url!, platform);
+        if (url === undefined) {
+          throw usageError(`artifact "${target.name}" has no url for ${formatPlatform(platform)}`, {
+            location: target.location,
+            hint: `add "${formatPlatform(platform)}: <url>" under its url, give a local build (--artifact ${target.name}=PATH), or leave ${formatPlatform(platform)} out of --platforms`,
+          });
+        }
+        job.url = fill(url, 'url');
         const sha256 = target.sha256.get(formatPlatform(platform));
-        if (sha256 === undefined && target.sha256Url !== undefined) {
-          job.sha256Url = fill(target.sha256Url);
+        const sha256Url = target.sha256Url !== undefined ? templateFor(target.sha256Url, platform) : undefined;
+        if (sha256 === undefined && sha256Url !== undefined) {
+          job.sha256Url = fill(sha256Url, 'sha256Url');
         } else if (sha256 === undefined) {
           throw usageError(`artifact "${target.name}" has no sha256 for ${formatPlatform(platform)}`, {
             location: target.location,
-            hint: `add "${formatPlatform(platform)}: <sha256>" under its sha256, or leave ${formatPlatform(platform)} out of --platforms`,
+            hint: `add "${formatPlatform(platform)}: <sha256>" under its sha256, give a local build (--artifact ${target.name}=PATH), or leave ${formatPlatform(platform)} out of --platforms`,
           });
         }
-        job.url = fill(target.url!);
         if (sha256 !== undefined) job.sha256 = sha256;
         if (target.extract !== undefined) job.extract = target.extract;
       }
@@ -276,17 +305,17 @@ function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fil
   return jobs;
 }
 
-function fillEnv(template: string, env: PlanRequest['env'], target: FileTarget): string {
-  return template.replace(/\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-    const value = env[name];
-    if (value === undefined || value === '') {
-      throw usageError(`artifact "${target.name}" needs the environment variable ${name}`, {
-        location: target.location,
-        hint: `set ${name} (see the comment on "${target.name}" in its targets file), or override the artifact in <source>/meshbuild.yaml`,
-      });
-    }
-    return value;
-  });
+/** Fills an artifact's template; a missing version or variable is exit 2, located at the artifact. */
+function fillArtifactTemplate(template: string, values: TemplateValues, target: FileTarget, field: string): string {
+  try {
+    return fillTemplate(template, values);
+  } catch (error) {
+    if (!(error instanceof TemplateValueMissing)) throw error;
+    throw usageError(`artifact "${target.name}" ${error.reason} (for ${error.placeholder} in its ${field})`, {
+      location: target.location,
+      hint: `${error.hint}, give a local build (--artifact ${target.name}=PATH), or override the artifact in <source>/meshbuild.yaml`,
+    });
+  }
 }
 
 function imageRefs(request: PlanRequest, image: string, suffix: string): string[] {

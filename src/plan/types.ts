@@ -48,6 +48,11 @@ export interface FetchJob extends JobBase {
   /** Download URL (placeholders filled), unless `localPath` is used. */
   url?: string;
   localPath?: string;
+  /**
+   * Who named `localPath` when the user did (`--artifact envoy=PATH`, ISTIO_ENVOY_LINUX_RELEASE_PATH):
+   * such a path is trusted (not confined to the targets' roots). Absent for a targets file's `path:`.
+   */
+  localPathFrom?: string;
   /** Expected sha256 hex, or where to read it (a published checksum file). */
   sha256?: string;
   sha256Url?: string;

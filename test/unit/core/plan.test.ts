@@ -192,7 +192,7 @@ describe('the shipped Envoy artifact without the sample overlay', () => {
   afterAll(() => rmSync(bareSource, { recursive: true, force: true }));
   const bare = loadShippedGraph(bareSource);
 
-  it('needs ISTIO_ENVOY_VERSION: without it, a usage error pointing at targets/artifacts.yaml', () => {
+  it('needs a pinned version: without istio.deps or ISTIO_ENVOY_VERSION, a usage error pointing at targets/artifacts.yaml', () => {
     let error: unknown;
     try {
       createPlan(bare, planRequest({ targets: ['proxyv2'] }));
@@ -202,7 +202,7 @@ describe('the shipped Envoy artifact without the sample overlay', () => {
     expect(error).toBeInstanceOf(MeshbuildError);
     const usage = error as MeshbuildError;
     expect(usage.exitCode).toBe(EXIT_USAGE);
-    expect(usage.message).toBe('artifact "envoy" needs the environment variable ISTIO_ENVOY_VERSION');
+    expect(usage.message).toMatch(/^artifact "envoy" needs ISTIO_ENVOY_VERSION or PROXY_REPO_SHA: neither variable is set, and .*istio\.deps was not read/);
     expect(usage.location?.file).toBe(path.relative(process.cwd(), path.join(SHIPPED_TARGETS, 'artifacts.yaml')));
     expect(usage.hint).toMatch(/set ISTIO_ENVOY_VERSION/);
     // Images that do not use Envoy plan fine.
@@ -218,7 +218,7 @@ describe('the shipped Envoy artifact without the sample overlay', () => {
     ]);
     expect(fetches[1]).toMatchObject({
       url: 'https://storage.googleapis.com/istio-build/proxy/envoy-alpha-abc123-arm64.tar.gz',
-      sha256Url: 'https://storage.googleapis.com/istio-build/proxy/envoy-alpha-abc123-arm64.tar.gz.sha256',
+      sha256Url: 'https://storage.googleapis.com/istio-build/proxy/envoy-alpha-abc123-arm64.sha256',
       extract: 'usr/local/bin/envoy',
       output: path.join(OUT, 'linux_arm64', 'envoy'),
     });

@@ -1,0 +1,131 @@
+/**
+ * Artifact URL and path templates, filled per platform. Pure: the environment, the checkout's
+ * pins (`istio.deps`) and the platform are passed in, so the planner can use it.
+ *
+ * Placeholders:
+ * - `{os}`, `{arch}`, `{variant}`, `{platform}` (os_arch[_variant]);
+ * - `{archSuffix}`: "" for amd64 and `-<arch>` otherwise, as Istio names its Envoy tarballs
+ *   (ISTIO_ENVOY_ARCH_SUFFIX in Istio's bin/init.sh);
+ * - `{env:NAME}`: the environment variable NAME;
+ * - `{deps:NAME}`: the environment variable NAME if set (Istio's scripts let PROXY_REPO_SHA override
+ *   the file too), else the `lastStableSHA` of the entry named NAME (or with repoName NAME) in
+ *   `<source>/istio.deps`;
+ * - alternatives, the first with a value wins: `{env:ISTIO_ENVOY_VERSION|deps:PROXY_REPO_SHA}`.
+ */
+import { formatPlatform, parsePlatform, platformDirName, type Platform } from '../platform.js';
+
+/** The file of an Istio checkout that pins Envoy's and ztunnel's versions. */
+export const ISTIO_DEPS_FILE = 'istio.deps';
+
+/** A template, or one per platform (keys as `formatPlatform` writes them: `linux/arm64`). */
+export type ArtifactTemplate = string | ReadonlyMap<string, string>;
+
+/** What `<source>/istio.deps` pins, read at the edge; `problem` says why it cannot be used. */
+export interface IstioDeps {
+  /** Absolute path of the file, for messages. */
+  file: string;
+  /** lastStableSHA by entry `name` and by `repoName`. */
+  pins?: ReadonlyMap<string, string>;
+  /** `does not exist`, `is not valid JSON: ...`: said only when a placeholder needs the file. */
+  problem?: string;
+}
+
+export interface TemplateValues {
+  platform: Platform;
+  env: Readonly<Record<string, string | undefined>>;
+  deps: IstioDeps;
+}
+
+/** Why a template cannot be filled: data, so the caller words the error with its own location. */
+export class TemplateValueMissing extends Error {
+  constructor(
+    readonly placeholder: string,
+    readonly reason: string,
+    readonly hint: string,
+  ) {
+    super(`${placeholder}: ${reason}`);
+  }
+}
+
+const PLATFORM_NAMES = ['os', 'arch', 'variant', 'platform', 'archSuffix'] as const;
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+const SOURCE = /^(env|deps):([A-Za-z_][A-Za-z0-9_-]*)$/;
+
+/** `{...}` in `template` that are not placeholders (for located diagnostics when reading targets). */
+export function unknownTemplatePlaceholders(template: string): string[] {
+  const unknown: string[] = [];
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    const body = match[1]!;
+    const ok = (PLATFORM_NAMES as readonly string[]).includes(body) || (body !== '' && body.split('|').every((part) => SOURCE.test(part)));
+    if (!ok) unknown.push(match[0]);
+  }
+  return unknown;
+}
+
+/** The template for one platform; undefined when a per-platform map has no entry for it. */
+export function templateFor(template: ArtifactTemplate, platform: Platform): string | undefined {
+  if (typeof template === 'string') return template;
+  const key = formatPlatform(platform);
+  return template.get(key) ?? [...template].find(([k]) => samePlatformText(k, platform))?.[1];
+}
+
+/** Fills every placeholder; throws TemplateValueMissing when an `env:`/`deps:` chain has no value. */
+export function fillTemplate(template: string, values: TemplateValues): string {
+  return template.replace(PLACEHOLDER, (whole, body: string) => {
+    const { platform } = values;
+    switch (body) {
+      case 'os':
+        return platform.os;
+      case 'arch':
+        return platform.architecture;
+      case 'variant':
+        return platform.variant ?? '';
+      case 'platform':
+        return platformDirName(platform);
+      case 'archSuffix':
+        return platform.architecture === 'amd64' ? '' : `-${platform.architecture}`;
+    }
+    const parts = body.split('|').map((part) => SOURCE.exec(part));
+    if (body === '' || parts.some((p) => p === null)) return whole;
+    for (const part of parts) {
+      const value = sourceValue(part![1] as 'env' | 'deps', part![2]!, values);
+      if (value !== undefined) return value;
+    }
+    throw missing(whole, parts as RegExpExecArray[], values.deps);
+  });
+}
+
+function sourceValue(kind: 'env' | 'deps', name: string, values: TemplateValues): string | undefined {
+  const fromEnv = values.env[name];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (kind === 'env') return undefined;
+  return values.deps.pins?.get(name);
+}
+
+function missing(placeholder: string, parts: RegExpExecArray[], deps: IstioDeps): TemplateValueMissing {
+  const envNames = parts.map((p) => p[2]!);
+  const depNames = parts.filter((p) => p[1] === 'deps').map((p) => p[2]!);
+  if (depNames.length === 0) {
+    const variables = envNames.join(' or ');
+    return new TemplateValueMissing(placeholder, `needs the environment variable ${variables}`, `set ${variables}`);
+  }
+  const fileState = deps.problem ?? `pins no ${depNames.join(' or ')}`;
+  return new TemplateValueMissing(
+    placeholder,
+    `needs ${envNames.join(' or ')}: ${envNames.length > 1 ? 'neither variable is' : 'the variable is not'} set, and ${deps.file} ${fileState}`,
+    `build an Istio checkout (--source) whose istio.deps pins ${depNames.join(' or ')}, or set ${envNames[0]}`,
+  );
+}
+
+function samePlatformText(text: string, platform: Platform): boolean {
+  const parsed = parsePlatform(text);
+  return parsed.ok && formatPlatform(parsed.platform) === formatPlatform(platform);
+}
+
+/** A local file the user gave for an artifact, resolved per platform at the edge (files looked at there). */
+export interface ArtifactOverride {
+  /** How the user named it, for messages: `--artifact envoy=/x` or `ISTIO_ENVOY_LINUX_RELEASE_PATH=/x`. */
+  from: string;
+  /** By `formatPlatform`: the file to use, or why there is none (said only if the artifact is planned). */
+  byPlatform: ReadonlyMap<string, { path: string } | { problem: string }>;
+}
