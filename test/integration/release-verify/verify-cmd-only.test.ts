@@ -1,7 +1,8 @@
 /**
  * `verify --run` on a pushed amd64+arm64 image that has a CMD and no ENTRYPOINT (as Istio's
  * install-cni): it runs the CMD's executable with the version command the targets declare
- * (`versionArgs: [version]`), with `--version-args` given, or with the default `--version`.
+ * (`versionArgs: [version]`), with `--version-args` given, or with the default `--version`; and
+ * `release --verify-run` runs the versionArgs of the release's graph.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { requireDocker, uniqueNamespace } from '../../support/images.js';
 import { removeEngineImages, tempDir, verifyContainers } from './fixtures.js';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'native', 'cmd-only');
+const WRONG_VERSION_FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'native', 'cmd-only-wrong-version');
 const TAG = 'c1';
 
 interface RunJson {
@@ -104,6 +106,59 @@ describe('meshbuild verify --run on an image with only a CMD', () => {
     const result = await runCli(['verify', reference, '--run', '--version-args=--no-such-flag', '--platforms', 'amd64']);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain('linux/amd64: /usr/local/bin/install-cni --no-such-flag exited with 2 on linux/amd64');
+    expect(await verifyContainers()).toBe(0);
+  });
+});
+
+describe("meshbuild release --verify-run runs the graph's versionArgs", () => {
+  let registry: string;
+  let namespace: string;
+  let out: string;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    registry = await localRegistry();
+    await requireDocker();
+    namespace = uniqueNamespace('release-args');
+    const temp = await tempDir('release-args');
+    cleanup = temp.remove;
+    out = path.join(temp.dir, 'out');
+  });
+
+  afterAll(async () => {
+    if (registry !== undefined && namespace !== undefined) await removeEngineImages(registry, namespace);
+    await cleanup?.();
+  });
+
+  const release = (version: string, targets: string) =>
+    runCli([
+      'release',
+      version,
+      '--targets',
+      targets,
+      '--hub',
+      `${registry}/${namespace}`,
+      '--platforms',
+      'amd64,arm64',
+      '--builder',
+      'native',
+      '--out',
+      out,
+      '--verify-run',
+    ]);
+
+  it('passes with versionArgs: [version] on both platforms', async () => {
+    const result = await release('1.0.0', FIXTURE);
+    expect(result.exitCode, `${result.stderr}\n${result.stdout}`).toBe(0);
+    expect(await verifyContainers()).toBe(0);
+  });
+
+  it('fails at verify, writing no tag, when the declared command is one the binary refuses', async () => {
+    const result = await release('1.1.0', WRONG_VERSION_FIXTURE);
+    expect(result.exitCode).toBe(1);
+    expect(`${result.stdout}\n${result.stderr}`).toContain('/usr/local/bin/install-cni --no-such-flag exited with 2 on linux/amd64');
+    const tags = (await (await fetch(`http://${registry}/v2/${namespace}/cmd-only/tags/list`)).json()) as { tags: string[] };
+    expect(tags.tags.sort()).toEqual(['1.0', '1.0.0', 'latest']);
     expect(await verifyContainers()).toBe(0);
   });
 });
