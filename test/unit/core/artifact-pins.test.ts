@@ -2,7 +2,7 @@
  * Envoy's version from the checkout's istio.deps, URL templates per platform, Istio's checksum
  * files, and that only artifacts in the plan need any of it. All pure, except reading the fixture.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,21 @@ describe('istio.deps', () => {
     }
     expect(parseIstioDeps('{', '/src/istio.deps').problem).toMatch(/^is not valid JSON/);
     expect(parseIstioDeps('{"name": "PROXY_REPO_SHA"}', '/src/istio.deps').problem).toMatch(/not a JSON array/);
+  });
+
+  it('does not follow a symlinked istio.deps out of the source tree', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshbuild-deps-link-'));
+    try {
+      const source = path.join(dir, 'istio');
+      mkdirSync(source);
+      writeFileSync(path.join(dir, 'outside.json'), JSON.stringify([{ name: 'PROXY_REPO_SHA', lastStableSHA: 'abc' }]));
+      symlinkSync(path.join(dir, 'outside.json'), path.join(source, 'istio.deps'));
+      const deps = readIstioDeps(source);
+      expect(deps.pins).toBeUndefined();
+      expect(deps.problem).toMatch(/^leads outside the source tree .* through a symlink/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a pin that would change a URL (the file may come from a pull request)', () => {
