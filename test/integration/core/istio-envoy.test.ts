@@ -21,12 +21,16 @@ const envoyFor = (arch: string) => `#!/bin/sh\necho "envoy ${arch}"\n`;
 
 let server: FileServer;
 
-/** A .tar.gz holding usr/local/bin/envoy, as istio/proxy publishes it, made by tar and gzip. */
+/**
+ * A .tar.gz holding usr/local/bin/envoy, as istio/proxy publishes it, made by tar and gzip; the
+ * arm64 one with `./` entries, as Bazel's pkg_tar writes them.
+ */
 async function envoyTarball(arch: string): Promise<Buffer> {
   const dir = await tempDir();
-  await mkdir(path.join(dir, 'usr', 'local', 'bin'), { recursive: true });
-  await writeFile(path.join(dir, 'usr', 'local', 'bin', 'envoy'), envoyFor(arch), { mode: 0o755 });
-  await execa('tar', ['-C', dir, '-cf', path.join(dir, 'envoy.tar'), 'usr']);
+  const tree = path.join(dir, 'tree');
+  await mkdir(path.join(tree, 'usr', 'local', 'bin'), { recursive: true });
+  await writeFile(path.join(tree, 'usr', 'local', 'bin', 'envoy'), envoyFor(arch), { mode: 0o755 });
+  await execa('tar', ['-C', tree, '-cf', path.join(dir, 'envoy.tar'), arch === 'arm64' ? '.' : 'usr']);
   await execa('gzip', ['-n', path.join(dir, 'envoy.tar')]);
   return readFile(path.join(dir, 'envoy.tar.gz'));
 }
