@@ -334,11 +334,13 @@ async function verifyTargets(release: ReleaseRequest, plan: Plan, targets: Relea
   await Promise.all(
     unique.map(async (target) => {
       const reference = `${target.repository}@${target.built.index.digest}`;
+      const node = release.graph.images.get(target.job.image);
       try {
         const result = await verifyReference(reference, {
           platforms: plan.platforms,
-          run: release.verifyRun,
-          versionArgs: release.graph.images.get(target.job.image)?.versionArgs,
+          // An image staging no binary or artifact of the graph (a base) has nothing of ours to start.
+          run: release.verifyRun && (node === undefined || node.inputs.length > 0),
+          versionArgs: node?.versionArgs,
           insecureRegistries: release.insecureRegistries,
           signal: release.signal,
         });

@@ -2,7 +2,8 @@
  * `verify --run` on a pushed amd64+arm64 image that has a CMD and no ENTRYPOINT (as Istio's
  * install-cni): it runs the CMD's executable with the version command the targets declare
  * (`versionArgs: [version]`), with `--version-args` given, or with the default `--version`; and
- * `release --verify-run` runs the versionArgs of the release's graph.
+ * `release --verify-run` runs the versionArgs of the release's graph (and skips a base, which
+ * stages no binary of the graph and has nothing to start).
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,9 +148,11 @@ describe("meshbuild release --verify-run runs the graph's versionArgs", () => {
       '--verify-run',
     ]);
 
-  it('passes with versionArgs: [version] on both platforms', async () => {
+  it('passes with versionArgs: [version] on both platforms, and does not start the base with nothing to run', async () => {
     const result = await release('1.0.0', FIXTURE);
     expect(result.exitCode, `${result.stderr}\n${result.stdout}`).toBe(0);
+    const baseTags = (await (await fetch(`http://${registry}/v2/${namespace}/plain-base/tags/list`)).json()) as { tags: string[] };
+    expect(baseTags.tags).toContain('1.0.0');
     expect(await verifyContainers()).toBe(0);
   });
 
