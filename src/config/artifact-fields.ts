@@ -2,7 +2,7 @@
  * Reading an artifact's URL templates: one string, or a mapping by platform (Istio names its amd64
  * Envoy tarball without an arch suffix and the arm64 one with `-arm64`), each placeholder known.
  */
-import { unknownTemplatePlaceholders, type ArtifactTemplate } from '../fetch/artifact-template.js';
+import { forbiddenTemplateVariables, unknownTemplatePlaceholders, type ArtifactTemplate } from '../fetch/artifact-template.js';
 import { formatPlatform, parsePlatform } from '../platform.js';
 import type { FieldReader } from './field-reader.js';
 import type { YamlPath } from './yaml-document.js';
@@ -20,6 +20,14 @@ export function readArtifactTemplate(
   const check = (text: string, at: YamlPath): boolean => {
     if (!/^https?:\/\//.test(text)) {
       reader.report(at, `${key} of ${what} must start with https:// or http://`);
+      return false;
+    }
+    const forbidden = forbiddenTemplateVariables(text);
+    if (forbidden.length > 0) {
+      reader.report(
+        at,
+        `${key} of ${what} may not read the environment variable ${forbidden.join(', ')}: templates read only ISTIO_*, MESHBUILD_* and *_REPO_SHA variables (others can hold credentials)`,
+      );
       return false;
     }
     const unknown = unknownTemplatePlaceholders(text);

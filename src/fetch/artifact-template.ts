@@ -6,8 +6,8 @@
  * - `{os}`, `{arch}`, `{variant}`, `{platform}` (os_arch[_variant]);
  * - `{archSuffix}`: "" for amd64 and `-<arch>` otherwise, as Istio names its Envoy tarballs
  *   (ISTIO_ENVOY_ARCH_SUFFIX in Istio's bin/init.sh);
- * - `{env:NAME}`: the environment variable NAME;
- * - `{deps:NAME}`: the environment variable NAME if set (Istio's scripts let PROXY_REPO_SHA override
+ * - `{env:NAME}`: the environment variable NAME (only ISTIO_*, MESHBUILD_* and *_REPO_SHA: see TEMPLATE_ENV_NAME);
+ * - `{deps:NAME}`: the environment variable NAME if set and readable (Istio's scripts let PROXY_REPO_SHA override
  *   the file too), else the `lastStableSHA` of the entry named NAME (or with repoName NAME) in
  *   `<source>/istio.deps`;
  * - alternatives, the first with a value wins: `{env:ISTIO_ENVOY_VERSION|deps:PROXY_REPO_SHA}`.
@@ -48,6 +48,25 @@ export class TemplateValueMissing extends Error {
 }
 
 const PLATFORM_NAMES = ['os', 'arch', 'variant', 'platform', 'archSuffix'] as const;
+
+/**
+ * The environment variables a template may read. A targets file may come from a pull request and a
+ * download URL goes to any host: `{env:GITHUB_TOKEN}` would hand a CI credential to it. Istio's own
+ * variables, meshbuild's, and the `*_REPO_SHA` pins are what artifacts need.
+ */
+export const TEMPLATE_ENV_NAME = /^(?:ISTIO_|MESHBUILD_)[A-Za-z0-9_]*$|^[A-Za-z0-9_]+_REPO_SHA$/;
+
+/** `{env:NAME}` placeholders in `template` whose NAME a template may not read. */
+export function forbiddenTemplateVariables(template: string): string[] {
+  const names: string[] = [];
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    for (const part of match[1]!.split('|')) {
+      const source = SOURCE.exec(part);
+      if (source?.[1] === 'env' && !TEMPLATE_ENV_NAME.test(source[2]!)) names.push(source[2]!);
+    }
+  }
+  return names;
+}
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 const SOURCE = /^(env|deps):([A-Za-z_][A-Za-z0-9_-]*)$/;
 
@@ -96,7 +115,14 @@ export function fillTemplate(template: string, values: TemplateValues): string {
 }
 
 function sourceValue(kind: 'env' | 'deps', name: string, values: TemplateValues): string | undefined {
-  const fromEnv = values.env[name];
+  if (kind === 'env' && !TEMPLATE_ENV_NAME.test(name)) {
+    throw new TemplateValueMissing(
+      `{env:${name}}`,
+      `may not read the environment variable ${name}`,
+      'templates read only ISTIO_*, MESHBUILD_* and *_REPO_SHA variables (a targets file may come from a pull request; others can hold credentials)',
+    );
+  }
+  const fromEnv = TEMPLATE_ENV_NAME.test(name) ? values.env[name] : undefined;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (kind === 'env') return undefined;
   return values.deps.pins?.get(name);

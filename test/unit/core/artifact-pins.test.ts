@@ -110,6 +110,13 @@ describe('artifact templates', () => {
     expect(noEntry).toThrow('and /src/istio.deps pins no PROXY_REPO_SHA');
   });
 
+  it('reads only ISTIO_*, MESHBUILD_* and *_REPO_SHA variables; {deps:NAME} then uses only the file', () => {
+    const env = { HOME: '/root', AGENTGATEWAY_IMAGE: 'from-env' };
+    const agent: IstioDeps = { file: '/src/istio.deps', pins: new Map([['AGENTGATEWAY_IMAGE', '0.11.0']]) };
+    expect(() => fillTemplate('/x/{env:HOME}', { platform: platform('amd64'), env, deps })).toThrow('may not read the environment variable HOME');
+    expect(fillTemplate('{deps:AGENTGATEWAY_IMAGE}', { platform: platform('amd64'), env, deps: agent })).toBe('0.11.0');
+  });
+
   it('a per-platform map picks the entry of the platform, however the key is written', () => {
     const byPlatform = new Map([
       ['linux/amd64', 'https://x/envoy.tar.gz'],

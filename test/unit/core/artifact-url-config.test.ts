@@ -75,6 +75,12 @@ describe('artifact url per platform', () => {
     ]);
   });
 
+  it('may not read arbitrary environment variables (a download URL could hand a CI credential to any host)', () => {
+    expect(problems(`artifacts:\n  envoy:\n    url: https://example.test/{env:GITHUB_TOKEN}/envoy\n    sha256: {}\n`)).toEqual([
+      '3: url of artifact "envoy" may not read the environment variable GITHUB_TOKEN: templates read only ISTIO_*, MESHBUILD_* and *_REPO_SHA variables (others can hold credentials)',
+    ]);
+  });
+
   it('still needs a checksum unless `sha256: {}` says on purpose that none is published', () => {
     expect(problems(`artifacts:\n  zt:\n    url: https://example.test/zt-{arch}\n`)).toEqual([
       '2: artifact "zt" downloads from a url, so it needs "sha256" per platform (or a "sha256Url")',
