@@ -2,7 +2,7 @@
  * Reading an artifact's URL templates: one string, or a mapping by platform (Istio names its amd64
  * Envoy tarball without an arch suffix and the arm64 one with `-arm64`), each placeholder known.
  */
-import { forbiddenTemplateVariables, unknownTemplatePlaceholders, type ArtifactTemplate } from '../fetch/artifact-template.js';
+import { forbiddenTemplateVariables, unknownTemplatePlaceholders, withFallbacks, type ArtifactTemplate } from '../fetch/artifact-template.js';
 import { formatPlatform, parsePlatform } from '../platform.js';
 import type { FieldReader } from './field-reader.js';
 import type { YamlPath } from './yaml-document.js';
@@ -18,7 +18,7 @@ export function readArtifactTemplate(
   const value = record[key];
   if (value === undefined || value === null) return undefined;
   const check = (text: string, at: YamlPath): boolean => {
-    if (!/^https?:\/\//.test(text)) {
+    if (!/^https?:\/\//.test(withFallbacks(text))) {
       reader.report(at, `${key} of ${what} must start with https:// or http://`);
       return false;
     }
@@ -34,7 +34,7 @@ export function readArtifactTemplate(
     if (unknown.length > 0) {
       reader.report(
         at,
-        `unknown placeholder ${unknown.join(', ')} in ${key} of ${what} (known: {os}, {arch}, {variant}, {platform}, {archSuffix}, {env:NAME}, {deps:NAME}, {env:A|deps:B})`,
+        `unknown placeholder ${unknown.join(', ')} in ${key} of ${what} (known: {os}, {arch}, {variant}, {platform}, {archSuffix}, {env:NAME}, {deps:NAME}, {env:A|deps:B|fallback})`,
       );
       return false;
     }

@@ -10,7 +10,8 @@
  * - `{deps:NAME}`: the environment variable NAME if set and readable (Istio's scripts let PROXY_REPO_SHA override
  *   the file too), else the `lastStableSHA` of the entry named NAME (or with repoName NAME) in
  *   `<source>/istio.deps`;
- * - alternatives, the first with a value wins: `{env:ISTIO_ENVOY_VERSION|deps:PROXY_REPO_SHA}`.
+ * - alternatives, the first with a value wins: `{env:ISTIO_ENVOY_VERSION|deps:PROXY_REPO_SHA}`; the last
+ *   may be literal text used when none has one: `{env:ISTIO_ENVOY_BASE_URL|https://storage.googleapis.com/istio-build/proxy}`.
  */
 import { formatPlatform, parsePlatform, platformDirName, type Platform } from '../platform.js';
 
@@ -75,10 +76,28 @@ export function unknownTemplatePlaceholders(template: string): string[] {
   const unknown: string[] = [];
   for (const match of template.matchAll(PLACEHOLDER)) {
     const body = match[1]!;
-    const ok = (PLATFORM_NAMES as readonly string[]).includes(body) || (body !== '' && body.split('|').every((part) => SOURCE.test(part)));
-    if (!ok) unknown.push(match[0]);
+    if (!(PLATFORM_NAMES as readonly string[]).includes(body) && parseChain(body) === undefined) unknown.push(match[0]);
   }
   return unknown;
+}
+
+/** The template with each chain's literal fallback in place (`{env:ISTIO_ENVOY_BASE_URL|https://...}`), to check its shape. */
+export function withFallbacks(template: string): string {
+  return template.replace(PLACEHOLDER, (whole, body: string) => parseChain(body)?.fallback ?? whole);
+}
+
+/** `env:A|deps:B|literal`: sources tried in order, then an optional literal (only last, after a source). */
+function parseChain(body: string): { sources: RegExpExecArray[]; fallback?: string } | undefined {
+  if (body === '') return undefined;
+  const parts = body.split('|');
+  const sources: RegExpExecArray[] = [];
+  for (const [index, part] of parts.entries()) {
+    const source = SOURCE.exec(part);
+    if (source) sources.push(source);
+    else if (index === parts.length - 1 && index > 0 && part.trim() !== '') return { sources, fallback: part };
+    else return undefined;
+  }
+  return { sources };
 }
 
 /** The template for one platform; undefined when a per-platform map has no entry for it. */
@@ -104,13 +123,14 @@ export function fillTemplate(template: string, values: TemplateValues): string {
       case 'archSuffix':
         return platform.architecture === 'amd64' ? '' : `-${platform.architecture}`;
     }
-    const parts = body.split('|').map((part) => SOURCE.exec(part));
-    if (body === '' || parts.some((p) => p === null)) return whole;
-    for (const part of parts) {
-      const value = sourceValue(part![1] as 'env' | 'deps', part![2]!, values);
+    const chain = parseChain(body);
+    if (chain === undefined) return whole;
+    for (const source of chain.sources) {
+      const value = sourceValue(source[1] as 'env' | 'deps', source[2]!, values);
       if (value !== undefined) return value;
     }
-    throw missing(whole, parts as RegExpExecArray[], values.deps);
+    if (chain.fallback !== undefined) return chain.fallback;
+    throw missing(whole, chain.sources, values.deps);
   });
 }
 

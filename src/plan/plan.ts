@@ -228,11 +228,11 @@ function planFetches(graph: Graph, request: PlanRequest, wanted: Map<FileTarget,
             hint: `add "${formatPlatform(platform)}: <url>" under its url, give a local build (--artifact ${target.name}=PATH), or leave ${formatPlatform(platform)} out of --platforms`,
           });
         }
-        job.url = fill(url, 'url');
+        job.url = webUrl(fill(url, 'url'), target, 'url');
         const sha256 = target.sha256.get(formatPlatform(platform));
         const sha256Url = target.sha256Url !== undefined ? templateFor(target.sha256Url, platform) : undefined;
         if (sha256 === undefined && sha256Url !== undefined) {
-          job.sha256Url = fill(sha256Url, 'sha256Url');
+          job.sha256Url = webUrl(fill(sha256Url, 'sha256Url'), target, 'sha256Url');
         } else if (sha256 === undefined) {
           throw usageError(`artifact "${target.name}" has no sha256 for ${formatPlatform(platform)}`, {
             location: target.location,
@@ -303,6 +303,15 @@ function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fil
     }
   }
   return jobs;
+}
+
+/** A filled URL must still be one (a variable may have replaced its start). */
+function webUrl(url: string, target: FileTarget, field: string): string {
+  if (/^https?:\/\/[^/]/.test(url)) return url;
+  throw usageError(`artifact "${target.name}": its ${field} filled in is ${url}, not an http:// or https:// URL`, {
+    location: target.location,
+    hint: 'check the environment variables its placeholders read',
+  });
 }
 
 /** Fills an artifact's template; a missing version or variable is exit 2, located at the artifact. */

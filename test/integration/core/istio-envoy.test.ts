@@ -65,6 +65,7 @@ async function buildEnvoy(source: string, extra: string[] = [], env: Record<stri
       env: {
         MESHBUILD_TEST_FILE_SERVER: server.host,
         ISTIO_ENVOY_VERSION: undefined,
+        ISTIO_ENVOY_BASE_URL: undefined,
         PROXY_REPO_SHA: undefined,
         ISTIO_ENVOY_LINUX_RELEASE_PATH: undefined,
         ...env,

@@ -130,7 +130,15 @@ describe('artifact templates', () => {
 
   it('names unknown placeholders', () => {
     expect(unknownTemplatePlaceholders(url)).toEqual([]);
-    expect(unknownTemplatePlaceholders('https://x/{version}/{env:A|B}/{deps:}/{arch}')).toEqual(['{version}', '{env:A|B}', '{deps:}']);
+    expect(unknownTemplatePlaceholders('https://x/{version}/{env:A|B}/{deps:}/{arch}/{B|env:A}/{|}')).toEqual(['{version}', '{deps:}', '{B|env:A}', '{|}']);
+  });
+
+  it("the last alternative may be literal text: ISTIO_ENVOY_BASE_URL replaces the bucket, as in Istio's bin/init.sh", () => {
+    const bucket = '{env:ISTIO_ENVOY_BASE_URL|https://storage.googleapis.com/istio-build/proxy}/envoy-alpha-{deps:PROXY_REPO_SHA}.tar.gz';
+    expect(fillTemplate(bucket, { platform: platform('amd64'), env: {}, deps })).toBe(`${BUCKET}/envoy-alpha-abc.tar.gz`);
+    expect(fillTemplate(bucket, { platform: platform('amd64'), env: { ISTIO_ENVOY_BASE_URL: 'https://mirror.test/p' }, deps })).toBe(
+      'https://mirror.test/p/envoy-alpha-abc.tar.gz',
+    );
   });
 });
 
@@ -158,6 +166,15 @@ describe('the shipped Envoy artifact, planned from an Istio checkout', () => {
     ]);
     const overridden = createPlan(graph, planRequest({ targets: ['proxyv2'], deps: readIstioDeps(ISTIO_LIKE), env: { ISTIO_ENVOY_VERSION: 'v2' } }));
     expect(fetches(overridden)[0]!.url).toBe(`${BUCKET}/envoy-alpha-v2.tar.gz`);
+  });
+
+  it('ISTIO_ENVOY_BASE_URL moves the bucket; what it fills in must still be an http(s) URL', () => {
+    const graph = loadShippedGraph(ISTIO_LIKE);
+    const request = (base: string) => planRequest({ targets: ['proxyv2'], deps: readIstioDeps(ISTIO_LIKE), env: { ISTIO_ENVOY_BASE_URL: base } });
+    expect(fetches(createPlan(graph, request('https://mirror.test/proxy')))[0]!.url).toBe(`https://mirror.test/proxy/envoy-alpha-${PROXY_SHA}.tar.gz`);
+    const error = thrown(() => createPlan(graph, request('file:///etc')));
+    expect(error.exitCode).toBe(EXIT_USAGE);
+    expect(error.message).toBe(`artifact "envoy": its url filled in is file:///etc/envoy-alpha-${PROXY_SHA}.tar.gz, not an http:// or https:// URL`);
   });
 
   it('without istio.deps or ISTIO_ENVOY_VERSION: exit 2 naming the file, located at targets/artifacts.yaml', () => {

@@ -71,7 +71,7 @@ describe('artifact url per platform', () => {
     ).toEqual([
       '4: "linux/sparc" in url of artifact "envoy" is not a platform: unknown architecture "sparc" (known: amd64, arm64, arm/v7, ppc64le, s390x, riscv64, 386)',
       '5: url of artifact "envoy" must start with https:// or http://',
-      '6: unknown placeholder {version} in sha256Url of artifact "envoy" (known: {os}, {arch}, {variant}, {platform}, {archSuffix}, {env:NAME}, {deps:NAME}, {env:A|deps:B})',
+      '6: unknown placeholder {version} in sha256Url of artifact "envoy" (known: {os}, {arch}, {variant}, {platform}, {archSuffix}, {env:NAME}, {deps:NAME}, {env:A|deps:B|fallback})',
     ]);
   });
 
