@@ -1,82 +1,240 @@
 /**
- * A Dockerfile parser: logical lines (continuations joined, comments dropped), each instruction
- * with its keyword, flags (`--chown=1337`), arguments (JSON array form kept apart) and line number.
+ * A Dockerfile parser that reads a file as BuildKit's parser does (frontend/dockerfile/parser):
+ * parser directives (`# syntax=`, `# escape=`), logical lines (continuations joined; comment and
+ * empty lines inside a continuation skipped), `--flag` words before the arguments (on every
+ * instruction, `--` ends them), the JSON (exec) form kept apart from the shell form, and heredocs
+ * (`COPY <<EOF /file`, `RUN <<EOF`) whose bodies are read as content, never as instructions.
  * Pure: takes text, returns data. Variable expansion lives in `expandVariables`.
  */
 import { usageError } from '../errors.js';
 
+/** A heredoc body attached to the instruction that names it (`<<EOF`, `<<-EOF`, `<<"EOF"`). */
+export interface Heredoc {
+  /** The terminator word, quotes removed. */
+  name: string;
+  /** The body lines with their line endings, as written (leading tabs kept even when `chomp`). */
+  content: string;
+  /** False when the word was quoted (`<<"EOF"`): the body is not variable-expanded. */
+  expand: boolean;
+  /** `<<-EOF`: leading tabs are stripped from the terminator and the body lines. */
+  chomp: boolean;
+}
+
 export interface DockerfileInstruction {
   /** Upper-case keyword: FROM, COPY, RUN, ... */
   keyword: string;
-  /** `--name=value` flags before the arguments. */
+  /** `--name=value` flags before the arguments; a flag without `=` has the value "true". */
   flags: Record<string, string>;
+  /** The flag words as written, quotes removed (`--chown=1337`, `--link`). */
+  flagWords: string[];
   /** Arguments in exec/JSON form (`["a", "b"]`), when written so. */
   json?: string[];
-  /** The argument text after the flags, unparsed. */
+  /** The argument text after the flags, unparsed (continuations joined as BuildKit joins them). */
   text: string;
+  /** Heredocs the instruction opens (RUN, COPY, ADD in shell form), in order. */
+  heredocs?: Heredoc[];
   /** 1-based line the instruction starts on. */
   line: number;
+  /** 1-based last line of the instruction, its heredoc bodies included. */
+  endLine: number;
 }
 
 export interface Dockerfile {
   file: string;
+  /** Parser directives (`syntax`, `escape`, `check`), lower-case names. */
+  directives: Record<string, string>;
+  /** The escape and line-continuation character: `\` unless `# escape=` says otherwise. */
+  escape: string;
   instructions: DockerfileInstruction[];
 }
 
+const VALID_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
+const HEREDOC_INSTRUCTIONS = new Set(['RUN', 'COPY', 'ADD']);
+
 export function parseDockerfile(text: string, file: string): Dockerfile {
-  const instructions: DockerfileInstruction[] = [];
-  const lines = text.split(/\r?\n/);
+  const fail = (line: number, message: string) => usageError(`${file}:${line}: ${message}`, { location: { file, line, column: 1 } });
+  // Lines keep their endings: a heredoc body is copied byte for byte.
+  const lines = text.replace(/^\uFEFF/, '').split(/(?<=\n)/);
+  const directives: Record<string, string> = {};
   let escape = '\\';
+  let continuation = continuationPattern(escape);
   let directivesOpen = true;
+  const instructions: DockerfileInstruction[] = [];
+
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const trimmed = raw.trim();
+    const first = trimNewline(lines[i]!).trimStart();
     if (directivesOpen) {
-      const directive = /^#\s*escape\s*=\s*(\S)\s*$/i.exec(trimmed);
-      if (directive) {
-        escape = directive[1]!;
+      const directive = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/.exec(first);
+      const name = directive?.[1]!.toLowerCase();
+      if (directive && name && VALID_DIRECTIVES.has(name)) {
+        if (name in directives) throw fail(i + 1, `only one ${name} parser directive can be used`);
+        directives[name] = directive[2]!;
+        if (name === 'escape') {
+          if (directive[2] !== '`' && directive[2] !== '\\') throw fail(i + 1, `invalid escape token '${directive[2]}' does not match \` or \\`);
+          escape = directive[2];
+          continuation = continuationPattern(escape);
+        }
         continue;
       }
-      if (!/^#\s*\w+\s*=/.test(trimmed)) directivesOpen = false;
+      directivesOpen = false;
     }
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    if (first.startsWith('#')) continue;
     const startLine = i + 1;
-    let logical = trimmed;
-    while (logical.endsWith(escape) && i + 1 < lines.length) {
-      logical = logical.slice(0, -1);
-      i++;
-      const next = lines[i]!.trim();
-      if (next.startsWith('#')) continue;
-      logical += ` ${next}`;
+    let [logical, ended] = trimContinuation(first, continuation);
+    if (ended && logical === '') continue;
+    while (!ended && i + 1 < lines.length) {
+      const next = trimNewline(lines[++i]!);
+      if (next.trimStart().startsWith('#') || next.trim() === '') continue;
+      let part: string;
+      [part, ended] = trimContinuation(next, continuation);
+      logical += part;
     }
-    const match = /^(\S+)\s*(.*)$/s.exec(logical.trim());
-    if (!match) continue;
-    const keyword = match[1]!.toUpperCase();
-    if (!/^[A-Z]+$/.test(keyword)) {
-      throw usageError(`${file}:${startLine}: "${match[1]}" is not a Dockerfile instruction`, {
-        location: { file, line: startLine, column: 1 },
-      });
-    }
-    let rest = match[2]!.trim();
-    const flags: Record<string, string> = {};
-    while (keyword !== 'RUN' && rest.startsWith('--')) {
-      const flag = /^--([a-zA-Z-]+)(?:=(\S*))?\s*/.exec(rest);
-      if (!flag) break;
-      flags[flag[1]!] = flag[2] ?? 'true';
-      rest = rest.slice(flag[0].length);
-    }
-    const instruction: DockerfileInstruction = { keyword, flags, text: rest, line: startLine };
-    if (rest.startsWith('[')) {
-      try {
-        const parsed: unknown = JSON.parse(rest);
-        if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string')) instruction.json = parsed;
-      } catch {
-        // Not JSON: Docker treats it as shell form too.
+    const instruction = splitInstruction(logical, startLine, escape, fail);
+    instruction.endLine = i + 1;
+    if (HEREDOC_INSTRUCTIONS.has(instruction.keyword) && !instruction.json && logical.includes('<<')) {
+      for (const heredoc of heredocWords(logical)) {
+        let content = '';
+        let terminated = false;
+        while (i + 1 < lines.length) {
+          const body = lines[++i]!;
+          const candidate = heredoc.chomp ? trimNewline(body).replace(/^\t+/, '') : trimNewline(body);
+          if (candidate === heredoc.name) {
+            terminated = true;
+            break;
+          }
+          content += body;
+        }
+        if (!terminated) throw fail(startLine, `unterminated heredoc <<${heredoc.name}: no line "${heredoc.name}" closes it`);
+        (instruction.heredocs ??= []).push({ ...heredoc, content });
       }
+      instruction.endLine = i + 1;
     }
     instructions.push(instruction);
   }
-  return { file, instructions };
+  return { file, directives, escape, instructions };
+}
+
+/** A heredoc's body as BuildKit writes it: leading tabs stripped for `<<-`. */
+export function heredocContent(heredoc: Heredoc): string {
+  return heredoc.chomp ? heredoc.content.replace(/^\t+/gm, '') : heredoc.content;
+}
+
+function continuationPattern(escape: string): RegExp {
+  const e = escape === '\\' ? '\\\\' : escape;
+  return new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
+}
+
+function trimNewline(line: string): string {
+  return line.replace(/[\r\n]+$/, '');
+}
+
+/** The line without its continuation character, and whether the instruction ends on it. */
+function trimContinuation(line: string, continuation: RegExp): [string, boolean] {
+  return continuation.test(line) ? [line.replace(continuation, '$1'), false] : [line, true];
+}
+
+function splitInstruction(logical: string, line: number, escape: string, fail: (line: number, message: string) => Error): DockerfileInstruction {
+  const match = /^(\S+)(?:[\t\v\f\r ]+(.*))?$/s.exec(logical.trim());
+  const word = match?.[1] ?? '';
+  const keyword = word.toUpperCase();
+  if (!/^[A-Z]+$/.test(keyword)) throw fail(line, `"${word}" is not a Dockerfile instruction`);
+  const { words: flagWords, rest } = extractFlags(match?.[2] ?? '', escape);
+  const text = rest.trim();
+  const flags: Record<string, string> = {};
+  for (const flag of flagWords) {
+    const at = flag.indexOf('=');
+    flags[at < 0 ? flag.slice(2) : flag.slice(2, at)] = at < 0 ? 'true' : flag.slice(at + 1);
+  }
+  const instruction: DockerfileInstruction = { keyword, flags, flagWords, text, line, endLine: line };
+  if (text.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Not JSON: BuildKit reads it as the shell form.
+    }
+    if (Array.isArray(parsed)) {
+      if (!parsed.every((p) => typeof p === 'string')) throw fail(line, `${keyword}: a JSON array form must hold only strings`);
+      instruction.json = parsed;
+    }
+  }
+  return instruction;
+}
+
+/** BuildKit's extractBuilderFlags: leading `--words` (quotes and escapes honoured), `--` ends them. */
+function extractFlags(line: string, escape: string): { words: string[]; rest: string } {
+  const words: string[] = [];
+  let pos = 0;
+  for (;;) {
+    while (pos < line.length && /\s/.test(line[pos]!)) pos++;
+    if (!line.startsWith('--', pos)) return { words, rest: line.slice(pos) };
+    let word = '';
+    let quote: string | undefined;
+    let quoted = false;
+    for (; pos < line.length; pos++) {
+      const ch = line[pos]!;
+      if (!quote && /\s/.test(ch)) break;
+      if (quote ? ch === quote : ch === '"' || ch === "'") {
+        quote = quote ? undefined : ch;
+        quoted = true;
+      } else if (ch === escape) {
+        if (pos + 1 < line.length) word += line[++pos];
+      } else word += ch;
+    }
+    if (word === '--') return { words, rest: line.slice(pos) };
+    if (word !== '' || quoted) words.push(word);
+  }
+}
+
+/** The heredocs a logical line opens: words like `<<EOF`, `<<-EOF`, `<<"EOF"`, `2<<EOF`. */
+function heredocWords(logical: string): Array<Omit<Heredoc, 'content'>> {
+  const heredocs: Array<Omit<Heredoc, 'content'>> = [];
+  for (const raw of rawWords(logical)) {
+    const match = /^(\d*)<<(-?)\s*([^<]*)$/.exec(raw);
+    if (!match || match[3] === '') continue;
+    const words = splitWords(match[3]!);
+    if (words.length !== 1) continue;
+    // As BuildKit: a body is expanded unless some part of the word was quoted (`<<"EOF"`, `<<E'O'F`).
+    heredocs.push({ name: words[0]!, expand: !hasQuoting(match[3]!), chomp: match[2] === '-' });
+  }
+  return heredocs;
+}
+
+/**
+ * Splits on white space outside quotes, keeping quotes and escapes in the words; as BuildKit's
+ * lexer, white space right after `<<` stays in the word (`<<  EOF`).
+ */
+function rawWords(text: string): string[] {
+  const words: string[] = [];
+  let current = '';
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (!quote && /\s/.test(ch)) {
+      if (current !== '') words.push(current);
+      current = '';
+    } else if (ch === '\\' && quote !== "'" && i + 1 < text.length) {
+      current += ch + text[++i]!;
+    } else if (!quote && ch === '<' && text[i + 1] === '<') {
+      const spaces = /^<<\s*/.exec(text.slice(i))![0];
+      current += spaces;
+      i += spaces.length - 1;
+    } else {
+      if (quote ? ch === quote : ch === '"' || ch === "'") quote = quote ? undefined : ch;
+      current += ch;
+    }
+  }
+  if (current !== '') words.push(current);
+  return words;
+}
+
+/** Whether a word has quotes that the shell removes (an escaped quote is a literal). */
+function hasQuoting(word: string): boolean {
+  for (let i = 0; i < word.length; i++) {
+    if (word[i] === '\\') i++;
+    else if (word[i] === '"' || word[i] === "'") return true;
+  }
+  return false;
 }
 
 /** ARG names declared anywhere in the Dockerfile (before or after FROM). */

@@ -34,6 +34,8 @@ export function nativeBlocker(dockerfile: Dockerfile): { keyword: string; line: 
     if (!NATIVE_INSTRUCTIONS.has(instruction.keyword)) return blocked(instruction.keyword);
     if (instruction.keyword === 'FROM' && instruction.flags.platform !== undefined) return blocked('FROM --platform');
     if (instruction.keyword !== 'COPY' && instruction.keyword !== 'ADD') continue;
+    // The native builder copies files from the context; a heredoc's body is not one.
+    if (instruction.heredocs) return blocked(`${instruction.keyword} <<heredoc`);
     const sources = (instruction.json ?? splitWords(instruction.text)).slice(0, -1);
     if (instruction.keyword === 'ADD' && sources.some((s) => /^(https?|git):\/\//.test(s))) return blocked('ADD <url>');
     // BuildKit unpacks a local archive that ADD copies; the native builder does not.

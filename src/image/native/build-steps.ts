@@ -123,6 +123,10 @@ export function interpretDockerfile(
       case 'COPY':
       case 'ADD': {
         if (instruction.flags.from !== undefined) throw fail(instruction, 'COPY --from cannot be built by the native builder; use --builder buildx');
+        if (instruction.heredocs) {
+          const name = instruction.heredocs[0]!.name;
+          throw fail(instruction, `${instruction.keyword} <<${name} (a heredoc) cannot be built by the native builder; use --builder buildx (or auto)`);
+        }
         const words = instruction.json ?? splitWords(instruction.text);
         const expanded = words.map(expand);
         if (expanded.length < 2) throw fail(instruction, `${instruction.keyword} needs a source and a destination`);
