@@ -91,7 +91,7 @@ export function parseDockerfile(text: string, file: string): Dockerfile {
     }
     const instruction = splitInstruction(logical, startLine, escape, fail);
     instruction.endLine = i + 1;
-    if (HEREDOC_INSTRUCTIONS.has(instruction.keyword) && !instruction.json && logical.includes('<<')) {
+    if (canContainHeredoc(instruction) && logical.includes('<<')) {
       for (const heredoc of heredocWords(logical)) {
         let content = '';
         let terminated = false;
@@ -112,6 +112,22 @@ export function parseDockerfile(text: string, file: string): Dockerfile {
     instructions.push(instruction);
   }
   return { file, directives, escape, instructions };
+}
+
+/** RUN, COPY and ADD in shell form, also behind ONBUILD (`ONBUILD RUN <<EOF`), as BuildKit's canContainHeredoc. */
+function canContainHeredoc(instruction: DockerfileInstruction): boolean {
+  if (instruction.keyword !== 'ONBUILD') return HEREDOC_INSTRUCTIONS.has(instruction.keyword) && !instruction.json;
+  const inner = /^(\S+)\s*(.*)$/s.exec(instruction.text);
+  return inner !== null && HEREDOC_INSTRUCTIONS.has(inner[1]!.toUpperCase()) && !isStringArray(inner[2]!);
+}
+
+function isStringArray(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) && parsed.every((p) => typeof p === 'string');
+  } catch {
+    return false;
+  }
 }
 
 /** A heredoc's body as BuildKit writes it: leading tabs stripped for `<<-`. */

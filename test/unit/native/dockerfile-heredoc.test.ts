@@ -64,6 +64,12 @@ describe('parseDockerfile heredocs', () => {
     expect(heredocContent(run!.heredocs![0]!)).toBe('hello\nworld\n');
   });
 
+  it('reads a heredoc behind ONBUILD, as BuildKit does', () => {
+    const parsed = parseDockerfile('FROM a\nONBUILD RUN <<EOF\nset -e\nEOF\nUSER 1\n', 'Dockerfile');
+    expect(parsed.instructions.map((i) => i.keyword)).toEqual(['FROM', 'ONBUILD', 'USER']);
+    expect(parsed.instructions[1]!.heredocs).toEqual([doc('EOF', 'set -e\n')]);
+  });
+
   it('does not read heredocs in the JSON form (TestParseJSONHeredoc)', () => {
     const parsed = parseDockerfile('FROM alpine:3.6\n\nRUN ["whoami"]\nRUN ["<<EOF"]\nRUN ["<<\'EOF\'"]\n', 'Dockerfile');
     expect(parsed.instructions.map((i) => i.heredocs)).toEqual([undefined, undefined, undefined, undefined]);
