@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load-config.js';
 import { usageError } from '../errors.js';
 import { resolveArtifactOverrides } from '../fetch/artifact-overrides.js';
 import { readIstioDeps } from '../fetch/istio-deps.js';
+import { readCheckoutBuildArgs, runBuildArgs } from '../image/run-build-args.js';
 import { readGitStamp } from '../go/git-stamp.js';
 import { buildGraph, type Graph } from '../graph/graph.js';
 import { parsePlatformList } from '../platform.js';
@@ -42,6 +43,7 @@ export interface BuildFlags extends GraphFlags {
   'registry-concurrency': number;
   'builder-name'?: string;
   artifact?: string[];
+  'build-arg'?: string[];
 }
 
 export function withGraphFlags<T>(yargs: Argv<T>) {
@@ -98,6 +100,12 @@ export function withBuildFlags<T>(yargs: Argv<T>) {
       array: true,
       describe:
         'Use a local build instead of downloading: NAME=FILE, NAME=/path/{arch}/FILE or NAME=FOLDER (with <arch>/FILE); env ISTIO_ENVOY_LINUX_RELEASE_PATH',
+    })
+    .option('build-arg', {
+      type: 'string',
+      array: true,
+      describe:
+        'Build arg NAME=VALUE for every image that declares it (repeatable); BASE_VERSION and ISTIO_BASE_REGISTRY default to <source>/Makefile.core.mk, then env of the same names',
     });
 }
 
@@ -162,6 +170,7 @@ export async function planRequest(flags: BuildFlags, targets: string[], graph: G
     deps: readIstioDeps(graph.sourceDir),
     artifactOverrides: resolveArtifactOverrides({ flags: flags.artifact ?? [], env, graph, platforms }),
     git: await readGitStamp(graph.sourceDir),
+    buildArgs: runBuildArgs(readCheckoutBuildArgs(graph.sourceDir), env, flags['build-arg'] ?? []),
   };
 }
 

@@ -80,6 +80,12 @@ export interface ImageSpec extends Located {
   /** Images of the graph used as named build contexts (`FROM base`). */
   bases: Array<{ name: string; location: SourceLocation }>;
   /**
+   * The registry reference this image stands in for, with `{arg:NAME}` build args
+   * (`{arg:ISTIO_BASE_REGISTRY}/base:{arg:BASE_VERSION}`): an image based on it whose FROM line
+   * names that reference gets this image of the run instead. Default: none (only `FROM <name>`).
+   */
+  standsFor?: string;
+  /**
    * Arguments `verify --run` passes to the image's executable (ENTRYPOINT, or CMD's first element)
    * to make it print its version: `[version]` for Istio's binaries. Default: `["--version"]`.
    */

@@ -7,6 +7,7 @@ import type { Diagnostic } from '../errors.js';
 import { parsePlatform, type Platform } from '../platform.js';
 import { LDFLAGS_PLACEHOLDERS, unknownLdflagsPlaceholders } from '../go/ldflags.js';
 import { readArtifactTemplate } from './artifact-fields.js';
+import { standsForProblems } from '../image/stands-for.js';
 import { FieldReader } from './field-reader.js';
 import type { ArtifactSpec, BinarySpec, ContextFileSpec, GroupSpec, ImageSpec, Located, VariantSpec } from './model.js';
 import { fileNameProblem, lexicalPathProblem, type PathRoots } from './path-policy.js';
@@ -16,7 +17,7 @@ const SECTIONS = ['defaults', 'binaries', 'artifacts', 'images', 'groups', 'vari
 const DEFAULTS_KEYS = ['platforms', 'variants', 'goLdflags'] as const;
 const BINARY_KEYS = ['package', 'tags', 'cgo', 'ldflags', 'extraPlatforms'] as const;
 const ARTIFACT_KEYS = ['url', 'sha256', 'sha256Url', 'extract', 'path', 'fileName'] as const;
-const IMAGE_KEYS = ['dockerfile', 'binaries', 'artifacts', 'files', 'args', 'base', 'bases', 'versionArgs'] as const;
+const IMAGE_KEYS = ['dockerfile', 'binaries', 'artifacts', 'files', 'args', 'base', 'bases', 'standsFor', 'versionArgs'] as const;
 const FILE_KEYS = ['path', 'source', 'to'] as const;
 const VARIANT_KEYS = ['args', 'tagSuffix'] as const;
 const NAME_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -136,6 +137,10 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file
     // Reported here; the loader then does not read it (nor say it is missing).
     confined(dockerfile, [...p, 'dockerfile'], `dockerfile of ${what}`, baseDir, roots.own);
     const names = (key: string) => reader.stringList(record, key, p, what).map((n) => ({ name: n.value, location: n.location }));
+    const standsFor = reader.string(record, 'standsFor', p, what);
+    const standsForProblem = standsFor !== undefined ? standsForProblems(standsFor) : [];
+    if (standsForProblem.length > 0)
+      reader.report([...p, 'standsFor'], `standsFor of ${what} may hold only {arg:NAME} placeholders (found ${standsForProblem.join(', ')})`);
     content.specs.push({
       kind: 'image',
       name,
@@ -147,6 +152,7 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file
       files: readContextFiles(reader, record, p, what, baseDir, confined, roots),
       args: reader.stringMap(record, 'args', p, what),
       bases: [...names('base'), ...names('bases')],
+      ...(standsFor !== undefined && standsForProblem.length === 0 ? { standsFor } : {}),
       ...(record.versionArgs !== undefined ? { versionArgs: reader.stringList(record, 'versionArgs', p, what).map((arg) => arg.value) } : {}),
     });
   });

@@ -50,6 +50,20 @@ export function buildxArgs(
   return args;
 }
 
+/**
+ * `--build-context` values: each in-graph base by its name, and also by the reference it stands
+ * for (`standsFor`), which BuildKit then uses for `FROM <reference>` instead of pulling it.
+ */
+export function namedContextsOf(job: ImageBuildJob, bases: BuiltImage[]): Record<string, string> {
+  const contexts: Record<string, string> = {};
+  for (const base of job.bases) {
+    const built = bases.find((x) => x.jobId === base.jobId)!;
+    contexts[base.name] = built.namedContext;
+    if (base.reference !== undefined) contexts[base.reference] = built.namedContext;
+  }
+  return contexts;
+}
+
 export async function buildWithBuildx(
   job: ImageBuildJob,
   contextDir: string,
@@ -64,7 +78,7 @@ export async function buildWithBuildx(
     // Not rewrite-timestamp for --load: the engine's image exporter always unpacks, and buildx
     // refuses rewrite-timestamp together with unpack.
     const output = options.loadNames ? `type=image,"name=${options.loadNames.join(',')}"` : `type=oci,dest=${layoutTemp},tar=false,rewrite-timestamp=true`;
-    const namedContexts = Object.fromEntries(job.bases.map((b) => [b.name, bases.find((x) => x.jobId === b.jobId)!.namedContext]));
+    const namedContexts = namedContextsOf(job, bases);
     const args = buildxArgs(job, contextDir, output, metadataFile, namedContexts, options);
     context.progress(`docker ${args.slice(0, 4).join(' ')} ...`);
     let result;

@@ -16,6 +16,7 @@ import {
 import { NO_GIT, expandLdflags, type GitStamp } from '../go/ldflags.js';
 import { baseImagesOf, type FileTarget, type Graph, type ImageNode } from '../graph/graph.js';
 import { selectTargets } from '../graph/select.js';
+import { fillStandsFor, fromLineArgs } from '../image/stands-for.js';
 import { formatPlatform, platformDirName, samePlatform, type Platform } from '../platform.js';
 import { chooseBuilder } from './builder-choice.js';
 import { orderJobs } from './order.js';
@@ -53,6 +54,11 @@ export interface PlanRequest {
   artifactOverrides?: ReadonlyMap<string, ArtifactOverride>;
   /** The source's git state for `{git.*}` in ldflags, read once per run (`readGitStamp`). Default: as outside a checkout. */
   git?: GitStamp;
+  /**
+   * Build args for every image whose Dockerfile declares them, over its targets' and variant's
+   * (`runBuildArgs`: the checkout's BASE_VERSION / ISTIO_BASE_REGISTRY, Istio's variables, `--build-arg`). Default: none.
+   */
+  buildArgs?: Readonly<Record<string, string>>;
 }
 
 export function createPlan(graph: Graph, request: PlanRequest): Plan {
@@ -267,7 +273,12 @@ function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fil
       const variant = graph.variants.get(variantName)!;
       const buildArgs: Record<string, string> = { ...image.args };
       for (const [key, value] of Object.entries(variant.args)) if (image.declaredArgs.has(key)) buildArgs[key] = value;
-      const bases = image.bases.map((b) => ({ name: b.name, jobId: buildFor.get(`${b.name} ${variantName}`)!.id }));
+      for (const [key, value] of Object.entries(request.buildArgs ?? {})) if (image.declaredArgs.has(key)) buildArgs[key] = value;
+      const bases = image.bases.map((b) => {
+        const base = { name: b.name, jobId: buildFor.get(`${b.name} ${variantName}`)!.id };
+        const reference = standsForReference(graph.images.get(b.name)!, image, buildArgs);
+        return reference !== undefined ? { ...base, reference } : base;
+      });
       // Variants whose effective inputs are equal give byte-identical images: build once, tag for each.
       const inputsKey = JSON.stringify([Object.entries(buildArgs).sort(), bases]);
       let job = byInputs.get(inputsKey);
@@ -303,6 +314,17 @@ function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fil
     }
   }
   return jobs;
+}
+
+/** The reference `base` stands for in `image`'s FROM lines (filled with the args they see), if it declares one. */
+function standsForReference(base: ImageNode, image: ImageNode, buildArgs: Record<string, string>): string | undefined {
+  if (base.standsFor === undefined) return undefined;
+  const filled = fillStandsFor(base.standsFor, fromLineArgs(image.parsedDockerfile, buildArgs));
+  if ('reference' in filled) return filled.reference;
+  throw usageError(`image "${base.name}" stands for ${base.standsFor}, but image "${image.name}" gives no ${filled.missing.join(', ')}`, {
+    location: base.location,
+    hint: `declare ARG ${filled.missing[0]}=<default> before the first FROM of ${path.basename(image.dockerfile)}, or pass --build-arg ${filled.missing[0]}=VALUE`,
+  });
 }
 
 /** A filled URL must still be one (a variable may have replaced its start). */

@@ -89,8 +89,11 @@ export interface ImageBuildJob extends JobBase {
   contextDir: string;
   context: ContextEntry[];
   buildArgs: Record<string, string>;
-  /** In-graph base images: name used in FROM, and the job that builds it. */
-  bases: Array<{ name: string; jobId: string }>;
+  /**
+   * In-graph base images: name used in FROM, and the job that builds it; `reference`, when the
+   * base declares `standsFor`, is the registry reference it stands in for in this job's FROM lines.
+   */
+  bases: Array<{ name: string; jobId: string; reference?: string }>;
   /** Variants served by this one build (byte-identical ones share it) and their tags. */
   variants: ImageVariantTags[];
   /** Repository names per hub the image is pushed to (`hub/image`), for registry output. */

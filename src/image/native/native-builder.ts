@@ -149,7 +149,8 @@ async function buildStage(program: BuildProgram, index: number, platform: Platfo
 
 /** A base image of the graph (by its named context) or from a registry: its platform's manifest and config. */
 async function baseImageState(name: string, platform: Platform, inputs: StageInputs): Promise<ImageState> {
-  const inGraph = inputs.job.bases.find((b) => b.name === name);
+  // `FROM base` by its name in the graph, or by the reference it stands for (`standsFor`).
+  const inGraph = inputs.job.bases.find((b) => b.name === name) ?? inputs.job.bases.find((b) => b.reference === name);
   let store: ImageStore;
   let root: Descriptor;
   if (inGraph) {
