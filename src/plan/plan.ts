@@ -316,15 +316,15 @@ function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fil
   return jobs;
 }
 
-/** The reference `base` stands for in `image`'s FROM lines (filled with the args they see), if it declares one. */
+/**
+ * The reference `base` stands for in `image`'s FROM lines (filled with the args they see), if it
+ * declares one. A consumer whose FROM lines do not see those args (`FROM base`, the shipped
+ * Dockerfiles) cannot name that reference: it reaches the base by name only.
+ */
 function standsForReference(base: ImageNode, image: ImageNode, buildArgs: Record<string, string>): string | undefined {
   if (base.standsFor === undefined) return undefined;
   const filled = fillStandsFor(base.standsFor, fromLineArgs(image.parsedDockerfile, buildArgs));
-  if ('reference' in filled) return filled.reference;
-  throw usageError(`image "${base.name}" stands for ${base.standsFor}, but image "${image.name}" gives no ${filled.missing.join(', ')}`, {
-    location: base.location,
-    hint: `declare ARG ${filled.missing[0]}=<default> before the first FROM of ${path.basename(image.dockerfile)}, or pass --build-arg ${filled.missing[0]}=VALUE`,
-  });
+  return 'reference' in filled ? filled.reference : undefined;
 }
 
 /** A filled URL must still be one (a variable may have replaced its start). */

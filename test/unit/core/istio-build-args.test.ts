@@ -17,7 +17,7 @@ import { fillStandsFor, standsForProblems } from '../../../src/image/stands-for.
 import { createPlan } from '../../../src/plan/plan.js';
 import type { ImageBuildJob } from '../../../src/plan/types.js';
 import { REPO_ROOT } from '../../support/cli.js';
-import { planRequest } from './shipped-graph.js';
+import { loadShippedGraph, planRequest } from './shipped-graph.js';
 
 const ISTIO_LIKE = path.join(REPO_ROOT, 'test', 'fixtures', 'istio-like');
 const STANDS_FOR = path.join(REPO_ROOT, 'test', 'fixtures', 'images', 'stands-for');
@@ -95,6 +95,15 @@ describe('standsFor', () => {
 
   it("falls back on the consumer Dockerfile's ARG defaults, as its FROM lines do", () => {
     expect(appJob({}).bases[0]!.reference).toBe('registry.istio.io/release/base:latest');
+  });
+
+  it('leaves a consumer whose FROM lines do not see the args (FROM base) reaching the base by name only', () => {
+    const shipped = createPlan(loadShippedGraph(), planRequest({ targets: ['pilot'], buildArgs: { BASE_VERSION: '1.29' } }));
+    const pilot = shipped.jobs.find((j): j is ImageBuildJob => j.id === 'image:pilot')!;
+    expect(pilot.bases).toEqual([
+      { name: 'base', jobId: 'image:base' },
+      { name: 'distroless', jobId: 'image:distroless' },
+    ]);
   });
 
   it('buildx gets the base both by name and by the reference it stands for', () => {
