@@ -17,6 +17,8 @@ export interface RequestMatch {
   count?: number;
   /** Let this many matching requests pass untouched first. Default 0. */
   skip?: number;
+  /** Only requests that announce a body of at least this many bytes (`Content-Length`). */
+  minLength?: number;
 }
 
 export interface RecordedRequest {
@@ -36,6 +38,7 @@ type Action =
 interface Rule {
   method: string | undefined;
   path: RegExp | undefined;
+  minLength: number;
   skip: number;
   left: number;
   action: Action;
@@ -89,8 +92,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   let requests: RecordedRequest[] = [];
   let address = '';
 
-  const take = (method: string, url: string): Action | undefined => {
-    const rule = rules.find((r) => r.left > 0 && (r.method === undefined || r.method === method) && (r.path === undefined || r.path.test(url)));
+  const take = (method: string, url: string, length: number): Action | undefined => {
+    const rule = rules.find(
+      (r) => r.left > 0 && (r.method === undefined || r.method === method) && (r.path === undefined || r.path.test(url)) && length >= r.minLength,
+    );
     if (rule === undefined) return undefined;
     if (rule.skip > 0) {
       rule.skip -= 1;
@@ -158,7 +163,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     let url = req.url ?? '/';
     const record: RecordedRequest = { method, url, outcome: 'forwarded' };
     requests.push(record);
-    const action = take(method, url);
+    const action = take(method, url, Number(req.headers['content-length'] ?? 0));
     req.on('error', () => {});
     res.on('error', () => {});
     if (action?.kind === 'status') {
@@ -209,7 +214,14 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const add = (match: RequestMatch, action: Action, defaultCount = 1): void => {
-    rules.push({ method: match.method?.toUpperCase(), path: match.path, skip: match.skip ?? 0, left: match.count ?? defaultCount, action });
+    rules.push({
+      method: match.method?.toUpperCase(),
+      path: match.path,
+      minLength: match.minLength ?? 0,
+      skip: match.skip ?? 0,
+      left: match.count ?? defaultCount,
+      action,
+    });
   };
 
   return {
