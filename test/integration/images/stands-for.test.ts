@@ -106,37 +106,44 @@ describe('FROM ${ISTIO_BASE_REGISTRY}/base:${BASE_VERSION} that no image of the 
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  const build = (targets: string, hub: string, extra: string[]) =>
-    runCli([
-      'all',
-      '--targets',
-      targets,
-      '--source',
-      ISTIO_LIKE,
-      '--builder',
-      'native',
-      '--platforms',
-      'amd64,arm64',
-      '--hub',
-      hub,
-      '--tag',
-      TAG,
-      '--push',
-      ...extra,
-      '--out',
-      path.join(tmp, hub.replace(/\W/g, '_')),
-    ]);
+  const build = (targets: string, hub: string, extra: string[], env: Record<string, string> = {}) =>
+    runCli(
+      [
+        'all',
+        '--targets',
+        targets,
+        '--source',
+        ISTIO_LIKE,
+        '--builder',
+        'native',
+        '--platforms',
+        'amd64,arm64',
+        '--hub',
+        hub,
+        '--tag',
+        TAG,
+        '--push',
+        ...extra,
+        '--out',
+        path.join(tmp, hub.replace(/\W/g, '_')),
+      ],
+      { env },
+    );
 
   it('reads the base from the registry through its own client, every platform', async () => {
     // A base pushed by an earlier run (tagged TAG), then an image whose FROM names it.
     const bases = await build(TARGETS, `${registry}/${namespace}-bases`, []);
     expect(bases.exitCode, bases.stderr).toBe(0);
-    const run = await build(path.join(REPO_ROOT, 'test', 'fixtures', 'images', 'registry-base'), `${registry}/${namespace}`, [
-      '--build-arg',
-      `ISTIO_BASE_REGISTRY=${registry}/${namespace}-bases`,
-      '--build-arg',
-      `BASE_VERSION=${TAG}`,
-    ]);
+    // ISTIO_BASE_REGISTRY as Istio's environment variable, BASE_VERSION by flag over the env's.
+    const run = await build(
+      path.join(REPO_ROOT, 'test', 'fixtures', 'images', 'registry-base'),
+      `${registry}/${namespace}`,
+      ['--build-arg', `BASE_VERSION=${TAG}`],
+      {
+        ISTIO_BASE_REGISTRY: `${registry}/${namespace}-bases`,
+        BASE_VERSION: 'overridden-by-the-flag',
+      },
+    );
     expect(run.exitCode, run.stderr).toBe(0);
     const base = await platformLayers(registry, `${namespace}-bases/base`);
     const app = await platformLayers(registry, `${namespace}/app`);
