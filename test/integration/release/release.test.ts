@@ -25,8 +25,23 @@ describe('meshbuild release', () => {
   let hub: string;
   let out: string;
   let work: string;
+  /** A copy of the sample outside any git checkout: its binaries' git stamps stay the same when a copy of it changes. */
+  let sample: string;
   const release = (version: string, ...extra: string[]) =>
-    runCli(['release', version, '--hub', hub, '--platforms', 'amd64,arm64', '--builder', 'native', '--out', out, ...extra]);
+    runCli([
+      'release',
+      version,
+      '--hub',
+      hub,
+      '--platforms',
+      'amd64,arm64',
+      '--builder',
+      'native',
+      '--out',
+      out,
+      ...(extra.includes('--source') ? [] : ['--source', sample]),
+      ...extra,
+    ]);
   const readReleaseReport = async (file: string) => parseReport(await readFile(file, 'utf8'), file) as ReleaseReport;
 
   beforeAll(async () => {
@@ -35,6 +50,7 @@ describe('meshbuild release', () => {
     hub = `${registry}/${namespace}`;
     work = await tempDir();
     out = path.join(work, 'out');
+    sample = await copySample(path.join(await tempDir(), 'sample'));
   });
 
   it(
