@@ -31,7 +31,7 @@ function jobDetails(job: Job): string[] {
       return [
         `builder ${job.builder} (${job.builderReason})`,
         ...job.variants.map((v) => `${v.variant}: ${v.refs.join(', ') || '(by digest only)'}`),
-        ...(job.bases.length ? [`on ${job.bases.map((b) => b.jobId).join(', ')}`] : []),
+        ...(job.bases.length ? [`on ${job.bases.map((b) => (b.reference !== undefined ? `${b.jobId} (as ${b.reference})` : b.jobId)).join(', ')}`] : []),
       ];
     case 'publish':
       return [`after ${job.images.length} image builds succeed`];

@@ -15,6 +15,7 @@ import type { BuiltImage } from '../../../src/image/built-image.js';
 import { parseMakefileDefaults, readCheckoutBuildArgs, runBuildArgs } from '../../../src/image/run-build-args.js';
 import { fillStandsFor, standsForProblems } from '../../../src/image/stands-for.js';
 import { createPlan } from '../../../src/plan/plan.js';
+import { formatPlan } from '../../../src/report/plan-text.js';
 import type { ImageBuildJob } from '../../../src/plan/types.js';
 import { REPO_ROOT } from '../../support/cli.js';
 import { loadShippedGraph, planRequest } from './shipped-graph.js';
@@ -91,6 +92,11 @@ describe('standsFor', () => {
     expect(job.buildArgs).toEqual({ ISTIO_BASE_REGISTRY: '127.0.0.1:5555/bases', BASE_VERSION: '1.29' });
     expect(job.bases).toEqual([{ name: 'base', jobId: 'image:base', reference: '127.0.0.1:5555/bases/base:1.29' }]);
     expect(job.needs).toEqual(['image:base']);
+  });
+
+  it('meshbuild plan says which reference the base stands in for', () => {
+    const plan = createPlan(graph, planRequest({ targets: ['app'], buildArgs: { ISTIO_BASE_REGISTRY: 'gcr.io/istio-release', BASE_VERSION: '1.29' } }));
+    expect(formatPlan(plan)).toContain('on image:base (as gcr.io/istio-release/base:1.29)');
   });
 
   it("falls back on the consumer Dockerfile's ARG defaults, as its FROM lines do", () => {
