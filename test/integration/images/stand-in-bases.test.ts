@@ -4,10 +4,12 @@
  * the registry's side (both platforms, each binary with its platform's ELF machine, the CA bundle)
  * and by running them under `docker run --platform` (qemu for the foreign one).
  */
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../support/cli.js';
+import { REPO_ROOT, runCli } from '../../support/cli.js';
 import {
   docker,
   elfMachine,
@@ -48,7 +50,9 @@ describe('scripts/stand-in-bases', () => {
 
   afterAll(async () => {
     await removeLocalImages(pulled);
+    if (tmp) await rm(tmp, { recursive: true, force: true });
   });
+  let tmp: string | undefined;
 
   describe.each(Object.keys(BINARIES))('%s', (image) => {
     it.each(ARCHES)('linux/%s: in the index, its binaries of that machine, a CA bundle', async (arch) => {
@@ -105,4 +109,63 @@ describe('scripts/stand-in-bases', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^iptables v1\.\d+\.\d+ \(legacy\)/);
   });
+
+  it("Istio 1.29.1's Dockerfile.pilot, unchanged, builds on them natively (ISTIO_BASE_REGISTRY and BASE_VERSION from Istio's variables), both variants", async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'meshbuild-istio-pilot-'));
+    const targets = path.join(tmp, 'targets');
+    await mkdir(targets);
+    await copyFile(
+      path.join(REPO_ROOT, 'test', 'fixtures', 'dockerfiles', 'istio-1.29.1', 'pilot_docker_Dockerfile.pilot'),
+      path.join(targets, 'Dockerfile.pilot'),
+    );
+    await writeFile(
+      path.join(targets, 'images.yaml'),
+      [
+        'binaries:',
+        '  pilot-discovery: { package: ./pilot/cmd/pilot-discovery }',
+        'images:',
+        '  pilot: { dockerfile: Dockerfile.pilot, binaries: [pilot-discovery] }',
+        'groups: { all: [pilot] }',
+        'variants:',
+        '  default: {}',
+        '  distroless: { args: { BASE_DISTRIBUTION: distroless } }',
+        '',
+      ].join('\n'),
+    );
+    const hub = `${registry}/${namespace}-istio`;
+    const run = await runCli(
+      [
+        'all',
+        '--targets',
+        targets,
+        '--builder',
+        'native',
+        '--platforms',
+        'amd64,arm64',
+        '--variants',
+        'default,distroless',
+        '--hub',
+        hub,
+        '--tag',
+        TAG,
+        '--push',
+        '--out',
+        path.join(tmp, 'out'),
+      ],
+      { env: { ISTIO_BASE_REGISTRY: `${registry}/${namespace}`, BASE_VERSION: TAG } },
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+    for (const arch of ARCHES) {
+      const ref = `${hub}/pilot:${TAG}`;
+      pulled.push(ref, `${ref}-distroless`);
+      const shell = await docker(['run', '--rm', '--pull', 'always', '--platform', `linux/${arch}`, '--entrypoint', 'sh', ref, '-c', 'id -u; uname -m']);
+      expect(shell.exitCode, shell.stderr).toBe(0);
+      expect(shell.stdout.split('\n')).toEqual(['1337', arch === 'amd64' ? 'x86_64' : 'aarch64']);
+      const distroless = await docker(['run', '--rm', '--pull', 'always', '--platform', `linux/${arch}`, `${ref}-distroless`, '--version']);
+      expect(distroless.exitCode, distroless.stderr).toBe(0);
+      expect(distroless.stdout).toContain(`linux/${arch}`);
+      // Built on distroless: no shell there.
+      expect((await docker(['run', '--rm', '--platform', `linux/${arch}`, '--entrypoint', 'sh', `${ref}-distroless`])).exitCode).not.toBe(0);
+    }
+  }, 600_000);
 });
