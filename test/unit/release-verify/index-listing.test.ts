@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MEDIA_TYPE } from '../../../src/oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../../../src/oci/types.js';
-import { classifyIndex, demuxLogs, isAttestationEntry, normalizeOciPlatform } from '../../../src/release/verify.js';
+import { classifyIndex, isAttestationEntry, normalizeOciPlatform } from '../../../src/release/verify.js';
+import { demuxLogs } from '../../../src/release/verify-run.js';
 import { formatVerifyReport } from '../../../src/cli/verify-command.js';
 
 const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;

@@ -12,7 +12,7 @@ import { readTargetsFile } from '../../../src/config/targets-file.js';
 import type { ImageSpec } from '../../../src/config/model.js';
 import { parseYamlDocument } from '../../../src/config/yaml-document.js';
 import type { ImageConfig } from '../../../src/oci/types.js';
-import { DEFAULT_VERSION_ARGS, namedPlatforms, versionCommand } from '../../../src/release/verify.js';
+import { DEFAULT_VERSION_ARGS, namedPlatforms, versionCommand } from '../../../src/release/verify-run.js';
 import { runCli } from '../../support/cli.js';
 import { loadShippedGraph } from '../core/shipped-graph.js';
 
