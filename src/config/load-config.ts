@@ -119,8 +119,11 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
         if (file.root === 'targets') outside(file.from, own, `file of image "${spec.name}"`, file.location);
         else outside(path.resolve(options.sourceDir, file.from), source, `source file of image "${spec.name}"`, file.location);
       }
-      if (outside(spec.dockerfile, own, `dockerfile of image "${spec.name}"`, spec.dockerfileLocation)) continue;
+      const dockerfileRoots = spec.dockerfileRoot === 'source' ? source : own;
+      if (outside(spec.dockerfile, dockerfileRoots, `dockerfile of image "${spec.name}"`, spec.dockerfileLocation)) continue;
       if (!dockerfiles.has(spec.dockerfile)) {
+        // One the checkout lacks (an older Istio has no Dockerfile.ztunnel) matters only if the image is asked for.
+        if (spec.dockerfileRoot === 'source' && !existsSync(spec.dockerfile)) continue;
         if (!existsSync(spec.dockerfile)) {
           diagnostics.push({
             message: `image "${spec.name}": Dockerfile ${relative(spec.dockerfile)} does not exist`,

@@ -71,6 +71,8 @@ export interface ImageSpec extends Located {
   dockerfile: string;
   /** Where `dockerfile:` is written, for "does not exist" messages. Default: the image's location. */
   dockerfileLocation?: SourceLocation;
+  /** `source`: `dockerfile: { source: ... }`, in the source tree; `targets` (default): next to the targets file. */
+  dockerfileRoot?: 'source' | 'targets';
   /** Binaries and artifacts staged as `<arch>/<name>` in the context. */
   binaries: Array<{ name: string; location: SourceLocation }>;
   artifacts: Array<{ name: string; location: SourceLocation }>;

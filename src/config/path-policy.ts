@@ -1,17 +1,13 @@
 /**
  * Targets files may come from a pull request, so every path they name must stay inside its root:
- * the folder above the targets folder for the graph (it reaches `../Dockerfiles`), the source tree
+ * the folder above the targets folder for the graph (a targets folder may keep its Dockerfiles beside it), the source tree
  * for `<source>/meshbuild.yaml` and for every `source:` and `package:`. Two checks: a lexical one
  * while reading (absolute paths and `..` climbing out), and one with symlinks resolved (realpath)
  * wherever the file exists. Generated names (`fileName`) are one path segment.
  */
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isInside } from '../image/inside.js';
-
-/** meshbuild's own Dockerfiles (`<package>/Dockerfiles`, two levels up in both src/ and dist/). */
-export const SHIPPED_DOCKERFILES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'Dockerfiles');
 
 /** Folders a path may lead into, and how messages name them. */
 export interface PathRoots {
@@ -24,7 +20,7 @@ export interface PathRoots {
 export function layerRoots(layer: 'targets' | 'source', targetsDir: string, sourceDir: string): PathRoots {
   if (layer === 'source') return sourceRoots(sourceDir);
   const parent = path.dirname(path.resolve(targetsDir));
-  return { dirs: [parent, SHIPPED_DOCKERFILES_DIR], name: `the folder above the targets folder (${parent})` };
+  return { dirs: [parent], name: `the folder above the targets folder (${parent})` };
 }
 
 /** The root of `source:` files and binary `package:` paths. */

@@ -19,6 +19,7 @@ const BINARY_KEYS = ['package', 'tags', 'cgo', 'ldflags', 'extraPlatforms'] as c
 const ARTIFACT_KEYS = ['url', 'sha256', 'sha256Url', 'extract', 'path', 'fileName'] as const;
 const IMAGE_KEYS = ['dockerfile', 'binaries', 'artifacts', 'files', 'args', 'base', 'bases', 'standsFor', 'versionArgs'] as const;
 const FILE_KEYS = ['path', 'source', 'to'] as const;
+const DOCKERFILE_KEYS = ['path', 'source'] as const;
 const VARIANT_KEYS = ['args', 'tagSuffix'] as const;
 const NAME_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
@@ -132,10 +133,8 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file
 
   eachEntry('images', 'image', (name, record, p) => {
     const what = `image "${name}"`;
-    const dockerfile = reader.string(record, 'dockerfile', p, what, true);
+    const dockerfile = readDockerfile(reader, record, p, what, baseDir, confined, roots);
     if (dockerfile === undefined) return;
-    // Reported here; the loader then does not read it (nor say it is missing).
-    confined(dockerfile, [...p, 'dockerfile'], `dockerfile of ${what}`, baseDir, roots.own);
     const names = (key: string) => reader.stringList(record, key, p, what).map((n) => ({ name: n.value, location: n.location }));
     const standsFor = reader.string(record, 'standsFor', p, what);
     const standsForProblem = standsFor !== undefined ? standsForProblems(standsFor) : [];
@@ -145,8 +144,7 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file
       kind: 'image',
       name,
       ...located(p),
-      dockerfile: path.resolve(baseDir, dockerfile),
-      dockerfileLocation: reader.at([...p, 'dockerfile']),
+      ...dockerfile,
       binaries: names('binaries'),
       artifacts: names('artifacts'),
       files: readContextFiles(reader, record, p, what, baseDir, confined, roots),
@@ -222,6 +220,45 @@ function readLdflags(reader: FieldReader, record: Record<string, unknown>, key: 
 }
 
 type Confine = (value: string, at: YamlPath, what: string, from: string, within: PathRoots) => boolean;
+
+/**
+ * `dockerfile: FILE` (next to the targets file) or `dockerfile: { source: FILE }` (in the source
+ * tree, as Istio's graph names pilot/docker/Dockerfile.pilot). A path outside its root is reported
+ * here, and the loader then does not read it.
+ */
+function readDockerfile(
+  reader: FieldReader,
+  record: Record<string, unknown>,
+  p: YamlPath,
+  what: string,
+  baseDir: string,
+  confined: Confine,
+  roots: TargetsFileRoots,
+): Pick<ImageSpec, 'dockerfile' | 'dockerfileLocation' | 'dockerfileRoot'> | undefined {
+  const at = [...p, 'dockerfile'];
+  const value = record.dockerfile;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const entry = reader.mapping(value, at, `"dockerfile" of ${what}`, DOCKERFILE_KEYS);
+    if (!entry) return undefined;
+    const fromTargets = reader.string(entry, 'path', at, `"dockerfile" of ${what}`);
+    const fromSource = reader.string(entry, 'source', at, `"dockerfile" of ${what}`);
+    if ((fromTargets === undefined) === (fromSource === undefined)) {
+      reader.report(at, `"dockerfile" of ${what} needs exactly one of "path" (next to the targets file) or "source" (in the source tree)`);
+      return undefined;
+    }
+    if (fromSource !== undefined) {
+      const sourceDir = roots.source.dirs[0]!;
+      confined(fromSource, [...at, 'source'], `dockerfile of ${what}`, sourceDir, roots.source);
+      return { dockerfile: path.resolve(sourceDir, fromSource), dockerfileLocation: reader.at([...at, 'source']), dockerfileRoot: 'source' };
+    }
+    confined(fromTargets!, [...at, 'path'], `dockerfile of ${what}`, baseDir, roots.own);
+    return { dockerfile: path.resolve(baseDir, fromTargets!), dockerfileLocation: reader.at([...at, 'path']), dockerfileRoot: 'targets' };
+  }
+  const file = reader.string(record, 'dockerfile', p, what, true);
+  if (file === undefined) return undefined;
+  confined(file, at, `dockerfile of ${what}`, baseDir, roots.own);
+  return { dockerfile: path.resolve(baseDir, file), dockerfileLocation: reader.at(at), dockerfileRoot: 'targets' };
+}
 
 function readContextFiles(
   reader: FieldReader,

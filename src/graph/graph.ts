@@ -2,9 +2,12 @@
  * The target graph: binaries, artifacts, images and groups with every name resolved, built from
  * a validated config. Pure data; nothing here touches the disk or runs a process.
  */
+import path from 'node:path';
 import type { ArtifactSpec, BinarySpec, Defaults, GroupSpec, ImageSpec, VariantSpec } from '../config/model.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { declaredArgs, type Dockerfile } from '../image/dockerfile.js';
+import { dockerfileNamesStandIn } from '../image/stands-for.js';
+import { usageError, type MeshbuildError } from '../errors.js';
 
 /** A binary or artifact: something that becomes `out/<os>_<arch>/<name>`. */
 export type FileTarget = BinarySpec | ArtifactSpec;
@@ -25,6 +28,8 @@ export interface Graph {
   groups: Map<string, GroupSpec>;
   variants: Map<string, VariantSpec>;
   defaults: Defaults;
+  /** Images whose Dockerfile the source tree lacks: an error only when one is asked for. */
+  unavailable: Map<string, MeshbuildError>;
 }
 
 export function buildGraph(config: LoadedConfig, sourceDir: string): Graph {
@@ -37,8 +42,13 @@ export function buildGraph(config: LoadedConfig, sourceDir: string): Graph {
     else imageSpecs.push(spec);
   }
   const images = new Map<string, ImageNode>();
+  const unavailable = new Map<string, MeshbuildError>();
   for (const spec of imageSpecs) {
     const parsedDockerfile = config.dockerfiles.get(spec.dockerfile);
+    if (!parsedDockerfile && spec.dockerfileRoot === 'source') {
+      unavailable.set(spec.name, missingDockerfile(spec, sourceDir));
+      continue;
+    }
     if (!parsedDockerfile) throw new Error(`Internal error: Dockerfile of image ${spec.name} was not loaded`);
     images.set(spec.name, {
       ...spec,
@@ -51,7 +61,48 @@ export function buildGraph(config: LoadedConfig, sourceDir: string): Graph {
       }),
     });
   }
-  return { sourceDir, files: config.files, fileTargets, images, groups, variants: config.variants, defaults: config.defaults };
+  addStandInBases(images);
+  return { sourceDir, files: config.files, fileTargets, images, groups, variants: config.variants, defaults: config.defaults, unavailable };
+}
+
+function missingDockerfile(spec: ImageSpec, sourceDir: string): MeshbuildError {
+  return usageError(`image "${spec.name}": its Dockerfile ${path.relative(sourceDir, spec.dockerfile)} is not in the source tree (${sourceDir})`, {
+    location: spec.dockerfileLocation ?? spec.location,
+    hint: 'point --source at an Istio checkout that has it, or build other images',
+  });
+}
+
+/**
+ * An image whose Dockerfile names the reference another image stands for (`standsFor`) is built
+ * on it, as if it listed it under `bases`: one run builds the base and then the images on it.
+ */
+function addStandInBases(images: Map<string, ImageNode>): void {
+  const standIns = [...images.values()].filter((image) => image.standsFor !== undefined);
+  for (const image of images.values()) {
+    for (const standIn of standIns) {
+      if (standIn === image || image.bases.some((b) => b.name === standIn.name)) continue;
+      if (!dockerfileNamesStandIn(image.parsedDockerfile, standIn.standsFor!)) continue;
+      if (dependsOn(images, standIn, image.name)) {
+        throw usageError(`image "${standIn.name}" stands for ${standIn.standsFor}, which its own base "${image.name}" is built from`, {
+          location: standIn.location,
+          hint: 'a base cannot stand for an image it is built on: remove one of the two',
+        });
+      }
+      image.bases = [...image.bases, { name: standIn.name, location: standIn.location }];
+    }
+  }
+}
+
+function dependsOn(images: Map<string, ImageNode>, image: ImageNode, name: string, seen = new Set<string>()): boolean {
+  for (const base of image.bases) {
+    if (base.name === name) return true;
+    const node = images.get(base.name);
+    if (node && !seen.has(base.name)) {
+      seen.add(base.name);
+      if (dependsOn(images, node, name, seen)) return true;
+    }
+  }
+  return false;
 }
 
 /** Images an image is built on, transitively, bases first. */

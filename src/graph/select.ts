@@ -18,6 +18,11 @@ const KINDS = ['group', 'image', 'binary', 'artifact'] as const;
 export function selectTargets(graph: Graph, names: readonly string[]): Selection {
   const selection: Selection = { images: [], files: [] };
   const addImage = (name: string) => {
+    const image = graph.images.get(name)!;
+    for (const base of image.bases) {
+      const missing = graph.unavailable.get(base.name);
+      if (missing) throw missing;
+    }
     if (!selection.images.includes(name)) selection.images.push(name);
   };
   const addFile = (name: string) => {
@@ -36,6 +41,8 @@ export function selectTargets(graph: Graph, names: readonly string[]): Selection
     const name = rest;
     if ((prefix === undefined || prefix === 'group') && graph.groups.has(name)) return expandGroup(name, seen);
     if ((prefix === undefined || prefix === 'image') && graph.images.has(name)) return addImage(name);
+    const missing = prefix === undefined || prefix === 'image' ? graph.unavailable.get(name) : undefined;
+    if (missing) throw missing;
     const file = graph.fileTargets.get(name);
     if (file && (prefix === undefined || prefix === file.kind)) return addFile(name);
     const known = [...graph.groups.keys(), ...graph.images.keys(), ...graph.fileTargets.keys()];

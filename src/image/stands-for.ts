@@ -47,3 +47,20 @@ export function fillStandsFor(template: string, args: ReadonlyMap<string, string
   });
   return missing.length > 0 ? { missing } : { reference };
 }
+
+/**
+ * Whether a FROM line of `dockerfile` names the reference `template` describes, written with the
+ * same args: `FROM ${ISTIO_BASE_REGISTRY}/base:${BASE_VERSION}` (or `$NAME`) for
+ * `{arg:ISTIO_BASE_REGISTRY}/base:{arg:BASE_VERSION}`. Whatever values the args then take, the two
+ * expand alike, so the image that declares the template is a base of this Dockerfile.
+ */
+export function dockerfileNamesStandIn(dockerfile: Dockerfile, template: string): boolean {
+  return dockerfile.instructions.some((instruction) => {
+    if (instruction.keyword !== 'FROM') return false;
+    const image = splitWords(instruction.text)[0];
+    return (
+      image !== undefined &&
+      image.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, braced?: string, bare?: string) => `{arg:${braced ?? bare}}`) === template
+    );
+  });
+}

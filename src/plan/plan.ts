@@ -87,7 +87,7 @@ export function createPlan(graph: Graph, request: PlanRequest): Plan {
   const jobs: Job[] = [...planGoBuilds(graph, request, wanted, fileJobs), ...fetches];
 
   if (!request.binariesOnly) {
-    const imageJobs = planImages(graph, request, images, fileJobs);
+    const imageJobs = orderJobs(planImages(graph, request, images, fileJobs));
     jobs.push(...imageJobs);
     if (request.output && request.output.kind !== 'docker' && !(request.output.kind === 'registry' && !request.output.tags)) {
       jobs.push({

@@ -12,12 +12,12 @@ import { readIstioDeps } from '../../../src/fetch/istio-deps.js';
 import { createPlan } from '../../../src/plan/plan.js';
 import { parsePlatformList } from '../../../src/platform.js';
 import type { FetchJob, Plan } from '../../../src/plan/types.js';
+import { istioLikeCheckout } from '../../support/istio-checkout.js';
 import { loadShippedGraph, planRequest } from './shipped-graph.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'meshbuild-overrides-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const source = path.join(root, 'istio');
-mkdirSync(source);
+const source = istioLikeCheckout({ deps: false, makefile: false });
 const graph = loadShippedGraph(source);
 const both = parsePlatformList('amd64,arm64');
 const file = (...parts: string[]) => {

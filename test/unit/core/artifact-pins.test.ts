@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT_USAGE, MeshbuildError } from '../../../src/errors.js';
 import { TemplateValueMissing, fillTemplate, templateFor, unknownTemplatePlaceholders, type IstioDeps } from '../../../src/fetch/artifact-template.js';
 import { sha256FromChecksumFile } from '../../../src/fetch/checksum-file.js';
@@ -14,6 +14,7 @@ import { createPlan } from '../../../src/plan/plan.js';
 import { parsePlatform, type Platform } from '../../../src/platform.js';
 import type { FetchJob, Plan } from '../../../src/plan/types.js';
 import { REPO_ROOT } from '../../support/cli.js';
+import { istioLikeCheckout } from '../../support/istio-checkout.js';
 import { SHIPPED_TARGETS, loadShippedGraph, planRequest } from './shipped-graph.js';
 
 const ISTIO_LIKE = path.join(REPO_ROOT, 'test', 'fixtures', 'istio-like');
@@ -154,23 +155,23 @@ describe('checksum files as Istio publishes them', () => {
 });
 
 describe('the shipped Envoy artifact, planned from an Istio checkout', () => {
-  const emptySource = mkdtempSync(path.join(tmpdir(), 'meshbuild-no-deps-'));
-  afterAll(() => rmSync(emptySource, { recursive: true, force: true }));
+  const checkout = istioLikeCheckout();
+  const emptySource = istioLikeCheckout({ deps: false, makefile: false });
 
   it('reads the version from istio.deps: amd64 without a suffix, arm64 with -arm64, each with its .sha256', () => {
-    const graph = loadShippedGraph(ISTIO_LIKE);
-    const plan = createPlan(graph, planRequest({ targets: ['proxyv2'], deps: readIstioDeps(ISTIO_LIKE) }));
+    const graph = loadShippedGraph(checkout);
+    const plan = createPlan(graph, planRequest({ targets: ['proxyv2'], deps: readIstioDeps(checkout) }));
     expect(fetches(plan).map((f) => [f.id, f.url, f.sha256Url])).toEqual([
       ['fetch:envoy:linux_amd64', `${BUCKET}/envoy-alpha-${PROXY_SHA}.tar.gz`, `${BUCKET}/envoy-alpha-${PROXY_SHA}.sha256`],
       ['fetch:envoy:linux_arm64', `${BUCKET}/envoy-alpha-${PROXY_SHA}-arm64.tar.gz`, `${BUCKET}/envoy-alpha-${PROXY_SHA}-arm64.sha256`],
     ]);
-    const overridden = createPlan(graph, planRequest({ targets: ['proxyv2'], deps: readIstioDeps(ISTIO_LIKE), env: { ISTIO_ENVOY_VERSION: 'v2' } }));
+    const overridden = createPlan(graph, planRequest({ targets: ['proxyv2'], deps: readIstioDeps(checkout), env: { ISTIO_ENVOY_VERSION: 'v2' } }));
     expect(fetches(overridden)[0]!.url).toBe(`${BUCKET}/envoy-alpha-v2.tar.gz`);
   });
 
   it('ISTIO_ENVOY_BASE_URL moves the bucket; what it fills in must still be an http(s) URL', () => {
-    const graph = loadShippedGraph(ISTIO_LIKE);
-    const request = (base: string) => planRequest({ targets: ['proxyv2'], deps: readIstioDeps(ISTIO_LIKE), env: { ISTIO_ENVOY_BASE_URL: base } });
+    const graph = loadShippedGraph(checkout);
+    const request = (base: string) => planRequest({ targets: ['proxyv2'], deps: readIstioDeps(checkout), env: { ISTIO_ENVOY_BASE_URL: base } });
     expect(fetches(createPlan(graph, request('https://mirror.test/proxy')))[0]!.url).toBe(`https://mirror.test/proxy/envoy-alpha-${PROXY_SHA}.tar.gz`);
     const error = thrown(() => createPlan(graph, request('file:///etc')));
     expect(error.exitCode).toBe(EXIT_USAGE);
@@ -198,8 +199,8 @@ describe('the shipped Envoy artifact, planned from an Istio checkout', () => {
   });
 
   it('ztunnel: the pinned version, always with -<arch>; without a pinned sha256 it is exit 2 pointing to --artifact', () => {
-    const graph = loadShippedGraph(ISTIO_LIKE);
-    const error = thrown(() => createPlan(graph, planRequest({ targets: ['artifact:ztunnel'], deps: readIstioDeps(ISTIO_LIKE) })));
+    const graph = loadShippedGraph(checkout);
+    const error = thrown(() => createPlan(graph, planRequest({ targets: ['artifact:ztunnel'], deps: readIstioDeps(checkout) })));
     expect(error.exitCode).toBe(EXIT_USAGE);
     expect(error.message).toBe('artifact "ztunnel" has no sha256 for linux/amd64');
     expect(error.hint).toMatch(/--artifact ztunnel=PATH/);

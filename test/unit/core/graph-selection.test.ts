@@ -1,9 +1,12 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT_USAGE, MeshbuildError } from '../../../src/errors.js';
 import { selectTargets } from '../../../src/graph/select.js';
 import { createPlan } from '../../../src/plan/plan.js';
 import { formatPlatform } from '../../../src/platform.js';
 import type { GoBuildJob } from '../../../src/plan/types.js';
+import { istioLikeCheckout } from '../../support/istio-checkout.js';
 import { loadShippedGraph, planRequest } from './shipped-graph.js';
 
 const graph = loadShippedGraph();
@@ -19,12 +22,48 @@ function selectionError(names: string[]): MeshbuildError {
 }
 
 describe('graph and target selection', () => {
-  it('builds the shipped graph with the sample overlay: envoy becomes a binary', () => {
-    expect([...graph.images.keys()]).toEqual(['base', 'distroless', 'pilot', 'proxyv2', 'istioctl', 'install-cni', 'app', 'ext-authz']);
+  it('builds the shipped graph with the sample overlay: envoy and ztunnel become binaries, its bases join', () => {
+    expect([...graph.images.keys()]).toEqual(['pilot', 'proxyv2', 'istioctl', 'install-cni', 'ztunnel', 'app', 'ext-authz', 'base', 'distroless', 'iptables']);
     expect(graph.fileTargets.get('envoy')?.kind).toBe('binary');
+    expect(graph.fileTargets.get('ztunnel')?.kind).toBe('binary');
     expect(graph.images.get('proxyv2')!.inputs.map((i) => `${i.kind}:${i.name}`)).toEqual(['binary:pilot-agent', 'binary:envoy']);
     expect(graph.images.get('pilot')!.declaredArgs.has('BASE_DISTRIBUTION')).toBe(true);
     expect(graph.images.get('app')!.declaredArgs.has('BASE_DISTRIBUTION')).toBe(false);
+  });
+
+  it("infers bases from standsFor: each Istio Dockerfile's FROM ${ISTIO_BASE_REGISTRY}/<base>:${BASE_VERSION} lines", () => {
+    const bases = Object.fromEntries([...graph.images.values()].map((image) => [image.name, image.bases.map((b) => b.name)]));
+    expect(bases).toEqual({
+      pilot: ['base', 'distroless'],
+      proxyv2: ['base', 'iptables'],
+      istioctl: ['base'],
+      'install-cni': ['base', 'iptables'],
+      ztunnel: ['base', 'iptables'],
+      app: ['base'],
+      'ext-authz': ['base'],
+      base: [],
+      distroless: [],
+      iptables: [],
+    });
+  });
+
+  it('an image whose Dockerfile the source tree lacks is an error only when asked for', () => {
+    const bare = loadShippedGraph(istioLikeCheckout({ deps: false, makefile: false }));
+    rmSync(path.join(bare.sourceDir, 'pilot', 'docker', 'Dockerfile.ztunnel'));
+    const older = loadShippedGraph(bare.sourceDir);
+    expect(selectTargets(older, ['pilot'])).toEqual({ images: ['pilot'], files: [] });
+    const error = (() => {
+      try {
+        selectTargets(older, ['all']);
+      } catch (caught) {
+        return caught as MeshbuildError;
+      }
+      throw new Error('all was selected');
+    })();
+    expect(error.exitCode).toBe(EXIT_USAGE);
+    expect(error.message).toBe(`image "ztunnel": its Dockerfile pilot/docker/Dockerfile.ztunnel is not in the source tree (${bare.sourceDir})`);
+    expect(error.location?.file).toMatch(/targets\/images\.yaml$/);
+    expect(error.hint).toMatch(/--source/);
   });
 
   it('a bare name that is both an image and a binary means the image', () => {
@@ -47,7 +86,7 @@ describe('graph and target selection', () => {
   });
 
   it('group all expands to its images, in order, and a bare name a binary alone has selects it', () => {
-    expect(selectTargets(graph, ['all'])).toEqual({ images: ['pilot', 'proxyv2', 'istioctl', 'install-cni', 'app', 'ext-authz'], files: [] });
+    expect(selectTargets(graph, ['all'])).toEqual({ images: ['pilot', 'proxyv2', 'istioctl', 'install-cni', 'ztunnel', 'app', 'ext-authz'], files: [] });
     expect(selectTargets(graph, ['control-plane', 'pilot-agent', 'pilot'])).toEqual({ images: ['pilot', 'istioctl'], files: ['pilot-agent'] });
   });
 

@@ -103,12 +103,12 @@ describe('standsFor', () => {
     expect(appJob({}).bases[0]!.reference).toBe('registry.istio.io/release/base:latest');
   });
 
-  it('leaves a consumer whose FROM lines do not see the args (FROM base) reaching the base by name only', () => {
+  it("the shipped graph on the sample: pilot reaches the sample's bases by the references its FROM lines name", () => {
     const shipped = createPlan(loadShippedGraph(), planRequest({ targets: ['pilot'], buildArgs: { BASE_VERSION: '1.29' } }));
     const pilot = shipped.jobs.find((j): j is ImageBuildJob => j.id === 'image:pilot')!;
     expect(pilot.bases).toEqual([
-      { name: 'base', jobId: 'image:base' },
-      { name: 'distroless', jobId: 'image:distroless' },
+      { name: 'base', jobId: 'image:base', reference: 'gcr.io/istio-release/base:1.29' },
+      { name: 'distroless', jobId: 'image:distroless', reference: 'gcr.io/istio-release/distroless:1.29' },
     ]);
   });
 

@@ -2,15 +2,14 @@
  * The planner is a pure function: these tests build the graph once (shipped targets + the
  * sample's overlay) and call createPlan with different requests, all in memory.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT_USAGE, MeshbuildError } from '../../../src/errors.js';
 import { createPlan } from '../../../src/plan/plan.js';
 import { formatPlatform, parsePlatformList, platformDirName } from '../../../src/platform.js';
 import type { FetchJob, GoBuildJob, ImageBuildJob, ImageOutput, Job, Plan } from '../../../src/plan/types.js';
 import { runCli } from '../../support/cli.js';
+import { istioLikeCheckout } from '../../support/istio-checkout.js';
 import { SHIPPED_TARGETS, loadShippedGraph, planRequest } from './shipped-graph.js';
 
 const graph = loadShippedGraph();
@@ -18,7 +17,7 @@ const OUT = '/work/out';
 const REGISTRY = { kind: 'registry', tags: true } as ImageOutput;
 /** The sample's binaries by Istio's tag sets (the sample's Envoy stand-in builds with the agent's). */
 const STANDARD_BINARIES = ['client', 'extauthz', 'istioctl', 'pilot-discovery', 'server'];
-const AGENT_BINARIES = ['envoy', 'install-cni', 'istio-cni', 'pilot-agent'];
+const AGENT_BINARIES = ['envoy', 'install-cni', 'istio-cni', 'pilot-agent', 'ztunnel'];
 
 const goJobs = (plan: Plan) => plan.jobs.filter((j): j is GoBuildJob => j.kind === 'go-build');
 const imageJobs = (plan: Plan) => plan.jobs.filter((j): j is ImageBuildJob => j.kind === 'image-build');
@@ -68,7 +67,7 @@ describe('createPlan', () => {
     const plan = createPlan(graph, planRequest());
     expect(new Set(job(plan, 'image:pilot').needs)).toEqual(new Set(['go:linux_amd64', 'go:linux_arm64', 'image:base', 'image:distroless']));
     expect(job(plan, 'image:base').needs).toEqual([]);
-    expect(new Set(job(plan, 'image:app').needs)).toEqual(new Set(['go:linux_amd64', 'go:linux_arm64']));
+    expect(new Set(job(plan, 'image:app').needs)).toEqual(new Set(['go:linux_amd64', 'go:linux_arm64', 'image:base']));
 
     const producer = new Map<string, string>();
     for (const build of goJobs(plan)) for (const b of build.binaries) producer.set(b.output, build.id);
@@ -115,16 +114,11 @@ describe('createPlan', () => {
         .filter((j) => j.image === 'base')
         .map((j) => j.id),
     ).toEqual(['image:base']);
-    expect(pilot.map((j) => j.bases)).toEqual([
-      [
-        { name: 'base', jobId: 'image:base' },
-        { name: 'distroless', jobId: 'image:distroless' },
-      ],
-      [
-        { name: 'base', jobId: 'image:base' },
-        { name: 'distroless', jobId: 'image:distroless' },
-      ],
-    ]);
+    const sampleBases = [
+      { name: 'base', jobId: 'image:base', reference: 'gcr.io/istio-release/base:latest' },
+      { name: 'distroless', jobId: 'image:distroless', reference: 'gcr.io/istio-release/distroless:latest' },
+    ];
+    expect(pilot.map((j) => j.bases)).toEqual([sampleBases, sampleBases]);
   });
 
   it('two hubs and two tags give four refs per variant', () => {
@@ -188,8 +182,7 @@ describe('createPlan', () => {
 });
 
 describe('the shipped Envoy artifact without the sample overlay', () => {
-  const bareSource = mkdtempSync(path.join(tmpdir(), 'meshbuild-no-overlay-'));
-  afterAll(() => rmSync(bareSource, { recursive: true, force: true }));
+  const bareSource = istioLikeCheckout({ deps: false, makefile: false });
   const bare = loadShippedGraph(bareSource);
 
   it('needs a pinned version: without istio.deps or ISTIO_ENVOY_VERSION, a usage error pointing at targets/artifacts.yaml', () => {
@@ -222,8 +215,10 @@ describe('the shipped Envoy artifact without the sample overlay', () => {
       extract: 'usr/local/bin/envoy',
       output: path.join(OUT, 'linux_arm64', 'envoy'),
     });
+    // Without the sample's overlay, no image of the graph stands for a base: they are read from the base registry.
     expect(new Set(job(plan, 'image:proxyv2').needs)).toEqual(
-      new Set(['go:linux_amd64', 'go:linux_arm64', 'fetch:envoy:linux_amd64', 'fetch:envoy:linux_arm64', 'image:base', 'image:distroless']),
+      new Set(['go:linux_amd64', 'go:linux_arm64', 'fetch:envoy:linux_amd64', 'fetch:envoy:linux_arm64']),
     );
+    expect(imageJobs(plan).find((j) => j.image === 'proxyv2')!.bases).toEqual([]);
   });
 });

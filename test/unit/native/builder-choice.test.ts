@@ -12,7 +12,7 @@ import { chooseBuilder, nativeBlocker } from '../../../src/plan/builder-choice.j
 import { runCli, STACK_FRAME } from '../../support/cli.js';
 
 const UNSUPPORTED = path.join('test', 'fixtures', 'native', 'unsupported');
-const SHIPPED_IMAGE_NAMES = ['base', 'distroless', 'pilot', 'proxyv2', 'istioctl', 'install-cni', 'app', 'ext-authz'];
+const SHIPPED_IMAGE_NAMES = ['base', 'distroless', 'iptables', 'pilot', 'proxyv2', 'istioctl', 'install-cni', 'ztunnel', 'app', 'ext-authz'];
 
 function dockerfile(text: string) {
   return parseDockerfile(text, 'x.Dockerfile');
