@@ -36,7 +36,13 @@ export async function buildImage(job: ImageBuildJob, context: JobContext, deps: 
   const built =
     job.builder === 'native'
       ? await buildNative(job, contextDir, bases, context, { ...deps.native, outDir: plan.outDir })
-      : await buildWithBuildx(job, contextDir, bases, context, { ...deps.buildx, outDir: plan.outDir, ...(loadNames ? { loadNames } : {}) });
+      : await buildWithBuildx(job, contextDir, bases, context, {
+          // A registry base is read as the native builder reads it, through meshbuild's registry client.
+          openExternalBase: deps.native.openExternalBase,
+          ...deps.buildx,
+          outDir: plan.outDir,
+          ...(loadNames ? { loadNames } : {}),
+        });
   if (loadNames) return built;
 
   const missing = job.platforms.map(formatPlatform).filter((p) => !built.platforms.some((b) => b.platform === p));

@@ -2,21 +2,36 @@
  * The buildx image builder: one `docker buildx build --platform a,b` per image (all platforms in
  * one invocation), into an OCI layout folder (or, with --load, into the engine's containerd
  * image store). The result is read from buildx's --metadata-file, not from its output.
+ *
+ * Nothing is pulled through BuildKit: bases of the graph are named contexts (their OCI layouts),
+ * and so is a `FROM <registry reference>` that no image of the graph stands for, read first
+ * through meshbuild's own registry client (as the native builder reads it) into an OCI layout
+ * under out/.tmp. The Docker Engine's BuildKit would otherwise fetch it over HTTPS unless the
+ * engine's own insecure-registries list names the host (loopback only, by default), ignoring
+ * --insecure-registry, and a remote BuildKit daemon would need its own registry configuration.
  */
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { stepError } from '../errors.js';
-import { formatPlatform, type Platform } from '../platform.js';
+import { formatPlatform, parsePlatform, samePlatform, type Platform } from '../platform.js';
 import type { ImageBuildJob } from '../plan/types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
 import { isIndexMediaType } from '../oci/media-types.js';
 import { OciLayout } from '../oci/layout.js';
 import { encodeImageIndex } from '../oci/manifest.js';
+import { copyImage } from '../publish/copy-image.js';
+import type { ImageStore } from '../publish/image-store.js';
+import { LayoutStore } from '../publish/layout-store.js';
+import { formatReference, parseReference } from '../registry/reference.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import { CommandNotFoundError, runProcess } from '../run/process.js';
 import type { JobContext } from '../run/scheduler.js';
 import type { BuiltImage } from './built-image.js';
 import { dockerMissing, explainBuildxFailure } from './docker-preflight.js';
+import { expandVariables, parseDockerfile, splitWords, type Dockerfile } from './dockerfile.js';
+import { platformArgs } from './native/build-steps.js';
+import { pickPlatformManifest } from './native/platform-manifest.js';
+import { fromLineArgs } from './stands-for.js';
 
 export interface BuildxOptions {
   outDir: string;
@@ -28,6 +43,11 @@ export interface BuildxOptions {
   loadNames?: string[];
   /** SOURCE_DATE_EPOCH for reproducible output. Default "0". */
   sourceDateEpoch: string;
+  /**
+   * Resolves a `FROM <reference>` that is not an image of the graph, through meshbuild's registry
+   * client (credentials, --insecure-registry). Without it such a base is left to BuildKit to pull.
+   */
+  openExternalBase?(reference: string): Promise<{ store: ImageStore; index: Descriptor }>;
 }
 
 /** The `docker buildx build` arguments for a job. Pure; exported for tests and `plan`. */
@@ -64,6 +84,92 @@ export function namedContextsOf(job: ImageBuildJob, bases: BuiltImage[]): Record
   return contexts;
 }
 
+/**
+ * The registry images a Dockerfile builds on that no image of the graph is (by name or by the
+ * reference it stands for), each with the platforms it is needed for: the target platforms, or a
+ * FROM's `--platform`. FROM lines and `COPY --from` images of the stages the last stage needs (as
+ * BuildKit resolves only those: `FROM ${BASE_DISTRIBUTION}` leaves the other base unread),
+ * expanded as BuildKit does (platform args, global ARGs, build args); scratch left out. Pure;
+ * exported for tests.
+ */
+export function externalBasesOf(dockerfile: Dockerfile, job: ImageBuildJob, buildPlatform: Platform): Map<string, Platform[]> {
+  const wanted = new Map<string, Platform[]>();
+  const inGraph = (image: string) => job.bases.some((b) => b.name === image || b.reference === image);
+  const want = (image: string, platform: Platform) => {
+    const platforms = wanted.get(image) ?? [];
+    if (!platforms.some((p) => samePlatform(p, platform))) platforms.push(platform);
+    wanted.set(image, platforms);
+  };
+  for (const target of job.platforms) {
+    const args = new Map([...platformArgs(target, buildPlatform), ...fromLineArgs(dockerfile, job.buildArgs)]);
+    const stages: Array<{ name?: string; from: string; platform: Platform; copiesFrom: string[] }> = [];
+    for (const instruction of dockerfile.instructions) {
+      if (instruction.keyword === 'FROM') {
+        const words = splitWords(expandVariables(instruction.text, args));
+        let platform = target;
+        if (instruction.flags.platform !== undefined) {
+          const parsed = parsePlatform(expandVariables(instruction.flags.platform, args));
+          if (parsed.ok) platform = parsed.platform;
+        }
+        const name = words[1]?.toLowerCase() === 'as' ? words[2]?.toLowerCase() : undefined;
+        stages.push({ from: words[0] ?? '', platform, copiesFrom: [], ...(name ? { name } : {}) });
+      } else if ((instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && instruction.flags.from !== undefined) {
+        stages.at(-1)?.copiesFrom.push(expandVariables(instruction.flags.from, args));
+      }
+    }
+    const visited = new Set<number>();
+    const visit = (index: number) => {
+      if (visited.has(index)) return;
+      visited.add(index);
+      const stage = stages[index]!;
+      for (const [image, platform] of [[stage.from, stage.platform] as const, ...stage.copiesFrom.map((from) => [from, target] as const)]) {
+        const earlier = /^\d+$/.test(image) ? Number(image) : stages.findIndex((s, i) => i < index && s.name === image.toLowerCase());
+        if (earlier >= 0 && earlier < index) visit(earlier);
+        else if (image !== '' && image !== 'scratch' && !inGraph(image)) want(image, platform);
+      }
+    };
+    if (stages.length > 0) visit(stages.length - 1);
+  }
+  return wanted;
+}
+
+/** The name BuildKit looks a named context up by for `FROM <reference>`: its familiar form, no `:latest`. */
+export function namedContextKey(reference: string): string {
+  return formatReference(parseReference(reference), { familiar: true }).replace(/:latest$/, '');
+}
+
+/**
+ * Reads each registry base of the Dockerfile through meshbuild's registry client into an OCI
+ * layout under `dir` (the index as the registry serves it, and each needed platform's image) and
+ * returns them as named contexts.
+ */
+async function fetchExternalBases(
+  job: ImageBuildJob,
+  dir: string,
+  context: JobContext,
+  open: NonNullable<BuildxOptions['openExternalBase']>,
+): Promise<Record<string, string>> {
+  const dockerfile = parseDockerfile(await readFile(job.dockerfile, 'utf8'), path.relative(process.cwd(), job.dockerfile));
+  const buildPlatform: Platform = { os: 'linux', architecture: process.arch === 'arm64' ? 'arm64' : 'amd64' };
+  const contexts: Record<string, string> = {};
+  let count = 0;
+  for (const [reference, platforms] of externalBasesOf(dockerfile, job, buildPlatform)) {
+    if (context.signal.aborted) throw context.signal.reason;
+    context.progress(`reading base ${reference} (${platforms.map(formatPlatform).join(', ')}) from its registry`);
+    const { store, index } = await open(reference);
+    const layoutDir = path.join(dir, String(count++));
+    const layout = await LayoutStore.at(layoutDir);
+    for (const platform of platforms) {
+      const manifest = await pickPlatformManifest(store, index, platform, reference);
+      if (isIndexMediaType(index.mediaType)) await copyImage(store, layout, manifest, { signal: context.signal });
+    }
+    if (isIndexMediaType(index.mediaType)) await layout.putManifest(index, await store.readManifest(index, context.signal));
+    else await copyImage(store, layout, index, { signal: context.signal });
+    contexts[namedContextKey(reference)] = `oci-layout://${layoutDir}@${index.digest}`;
+  }
+  return contexts;
+}
+
 export async function buildWithBuildx(
   job: ImageBuildJob,
   contextDir: string,
@@ -78,7 +184,8 @@ export async function buildWithBuildx(
     // Not rewrite-timestamp for --load: the engine's image exporter always unpacks, and buildx
     // refuses rewrite-timestamp together with unpack.
     const output = options.loadNames ? `type=image,"name=${options.loadNames.join(',')}"` : `type=oci,dest=${layoutTemp},tar=false,rewrite-timestamp=true`;
-    const namedContexts = namedContextsOf(job, bases);
+    const external = options.openExternalBase ? await fetchExternalBases(job, path.join(temp, 'bases'), context, options.openExternalBase) : {};
+    const namedContexts = { ...external, ...namedContextsOf(job, bases) };
     const args = buildxArgs(job, contextDir, output, metadataFile, namedContexts, options);
     context.progress(`docker ${args.slice(0, 4).join(' ')} ...`);
     let result;

@@ -2,7 +2,8 @@
  * scripts/stand-in-bases: stand-ins for Istio's base, distroless and iptables images from each
  * architecture's Debian packages, pushed to the local registry with meshbuild itself. Checked from
  * the registry's side (both platforms, each binary with its platform's ELF machine, the CA bundle)
- * and by running them under `docker run --platform` (qemu for the foreign one).
+ * and by running them under `docker run --platform` (qemu for the foreign one): base's shell and
+ * Debian's useradd, as Istio's Dockerfiles RUN it on their Ubuntu base; iptables.
  */
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,7 +31,7 @@ const TAG = 'stand-in';
 const ARCHES = ['amd64', 'arm64'];
 /** Per image: files that must be ELF binaries of the platform. */
 const BINARIES: Record<string, string[]> = {
-  base: ['usr/bin/busybox'],
+  base: ['usr/bin/busybox', 'usr/sbin/useradd'],
   distroless: [],
   iptables: ['usr/sbin/xtables-legacy-multi', 'usr/sbin/xtables-nft-multi'],
 };
@@ -91,6 +92,39 @@ describe('scripts/stand-in-bases', () => {
     expect(result.stdout.split('\n')).toEqual([arch === 'amd64' ? 'x86_64' : 'aarch64', 'certs']);
   });
 
+  it.each(ARCHES)('base runs useradd -m --uid 1338 application as linux/%s (passwd, glibc and their libraries are there)', async (arch) => {
+    const ref = `${registry}/${namespace}/base:${TAG}`;
+    pulled.push(ref);
+    const result = await docker([
+      'run',
+      '--rm',
+      '--pull',
+      'always',
+      '--platform',
+      `linux/${arch}`,
+      ref,
+      'sh',
+      '-c',
+      'useradd -m --uid 1338 application && id application && grep ^application: /etc/passwd /etc/group && ls -dn /home/application',
+    ]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.split('\n')).toEqual([
+      'uid=1338(application) gid=1338(application) groups=1338(application)',
+      '/etc/passwd:application:x:1338:1338::/home/application:/bin/sh',
+      '/etc/group:application:x:1338:',
+      expect.stringMatching(/^drwx\S+\s+\d+\s+1338\s+1338\s.*\/home\/application$/),
+    ]);
+  });
+
+  it.each(ARCHES)('distroless has no shell and no useradd as linux/%s', async (arch) => {
+    const repository = `${namespace}/distroless`;
+    const index = await getManifest(registry, repository, TAG, OCI_INDEX);
+    const entry = (index.json.manifests as IndexEntry[]).find((m) => entryPlatform(m) === `linux/${arch}`)!;
+    const manifest = await getManifest(registry, repository, entry.digest, entry.mediaType);
+    const layers = (manifest.json.layers as IndexEntry[]).map((layer) => () => getBlob(registry, repository, layer.digest));
+    for (const file of ['bin/sh', 'usr/bin/sh', 'usr/bin/busybox', 'usr/sbin/useradd']) expect(await readFileFromImage(layers, file), file).toBeUndefined();
+  });
+
   it.each(ARCHES)('iptables runs iptables-legacy as linux/%s (its libraries and ELF interpreter are there)', async (arch) => {
     const ref = `${registry}/${namespace}/iptables:${TAG}`;
     pulled.push(ref);
@@ -122,7 +156,7 @@ describe('scripts/stand-in-bases', () => {
       path.join(targets, 'images.yaml'),
       [
         'binaries:',
-        '  pilot-discovery: { package: ./pilot/cmd/pilot-discovery }',
+        '  pilot-discovery: { package: ./server }',
         'images:',
         '  pilot: { dockerfile: Dockerfile.pilot, binaries: [pilot-discovery] }',
         'groups: { all: [pilot] }',
@@ -138,6 +172,10 @@ describe('scripts/stand-in-bases', () => {
         'all',
         '--targets',
         targets,
+        // Stand-in binaries and no overlay: a source with base images of its own (the sample's)
+        // would stand in for the registry's.
+        '--source',
+        path.join(REPO_ROOT, 'test', 'fixtures', 'images', 'stand-in-binaries'),
         '--builder',
         'native',
         '--platforms',
