@@ -21,12 +21,21 @@ export const SHIPPED_IMAGES: Record<string, string[]> = {
   proxyv2: ['/usr/local/bin/pilot-agent', '/usr/local/bin/envoy'],
   istioctl: ['/usr/local/bin/istioctl'],
   'install-cni': ['/usr/local/bin/install-cni'],
+  ztunnel: ['/usr/local/bin/ztunnel'],
   app: ['/usr/local/bin/server'],
   'ext-authz': ['/usr/local/bin/extauthz'],
 };
 
-/** The in-graph bases the shipped images are built on. */
-export const SHIPPED_BASES = ['base', 'distroless'];
+/**
+ * `docker run` arguments after the options that print an image's version line: install-cni, as
+ * Istio's, has a CMD and no ENTRYPOINT, so its binary is named as the entrypoint.
+ */
+export function versionRunArgs(image: string, ref: string): string[] {
+  return image === 'install-cni' ? ['--entrypoint', SHIPPED_IMAGES[image]![0]!, ref, '--version'] : [ref, '--version'];
+}
+
+/** The sample's stand-in bases (its overlay), built in the same run as the images on them. */
+export const SHIPPED_BASES = ['base', 'distroless', 'iptables'];
 
 /** ELF e_machine per architecture: what the tests expect, written down here on purpose. */
 export const EXPECTED_ELF_MACHINE: Record<string, number> = { amd64: 62, arm64: 183 };

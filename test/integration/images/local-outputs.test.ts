@@ -24,6 +24,7 @@ import {
   SHIPPED_IMAGES,
   uniqueTag,
   type IndexEntry,
+  versionRunArgs,
 } from '../../support/images.js';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -181,7 +182,7 @@ describe('--load', () => {
   it.each(Object.keys(SHIPPED_IMAGES).flatMap((image) => ['amd64', 'arm64'].map((arch) => [image, arch] as const)))(
     '%s runs as linux/%s from the engine without pulling',
     async (image, arch) => {
-      const result = await docker(['run', '--rm', '--pull=never', '--platform', `linux/${arch}`, `${image}:${tag}`, '--version']);
+      const result = await docker(['run', '--rm', '--pull=never', '--platform', `linux/${arch}`, ...versionRunArgs(image, `${image}:${tag}`)]);
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stdout).toContain(`version ${tag} linux/${arch}`);
     },

@@ -27,6 +27,7 @@ import {
   SHIPPED_IMAGES,
   uniqueNamespace,
   type IndexEntry,
+  versionRunArgs,
 } from '../../support/images.js';
 import { requireStack } from './native-support.js';
 
@@ -126,7 +127,7 @@ describe('meshbuild all --builder native --platforms amd64,arm64 --push', () => 
     it.each(ARCHES)('runs as linux/%s under docker run --platform', async (arch) => {
       const ref = `${registry}/${repository()}:${TAG}`;
       pulled.push(ref);
-      const result = await docker(['run', '--rm', '--platform', `linux/${arch}`, ref, '--version']);
+      const result = await docker(['run', '--rm', '--platform', `linux/${arch}`, ...versionRunArgs(image, ref)]);
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stdout).toContain(`version ${TAG} linux/${arch}`);
     });

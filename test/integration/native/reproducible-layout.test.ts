@@ -13,7 +13,7 @@ import { entryPlatform, getManifest, OCI_INDEX, uniqueNamespace, type IndexEntry
 import { readLayoutImage, requireStack } from './native-support.js';
 
 const TAG = '1.0.0-repro';
-const IMAGES = ['base', 'distroless', 'pilot', 'proxyv2', 'istioctl', 'install-cni', 'app', 'ext-authz'];
+const IMAGES = ['base', 'distroless', 'iptables', 'pilot', 'proxyv2', 'istioctl', 'install-cni', 'ztunnel', 'app', 'ext-authz'];
 const NO_DAEMON = 'unix:///nonexistent.sock';
 
 /** ref name -> digest, from the layout's index.json. */

@@ -19,7 +19,7 @@ import { RegistryClient } from '../../../src/registry/client.js';
 import { runCli, type CliResult } from '../../support/cli.js';
 
 export const TAG = 't1';
-export const IMAGES = ['app', 'base', 'distroless', 'ext-authz', 'install-cni', 'istioctl', 'pilot', 'proxyv2'];
+export const IMAGES = ['app', 'base', 'distroless', 'ext-authz', 'install-cni', 'iptables', 'istioctl', 'pilot', 'proxyv2', 'ztunnel'];
 export const AMD64: OciPlatform = { os: 'linux', architecture: 'amd64' };
 export const ARM64: OciPlatform = { os: 'linux', architecture: 'arm64' };
 

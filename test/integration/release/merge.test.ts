@@ -66,7 +66,7 @@ describe('matrix -> shards -> merge', () => {
   it('a merge without the arm64 shard fails naming each image x platform, and writes no tag', async () => {
     const result = await runCli(['merge', shards.amd64!, '--tag', 'partial', '--platforms', 'amd64,arm64']);
     expectExit(result, 1, 'merge with one shard');
-    expect(result.stderr).toMatch(/error: 8 image x platform x hub missing from the shards; no tag was written/);
+    expect(result.stderr).toContain(`error: ${ALL_IMAGES.length} image x platform x hub missing from the shards; no tag was written`);
     for (const image of ALL_IMAGES) expect(result.stderr).toContain(`| ${image} x linux/arm64 x ${hub}: in no shard`);
     for (const image of ALL_IMAGES) expect(await listTags(registry, repositoryOf(namespace, image)), image).not.toContain('partial');
   });
@@ -74,7 +74,7 @@ describe('matrix -> shards -> merge', () => {
   it('merging both shards gives one index per image with both platforms, under every tag', async () => {
     const result = await runCli(['merge', shards.amd64!, shards.arm64!, '--tag', '1.0.0,stable', '--report', path.join(work, 'merged.json')]);
     expectExit(result, 0, 'merge');
-    expect(result.stdout).toMatch(/merged 8 images from 2 shards: 16 tags written, 0 already in place/);
+    expect(result.stdout).toContain(`merged ${ALL_IMAGES.length} images from 2 shards: ${ALL_IMAGES.length * 2} tags written, 0 already in place`);
     for (const image of ALL_IMAGES) {
       const repository = repositoryOf(namespace, image);
       expect((await listTags(registry, repository)).sort(), image).toEqual(['1.0.0', 'stable']);
@@ -91,7 +91,7 @@ describe('matrix -> shards -> merge', () => {
 
     const again = await runCli(['merge', shards.arm64!, shards.amd64!, '--tag', '1.0.0,stable']);
     expectExit(again, 0, 'the same merge again');
-    expect(again.stdout, 'shard order does not change the index').toMatch(/0 tags written, 16 already in place/);
+    expect(again.stdout, 'shard order does not change the index').toContain(`0 tags written, ${ALL_IMAGES.length * 2} already in place`);
   });
 
   it('a report of another schema version is refused (exit 2)', async () => {
