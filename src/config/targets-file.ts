@@ -7,6 +7,7 @@ import type { Diagnostic } from '../errors.js';
 import { parsePlatform, type Platform } from '../platform.js';
 import { LDFLAGS_PLACEHOLDERS, unknownLdflagsPlaceholders } from '../go/ldflags.js';
 import { readArtifactTemplate } from './artifact-fields.js';
+import { imageArgProblem } from '../image/image-args.js';
 import { standsForProblems } from '../image/stands-for.js';
 import { FieldReader } from './field-reader.js';
 import type { ArtifactSpec, BinarySpec, ContextFileSpec, GroupSpec, ImageSpec, Located, VariantSpec } from './model.js';
@@ -148,7 +149,7 @@ export function readTargetsFile(doc: YamlDocument, layer: Located['layer'], file
       binaries: names('binaries'),
       artifacts: names('artifacts'),
       files: readContextFiles(reader, record, p, what, baseDir, confined, roots),
-      args: reader.stringMap(record, 'args', p, what),
+      args: readImageArgs(reader, record, p, what),
       bases: [...names('base'), ...names('bases')],
       ...(standsFor !== undefined && standsForProblem.length === 0 ? { standsFor } : {}),
       ...(record.versionArgs !== undefined ? { versionArgs: reader.stringList(record, 'versionArgs', p, what).map((arg) => arg.value) } : {}),
@@ -220,6 +221,16 @@ function readLdflags(reader: FieldReader, record: Record<string, unknown>, key: 
 }
 
 type Confine = (value: string, at: YamlPath, what: string, from: string, within: PathRoots) => boolean;
+
+/** An image's `args`: each value a template ({version}, {env:NAME}, {deps:NAME}), checked here. */
+function readImageArgs(reader: FieldReader, record: Record<string, unknown>, p: YamlPath, what: string): Record<string, string> {
+  const args = reader.stringMap(record, 'args', p, what);
+  for (const [name, value] of Object.entries(args)) {
+    const problem = imageArgProblem(value);
+    if (problem !== undefined) reader.report([...p, 'args', name], `build arg ${name} of ${what} ${problem}`);
+  }
+  return args;
+}
 
 /**
  * `dockerfile: FILE` (next to the targets file) or `dockerfile: { source: FILE }` (in the source

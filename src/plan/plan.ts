@@ -4,10 +4,11 @@
  */
 import path from 'node:path';
 import { usageError } from '../errors.js';
-import type { ArtifactOverride, IstioDeps } from '../fetch/artifact-template.js';
+import { ISTIO_DEPS_FILE, type ArtifactOverride, type IstioDeps } from '../fetch/artifact-template.js';
 import { NO_GIT, expandLdflags, type GitStamp } from '../go/ldflags.js';
 import { baseImagesOf, type FileTarget, type Graph, type ImageNode } from '../graph/graph.js';
 import { selectTargets } from '../graph/select.js';
+import { fillImageArg } from '../image/image-args.js';
 import { fillStandsFor, fromLineArgs } from '../image/stands-for.js';
 import { formatPlatform, platformDirName, samePlatform, type Platform } from '../platform.js';
 import { chooseBuilder } from './builder-choice.js';
@@ -192,6 +193,7 @@ function planGoBuilds(graph: Graph, request: PlanRequest, wanted: Map<FileTarget
 
 function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fileJobs: Map<string, string>): ImageBuildJob[] {
   const jobs: ImageBuildJob[] = [];
+  const argValues = { version: request.version, env: request.env, deps: request.deps ?? { file: ISTIO_DEPS_FILE, problem: 'was not read' } };
   // (image, variant) -> the build job serving it.
   const buildFor = new Map<string, ImageBuildJob>();
   for (const image of images) {
@@ -206,7 +208,8 @@ function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fil
     const byInputs = new Map<string, ImageBuildJob>();
     for (const variantName of request.variants) {
       const variant = graph.variants.get(variantName)!;
-      const buildArgs: Record<string, string> = { ...image.args };
+      const buildArgs: Record<string, string> = {};
+      for (const [key, template] of Object.entries(image.args)) if (image.declaredArgs.has(key)) buildArgs[key] = fillImageArg(template, argValues);
       for (const [key, value] of Object.entries(variant.args)) if (image.declaredArgs.has(key)) buildArgs[key] = value;
       for (const [key, value] of Object.entries(request.buildArgs ?? {})) if (image.declaredArgs.has(key)) buildArgs[key] = value;
       const bases = image.bases.map((b) => {
