@@ -33,7 +33,9 @@ import { listValue, type BuildFlags } from './settings.js';
 async function checkTools(plan: Plan, flags: BuildFlags, destinations: Destinations): Promise<string> {
   if (plan.output?.kind === 'oci' || plan.output?.kind === 'tar') await prepareOutDir(plan.output.dir, '--output');
   const goVersion = plan.jobs.some((j) => j.kind === 'go-build') ? await checkGoToolchain() : '';
-  if (plan.jobs.some((j) => j.kind === 'image-build' && j.builder === 'buildx')) await checkBuildx(plan.platforms, flags['builder-name']);
+  if (plan.jobs.some((j) => j.kind === 'image-build' && j.builder === 'buildx')) {
+    await checkBuildx(plan.platforms, flags['builder-name'], { load: plan.output?.kind === 'docker' });
+  }
   if (plan.output?.kind === 'registry') await destinations.checkRegistries();
   return goVersion;
 }

@@ -1,11 +1,12 @@
 /**
  * Checks the Docker side before any image job starts, so each missing piece is one message that
- * says what to do: the daemon, buildx, and whether the builder can build every platform.
+ * says what to do: the daemon, buildx, and whether the builder's nodes can build every platform.
  */
 import { stepError, usageError } from '../errors.js';
-import { formatPlatform, parsePlatform, samePlatform, type Platform } from '../platform.js';
+import { formatPlatform, type Platform } from '../platform.js';
 import type { ImageBuildJob } from '../plan/types.js';
 import { CommandNotFoundError, runProcess } from '../run/process.js';
+import { describeNodes, parseBuildxInspect, placePlatforms, type BuildxBuilder, type PlatformPlacement } from './buildx-nodes.js';
 
 export function dockerMissing() {
   return usageError('docker was not found on PATH', {
@@ -13,7 +14,11 @@ export function dockerMissing() {
   });
 }
 
-export async function checkBuildx(platforms: Platform[], builderName?: string): Promise<void> {
+/**
+ * The daemon, buildx and the builder: every node of it (`docker buildx inspect`), each requested
+ * platform served by some running node, and --load only through a driver that loads.
+ */
+export async function checkBuildx(platforms: Platform[], builderName?: string, options: { load?: boolean } = {}): Promise<BuildxCheck> {
   let info;
   try {
     info = await runProcess('docker', ['version', '--format', '{{.Server.Version}}']);
@@ -33,24 +38,67 @@ export async function checkBuildx(platforms: Platform[], builderName?: string): 
       hint: 'install the buildx plugin (Debian 13: apt-get install docker-buildx; scripts/env-up does it)',
     });
   }
-  const inspect = await runProcess('docker', ['buildx', 'inspect', ...(builderName ? [builderName] : []), '--bootstrap']);
+  const name = builderName ? [builderName] : [];
+  // The driver without starting any node: --load is refused before a bootstrap that may wait on an unreachable node.
+  if (options.load) {
+    const plain = await runProcess('docker', ['buildx', 'inspect', ...name]);
+    if (plain.exitCode === 0) checkLoadDriver(named(parseBuildxInspect(plain.stdout), builderName));
+  }
+  const inspect = await runProcess('docker', ['buildx', 'inspect', ...name, '--bootstrap']);
   if (inspect.exitCode !== 0) {
     throw usageError(`buildx builder ${builderName ?? '(current)'} is not usable`, { detail: inspect.output.trim() });
   }
-  const line = /^Platforms:\s*(.*)$/m.exec(inspect.stdout)?.[1] ?? '';
-  const supported = line
-    .split(',')
-    .map((p) => parsePlatform(p.replace('*', '').trim()))
-    .flatMap((p) => (p.ok ? [p.platform] : []));
-  const missing = platforms.filter((p) => !supported.some((s) => samePlatform(s, p) || (s.os === p.os && s.architecture === p.architecture)));
+  const builder = named(parseBuildxInspect(inspect.stdout), builderName);
+  return checkBuilderNodes(builder, platforms, options);
+}
+
+export interface BuildxCheck {
+  builder: BuildxBuilder;
+  placements: PlatformPlacement[];
+  /** Requested platforms that only some node's emulation (qemu) serves. */
+  emulated: Platform[];
+}
+
+function named(builder: BuildxBuilder, builderName: string | undefined): BuildxBuilder {
+  return builder.name === '' ? { ...builder, name: builderName ?? '(current)' } : builder;
+}
+
+function describeBuilder(builder: BuildxBuilder): string {
+  return `"${builder.name}" (driver ${builder.driver || 'unknown'})`;
+}
+
+/**
+ * meshbuild's --load is buildx's image exporter (type=image), which puts the result in the engine
+ * only with the docker driver; docker-container, remote and kubernetes keep it in their own
+ * BuildKit store, so --load there would report success with nothing loaded.
+ */
+export function checkLoadDriver(builder: BuildxBuilder): void {
+  if (builder.driver === 'docker') return;
+  throw usageError(
+    `--load cannot load images into the Docker Engine through buildx builder ${describeBuilder(builder)}: only the docker driver loads them there`,
+    {
+      hint: 'use --load with a docker-driver builder (e.g. --builder-name default), or build with this builder to a registry (--push) or an OCI layout (--output oci:DIR)',
+    },
+  );
+}
+
+/**
+ * The decisions of the builder check on an inspected builder: every requested platform has a
+ * running node (natively or emulated), and --load goes through a driver that loads into the
+ * engine. Pure; exported for tests.
+ */
+export function checkBuilderNodes(builder: BuildxBuilder, platforms: Platform[], options: { load?: boolean } = {}): BuildxCheck {
+  if (options.load) checkLoadDriver(builder);
+  const placements = placePlatforms(builder, platforms);
+  const missing = placements.filter((p) => p.served === 'none').map((p) => formatPlatform(p.platform));
   if (missing.length > 0) {
-    throw usageError(
-      `the buildx builder cannot build ${missing.map(formatPlatform).join(', ')} (it supports ${supported.map(formatPlatform).join(', ') || 'nothing it reports'})`,
-      {
-        hint: 'install qemu emulation (apt-get install qemu-user-static binfmt-support, as scripts/env-up does), use a builder with native nodes (--builder-name), or leave the platform out of --platforms',
-      },
-    );
+    const nodes = describeNodes(builder).replace(/^/gm, '  ');
+    throw usageError(`the buildx builder ${describeBuilder(builder)} has no running node that can build ${missing.join(', ')}; its nodes:\n${nodes}`, {
+      hint: 'add or start a node for it (docker buildx create --append --name BUILDER --platform PLATFORM ENDPOINT), install qemu emulation on a node (apt-get install qemu-user-static binfmt-support, as scripts/env-up does), choose another builder (--builder-name), or leave the platform out of --platforms',
+      ...(builder.error ? { detail: builder.error } : {}),
+    });
   }
+  return { builder, placements, emulated: placements.filter((p) => p.served === 'emulated').map((p) => p.platform) };
 }
 
 /** buildx's own message under the image's name; Dockerfile errors keep their line numbers. */
