@@ -54,8 +54,9 @@ describe('docs/gitlab-ci.yml', () => {
     const doc = await pipeline();
     expect(doc.variables.HUB).toBe('$CI_REGISTRY_IMAGE');
     for (const name of MATRIX_VARIABLES) expect(Object.keys(doc.variables)).not.toContain(name);
+    // npm pack, then the tarball: a global install straight from git skips the build's devDependencies (npm/cli#8440).
     expect(jobOf(doc, 'matrix').before_script).toContain(
-      'npm install --global "${MESHBUILD_PACKAGE:?set the CI/CD variable MESHBUILD_PACKAGE (see the top of this file)}"',
+      '(cd /tmp && npm pack "${MESHBUILD_PACKAGE:?set the CI/CD variable MESHBUILD_PACKAGE (see the top of this file)}" && npm install --global ./meshbuild-*.tgz)',
     );
     const text = await readFile(PIPELINE, 'utf8');
     expect(text).not.toMatch(/npm (install|i) (--global |-g )?meshbuild\b/);
@@ -84,7 +85,7 @@ describe('docs/gitlab-ci.yml', () => {
     expect(child.stages).toEqual(['build', 'merge']);
     expect(child.variables).toMatchObject({ GOCACHE: '$CI_PROJECT_DIR/.cache/go-build', GOMODCACHE: '$CI_PROJECT_DIR/.cache/go-mod' });
     const defaults = jobOf(child, 'default');
-    expect(defaults.before_script).toContain('npm install --global "$MESHBUILD_PACKAGE"');
+    expect(defaults.before_script).toContain('(cd /tmp && npm pack "$MESHBUILD_PACKAGE" && npm install --global ./meshbuild-*.tgz)');
 
     // The matrix, as meshbuild printed it, is the hidden job the build job extends.
     const rows = (jobOf(child, '.matrix').parallel as { matrix: Array<Record<string, string>> }).matrix;
