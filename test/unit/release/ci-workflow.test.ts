@@ -22,7 +22,9 @@ describe('docs/github-actions.yml', () => {
     expect(build.needs).toBe('matrix');
     expect(build.strategy?.matrix).toBe('${{ fromJSON(needs.matrix.outputs.matrix) }}');
     expect(build['runs-on']).toBe('${{ matrix.runner }}');
-    expect(runs('build')).toMatch(/meshbuild all .*--platforms \$\{\{ matrix\.arch \}\}.*--push-by-digest --report shard-\$\{\{ matrix\.shard \}\}\.json/s);
+    expect(runs('build')).toMatch(
+      /meshbuild build \$\{\{ matrix\.target \}\} --source \. --platforms \$\{\{ matrix\.platforms \}\}.*--push-by-digest --report shard-\$\{\{ matrix\.shard \}\}\.json/s,
+    );
 
     expect(workflow.jobs.merge!.needs).toBe('build');
     expect(runs('merge')).toMatch(/meshbuild merge shard-\*\.json .*--tag /s);
