@@ -30,14 +30,16 @@ import { listValue, type BuildFlags } from './settings.js';
  * Everything the plan needs from outside, checked before any job starts, so that a missing tool or
  * an unreachable registry is one message up front rather than one per job later.
  */
-async function checkTools(plan: Plan, flags: BuildFlags, destinations: Destinations): Promise<string> {
+async function checkTools(plan: Plan, flags: BuildFlags, destinations: Destinations): Promise<{ goVersion: string; buildxNodes: number }> {
   if (plan.output?.kind === 'oci' || plan.output?.kind === 'tar') await prepareOutDir(plan.output.dir, '--output');
   const goVersion = plan.jobs.some((j) => j.kind === 'go-build') ? await checkGoToolchain() : '';
+  let buildxNodes = 0;
   if (plan.jobs.some((j) => j.kind === 'image-build' && j.builder === 'buildx')) {
-    await checkBuildx(plan.platforms, flags['builder-name'], { load: plan.output?.kind === 'docker' });
+    const check = await checkBuildx(plan.platforms, flags['builder-name'], { load: plan.output?.kind === 'docker' });
+    buildxNodes = check.builder.nodes.filter((node) => node.status === 'running').length;
   }
   if (plan.output?.kind === 'registry') await destinations.checkRegistries();
-  return goVersion;
+  return { goVersion, buildxNodes };
 }
 
 /** Istio skips compression for registries on loopback: sending is cheaper than gzip there. */
@@ -62,8 +64,9 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     signal: registryInterrupt.signal,
   });
   let goVersion: string;
+  let buildxNodes: number;
   try {
-    goVersion = await checkTools(plan, flags, destinations);
+    ({ goVersion, buildxNodes } = await checkTools(plan, flags, destinations));
   } catch (error) {
     if (report && isMeshbuildError(error)) {
       report.recordStartFailure(plan, error);
@@ -81,6 +84,7 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     attest: flags.attest,
     sourceDateEpoch: io.env.SOURCE_DATE_EPOCH ?? '0',
     ...(flags['builder-name'] ? { builderName: flags['builder-name'] } : {}),
+    perPlatform: buildxNodes > 1,
   };
   // listr2 is loaded only for a terminal: CI logs and pipes start faster without it.
   const reporters: Reporter[] = [io.interactive ? new (await import('../report/tty-reporter.js')).TtyReporter() : new CiReporter(io.stderr)];

@@ -17,8 +17,6 @@ import { formatPlatform, parsePlatform, samePlatform, type Platform } from '../p
 import type { ImageBuildJob } from '../plan/types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
 import { isIndexMediaType } from '../oci/media-types.js';
-import { OciLayout } from '../oci/layout.js';
-import { encodeImageIndex } from '../oci/manifest.js';
 import { copyImage } from '../publish/copy-image.js';
 import type { ImageStore } from '../publish/image-store.js';
 import { LayoutStore } from '../publish/layout-store.js';
@@ -27,6 +25,7 @@ import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import { CommandNotFoundError, runProcess } from '../run/process.js';
 import type { JobContext } from '../run/scheduler.js';
 import type { BuiltImage } from './built-image.js';
+import { joinPlatformLayouts, readMetadataDescriptor, wrapInIndex, type PlatformLayout } from './buildx-results.js';
 import { dockerMissing, explainBuildxFailure } from './docker-preflight.js';
 import { expandVariables, parseDockerfile, splitWords, type Dockerfile } from './dockerfile.js';
 import { platformArgs } from './native/build-steps.js';
@@ -43,6 +42,12 @@ export interface BuildxOptions {
   loadNames?: string[];
   /** SOURCE_DATE_EPOCH for reproducible output. Default "0". */
   sourceDateEpoch: string;
+  /**
+   * One `docker buildx build` per platform, all at once, joined here: for a builder of several
+   * nodes, which refuses an OCI-layout output for a build spread over them; buildx sends each
+   * platform to a node that serves it (natively when one does).
+   */
+  perPlatform?: boolean;
   /**
    * Resolves a `FROM <reference>` that is not an image of the graph, through meshbuild's registry
    * client (credentials, --insecure-registry). Without it such a base is left to BuildKit to pull.
@@ -186,18 +191,14 @@ export async function buildWithBuildx(
     const output = options.loadNames ? `type=image,"name=${options.loadNames.join(',')}"` : `type=oci,dest=${layoutTemp},tar=false,rewrite-timestamp=true`;
     const external = options.openExternalBase ? await fetchExternalBases(job, path.join(temp, 'bases'), context, options.openExternalBase) : {};
     const namedContexts = { ...external, ...namedContextsOf(job, bases) };
-    const args = buildxArgs(job, contextDir, output, metadataFile, namedContexts, options);
-    context.progress(`docker ${args.slice(0, 4).join(' ')} ...`);
-    let result;
-    try {
-      result = await runProcess('docker', args, { env: { SOURCE_DATE_EPOCH: options.sourceDateEpoch }, signal: context.signal });
-    } catch (error) {
-      if (error instanceof CommandNotFoundError) throw dockerMissing();
-      throw error;
+    let index: Descriptor;
+    if (options.perPlatform && !options.loadNames && job.platforms.length > 1) {
+      const parts = await buildEachPlatform(job, contextDir, temp, namedContexts, context, options);
+      index = await joinPlatformLayouts(parts, layoutTemp);
+    } else {
+      await runBuildx(job, buildxArgs(job, contextDir, output, metadataFile, namedContexts, options), context, options);
+      index = await readMetadataDescriptor(metadataFile, job.image);
     }
-    if (result.exitCode !== 0) throw explainBuildxFailure(job, result.output);
-
-    let index = await readMetadataDescriptor(metadataFile, job.image);
     const layoutDir = path.join(options.outDir, 'build', job.id.replace(/[^a-zA-Z0-9._-]/g, '_'));
     if (!options.loadNames) {
       // buildx writes a lone manifest for a single platform; everything downstream takes an index.
@@ -220,26 +221,44 @@ export async function buildWithBuildx(
   }
 }
 
-async function readMetadataDescriptor(file: string, image: string): Promise<Descriptor> {
-  let metadata: Record<string, unknown>;
+async function runBuildx(job: ImageBuildJob, args: string[], context: Pick<JobContext, 'progress' | 'signal'>, options: BuildxOptions): Promise<void> {
+  context.progress(`docker ${args.slice(0, 4).join(' ')} ...`);
+  let result;
   try {
-    metadata = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    throw stepError(`buildx finished ${image} but wrote no readable --metadata-file`, { hint: 'a buildx older than 0.10? run "docker buildx version"' });
+    result = await runProcess('docker', args, { env: { SOURCE_DATE_EPOCH: options.sourceDateEpoch }, signal: context.signal });
+  } catch (error) {
+    if (error instanceof CommandNotFoundError) throw dockerMissing();
+    throw error;
   }
-  const descriptor = metadata['containerimage.descriptor'] as Partial<Descriptor> | undefined;
-  if (!descriptor || typeof descriptor.digest !== 'string' || typeof descriptor.size !== 'number' || typeof descriptor.mediaType !== 'string') {
-    throw stepError(`buildx metadata for ${image} has no image descriptor`);
-  }
-  return { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size };
+  if (result.exitCode !== 0) throw explainBuildxFailure(job, result.output);
 }
 
-/** Stores an index listing the one manifest buildx built for `platform`, and returns its descriptor. */
-async function wrapInIndex(layoutDir: string, manifest: Descriptor, platform: Platform): Promise<Descriptor> {
-  const orderedPlatform = { os: platform.os, architecture: platform.architecture, ...(platform.variant ? { variant: platform.variant } : {}) };
-  const index = encodeImageIndex({ manifests: [{ ...manifest, platform: orderedPlatform }] });
-  await (await OciLayout.open(layoutDir)).writeBlob(index.bytes, { digest: index.descriptor.digest });
-  return index.descriptor;
+/** The per-platform builds of `perPlatform`; the first to fail stops the others. */
+async function buildEachPlatform(
+  job: ImageBuildJob,
+  contextDir: string,
+  temp: string,
+  namedContexts: Record<string, string>,
+  context: JobContext,
+  options: BuildxOptions,
+): Promise<PlatformLayout[]> {
+  const siblings = new AbortController();
+  const signal = AbortSignal.any([context.signal, siblings.signal]);
+  return Promise.all(
+    job.platforms.map(async (platform, i) => {
+      const one = { ...job, platforms: [platform] };
+      const layoutDir = path.join(temp, `layout-${i}`);
+      const metadataFile = path.join(temp, `metadata-${i}.json`);
+      const output = `type=oci,dest=${layoutDir},tar=false,rewrite-timestamp=true`;
+      try {
+        await runBuildx(one, buildxArgs(one, contextDir, output, metadataFile, namedContexts, options), { progress: context.progress, signal }, options);
+      } catch (error) {
+        siblings.abort(error);
+        throw error;
+      }
+      return { platform, layoutDir, descriptor: await readMetadataDescriptor(metadataFile, job.image) };
+    }),
+  );
 }
 
 async function platformManifests(layoutDir: string, index: Descriptor): Promise<BuiltImage['platforms']> {

@@ -1,0 +1,91 @@
+/**
+ * Reading what buildx wrote: the image descriptor from its --metadata-file, a lone manifest
+ * wrapped into an index, and the per-platform layouts of a multi-node builder joined into one.
+ */
+import { copyFile, link, mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { stepError } from '../errors.js';
+import { formatPlatform, type Platform } from '../platform.js';
+import { isIndexMediaType } from '../oci/media-types.js';
+import { OciLayout } from '../oci/layout.js';
+import { encodeImageIndex } from '../oci/manifest.js';
+import type { Descriptor, ImageIndex } from '../oci/types.js';
+
+export async function readMetadataDescriptor(file: string, image: string): Promise<Descriptor> {
+  let metadata: Record<string, unknown>;
+  try {
+    metadata = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    throw stepError(`buildx finished ${image} but wrote no readable --metadata-file`, { hint: 'a buildx older than 0.10? run "docker buildx version"' });
+  }
+  const descriptor = metadata['containerimage.descriptor'] as Partial<Descriptor> | undefined;
+  if (!descriptor || typeof descriptor.digest !== 'string' || typeof descriptor.size !== 'number' || typeof descriptor.mediaType !== 'string') {
+    throw stepError(`buildx metadata for ${image} has no image descriptor`);
+  }
+  return { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size };
+}
+
+/** Stores an index listing the one manifest buildx built for `platform`, and returns its descriptor. */
+export async function wrapInIndex(layoutDir: string, manifest: Descriptor, platform: Platform): Promise<Descriptor> {
+  return writeIndex(layoutDir, [{ ...manifest, platform: ociPlatform(platform) }]);
+}
+
+/** One platform's build: the layout buildx wrote and the descriptor its metadata names. */
+export interface PlatformLayout {
+  platform: Platform;
+  layoutDir: string;
+  descriptor: Descriptor;
+}
+
+/**
+ * Joins per-platform builds into the layout `into` and returns the index listing each platform's
+ * manifest (with its attestation entries, when buildx wrote an index for it). `into` is made from
+ * the first build's folder; the others' blobs are linked into it.
+ */
+export async function joinPlatformLayouts(parts: PlatformLayout[], into: string): Promise<Descriptor> {
+  const manifests: Descriptor[] = [];
+  for (const part of parts) {
+    if (!isIndexMediaType(part.descriptor.mediaType)) {
+      manifests.push({ ...part.descriptor, platform: ociPlatform(part.platform) });
+      continue;
+    }
+    const index = JSON.parse(await readFile(blobPath(part.layoutDir, part.descriptor.digest), 'utf8')) as ImageIndex;
+    if (!index.manifests.some((m) => m.platform?.architecture === part.platform.architecture && m.platform.os === part.platform.os)) {
+      throw stepError(`buildx built ${formatPlatform(part.platform)} without an entry for it in its index`);
+    }
+    manifests.push(...index.manifests);
+  }
+  await rename(parts[0]!.layoutDir, into);
+  const blobs = path.join(into, 'blobs', 'sha256');
+  await mkdir(blobs, { recursive: true });
+  for (const part of parts.slice(1)) {
+    const from = path.join(part.layoutDir, 'blobs', 'sha256');
+    for (const name of await readdir(from)) {
+      const target = path.join(blobs, name);
+      if (await exists(target)) continue;
+      await link(path.join(from, name), target).catch(() => copyFile(path.join(from, name), target));
+    }
+  }
+  return writeIndex(into, manifests);
+}
+
+async function writeIndex(layoutDir: string, manifests: Descriptor[]): Promise<Descriptor> {
+  const index = encodeImageIndex({ manifests });
+  await (await OciLayout.open(layoutDir)).writeBlob(index.bytes, { digest: index.descriptor.digest });
+  return index.descriptor;
+}
+
+function ociPlatform(platform: Platform): NonNullable<Descriptor['platform']> {
+  return { os: platform.os, architecture: platform.architecture, ...(platform.variant ? { variant: platform.variant } : {}) };
+}
+
+function blobPath(layoutDir: string, digest: string): string {
+  return path.join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
