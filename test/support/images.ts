@@ -6,8 +6,10 @@
  * CLI for `docker run` / `docker image inspect` / clean-up.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { execa } from 'execa';
 import { readFileFromTar } from '../../src/oci/tar-reader.js';
+import { REPO_ROOT } from './cli.js';
 
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
@@ -177,4 +179,10 @@ export async function requireDocker(): Promise<void> {
 /** Lines of `text` that start with `error:` (the CLI's one-message-per-failure prefix). */
 export function errorLines(text: string): string[] {
   return text.split('\n').filter((line) => line.startsWith('error:'));
+}
+
+/** Runs scripts/stand-in-bases: base, distroless and iptables for amd64 and arm64, pushed as HUB/<name>:TAG. Throws with its output if it fails. */
+export async function pushStandInBases(hub: string, tag: string): Promise<void> {
+  const run = await execa(path.join(REPO_ROOT, 'scripts', 'stand-in-bases'), [hub, tag], { reject: false, all: true });
+  if (run.exitCode !== 0) throw new Error(`scripts/stand-in-bases failed (exit ${String(run.exitCode)}):\n${String(run.all)}`);
 }

@@ -9,10 +9,20 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli, type CliResult } from '../../support/cli.js';
+import { runCli, type CliResult } from '../../support/cli.js';
 import { useTempDirs } from '../../support/temp-dirs.js';
 import { istioLikeCheckout } from '../../support/istio-checkout.js';
-import { entryPlatform, getBlob, getManifest, listTags, OCI_INDEX, requireDocker, uniqueNamespace, type IndexEntry } from '../../support/images.js';
+import {
+  entryPlatform,
+  getBlob,
+  getManifest,
+  listTags,
+  OCI_INDEX,
+  requireDocker,
+  uniqueNamespace,
+  type IndexEntry,
+  pushStandInBases,
+} from '../../support/images.js';
 import { localRegistry } from '../../support/registry.js';
 
 const TAG = '1.29.1';
@@ -59,8 +69,7 @@ describe('meshbuild all on an Istio-shaped checkout, bases from a base registry'
     const namespace = uniqueNamespace('istio-checkout');
     hub = `${registry}/${namespace}`;
     bases = `${registry}/${namespace}-bases`;
-    const standIns = await execa(path.join(REPO_ROOT, 'scripts', 'stand-in-bases'), [bases, BASE_TAG], { reject: false, all: true });
-    if (standIns.exitCode !== 0) throw new Error(`scripts/stand-in-bases failed (exit ${String(standIns.exitCode)}):\n${String(standIns.all)}`);
+    await pushStandInBases(bases, BASE_TAG);
 
     // Local Envoy and ztunnel builds per architecture: the sample's stand-ins, as a user gives their own.
     const local = await tempDir();

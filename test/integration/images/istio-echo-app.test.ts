@@ -28,6 +28,7 @@ import {
   requireDocker,
   uniqueNamespace,
   type IndexEntry,
+  pushStandInBases,
 } from '../../support/images.js';
 import { freePort, localRegistry } from '../../support/registry.js';
 
@@ -50,8 +51,7 @@ describe("Istio's echo Dockerfile.app on the stand-in base, --platforms amd64,ar
     namespace = uniqueNamespace('echo-app');
     tmp = await mkdtemp(path.join(os.tmpdir(), 'meshbuild-echo-app-'));
 
-    const bases = await execa(path.join(REPO_ROOT, 'scripts', 'stand-in-bases'), [`${registry}/${namespace}-bases`, BASE_TAG], { reject: false, all: true });
-    if (bases.exitCode !== 0) throw new Error(`scripts/stand-in-bases failed (exit ${String(bases.exitCode)}):\n${String(bases.all)}`);
+    await pushStandInBases(`${registry}/${namespace}-bases`, BASE_TAG);
 
     const targets = path.join(tmp, 'targets');
     await mkdir(path.join(targets, 'dns'), { recursive: true });

@@ -8,7 +8,6 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli } from '../../support/cli.js';
 import {
@@ -24,6 +23,7 @@ import {
   requireDocker,
   uniqueNamespace,
   type IndexEntry,
+  pushStandInBases,
 } from '../../support/images.js';
 import { localRegistry } from '../../support/registry.js';
 
@@ -45,8 +45,7 @@ describe('scripts/stand-in-bases', () => {
     registry = await localRegistry();
     await requireDocker();
     namespace = uniqueNamespace('stand-in-bases');
-    const run = await execa(path.join(REPO_ROOT, 'scripts', 'stand-in-bases'), [`${registry}/${namespace}`, TAG], { reject: false, all: true });
-    if (run.exitCode !== 0) throw new Error(`scripts/stand-in-bases failed (exit ${String(run.exitCode)}):\n${String(run.all)}`);
+    await pushStandInBases(`${registry}/${namespace}`, TAG);
   }, 900_000);
 
   afterAll(async () => {
