@@ -2,7 +2,7 @@
  * Reading what buildx wrote: the image descriptor from its --metadata-file, a lone manifest
  * wrapped into an index, and the per-platform layouts of a multi-node builder joined into one.
  */
-import { copyFile, link, mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { copyFile, link, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { stepError } from '../errors.js';
 import { formatPlatform, type Platform } from '../platform.js';
@@ -56,14 +56,13 @@ export async function joinPlatformLayouts(parts: PlatformLayout[], into: string)
     manifests.push(...index.manifests);
   }
   await rename(parts[0]!.layoutDir, into);
-  const blobs = path.join(into, 'blobs', 'sha256');
-  await mkdir(blobs, { recursive: true });
+  const layout = await OciLayout.open(into);
   for (const part of parts.slice(1)) {
     const from = path.join(part.layoutDir, 'blobs', 'sha256');
     for (const name of await readdir(from)) {
-      const target = path.join(blobs, name);
-      if (await exists(target)) continue;
-      await link(path.join(from, name), target).catch(() => copyFile(path.join(from, name), target));
+      const digest = `sha256:${name}`;
+      if (await layout.hasBlob(digest)) continue;
+      await link(path.join(from, name), layout.blobPath(digest)).catch(() => copyFile(path.join(from, name), layout.blobPath(digest)));
     }
   }
   return writeIndex(into, manifests);
@@ -81,11 +80,4 @@ function ociPlatform(platform: Platform): NonNullable<Descriptor['platform']> {
 
 function blobPath(layoutDir: string, digest: string): string {
   return path.join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
 }

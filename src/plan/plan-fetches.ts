@@ -4,15 +4,20 @@
  */
 import path from 'node:path';
 import { usageError } from '../errors.js';
-import { ISTIO_DEPS_FILE, TemplateValueMissing, fillTemplate, templateFor, type TemplateValues } from '../fetch/artifact-template.js';
+import { ISTIO_DEPS_FILE, TemplateValueMissing, fillTemplate, templateFor, type IstioDeps, type TemplateValues } from '../fetch/artifact-template.js';
 import type { FileTarget, Graph } from '../graph/graph.js';
 import { formatPlatform, platformDirName, type Platform } from '../platform.js';
 import type { PlanRequest } from './plan.js';
 import type { FetchJob } from './types.js';
 
+/** `<source>/istio.deps` as the request carries it; when it was not read, every pin is missing. */
+export function istioDepsOf(graph: Graph, request: PlanRequest): IstioDeps {
+  return request.deps ?? { file: path.join(graph.sourceDir, ISTIO_DEPS_FILE), problem: 'was not read' };
+}
+
 export function planFetches(graph: Graph, request: PlanRequest, wanted: Map<FileTarget, Platform[]>): FetchJob[] {
   const jobs: FetchJob[] = [];
-  const deps = request.deps ?? { file: path.join(graph.sourceDir, ISTIO_DEPS_FILE), problem: 'was not read' };
+  const deps = istioDepsOf(graph, request);
   for (const [target, platforms] of wanted) {
     if (target.kind !== 'artifact') continue;
     const override = request.artifactOverrides?.get(target.name);

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { usageError } from '../errors.js';
-import { ISTIO_DEPS_FILE, type ArtifactOverride, type IstioDeps } from '../fetch/artifact-template.js';
+import type { ArtifactOverride, IstioDeps } from '../fetch/artifact-template.js';
 import { NO_GIT, expandLdflags, type GitStamp } from '../go/ldflags.js';
 import { baseImagesOf, type FileTarget, type Graph, type ImageNode } from '../graph/graph.js';
 import { selectTargets } from '../graph/select.js';
@@ -12,7 +12,7 @@ import { fillImageArg } from '../image/image-args.js';
 import { fillStandsFor, fromLineArgs } from '../image/stands-for.js';
 import { formatPlatform, platformDirName, samePlatform, type Platform } from '../platform.js';
 import { chooseBuilder } from './builder-choice.js';
-import { planFetches } from './plan-fetches.js';
+import { istioDepsOf, planFetches } from './plan-fetches.js';
 import { orderJobs } from './order.js';
 import {
   PLAN_SCHEMA_VERSION,
@@ -193,7 +193,7 @@ function planGoBuilds(graph: Graph, request: PlanRequest, wanted: Map<FileTarget
 
 function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fileJobs: Map<string, string>): ImageBuildJob[] {
   const jobs: ImageBuildJob[] = [];
-  const argValues = { version: request.version, env: request.env, deps: request.deps ?? { file: ISTIO_DEPS_FILE, problem: 'was not read' } };
+  const argValues = { version: request.version, env: request.env, deps: istioDepsOf(graph, request) };
   // (image, variant) -> the build job serving it.
   const buildFor = new Map<string, ImageBuildJob>();
   for (const image of images) {
