@@ -11,10 +11,24 @@ export interface JobFailure {
   hint?: string;
 }
 
+/**
+ * How far a job has come in one countable thing: `done` of `total` (when known) `unit`s. Renderers
+ * derive rates from successive counts and their times; the count itself is plain data.
+ */
+export interface ProgressCount {
+  unit: 'bytes' | 'packages';
+  done: number;
+  total?: number;
+  /** What is counted, when a job counts several things at once (a layer's digest). */
+  item?: string;
+}
+
 export type RunEvent =
   | { type: 'run-started'; at: number; plan: Plan }
   | { type: 'job-started'; at: number; job: Job }
-  | { type: 'job-progress'; at: number; job: Job; message: string }
+  | { type: 'job-progress'; at: number; job: Job; message: string; count?: ProgressCount }
+  /** A tool's own output (go, buildx) as it comes; shown live only with --verbose. */
+  | { type: 'job-output'; at: number; job: Job; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'job-succeeded'; at: number; job: Job; durationMs: number; result: unknown }
   | { type: 'job-failed'; at: number; job: Job; durationMs: number; failure: JobFailure }
   | { type: 'job-skipped'; at: number; job: Job; reason: string }

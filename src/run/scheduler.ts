@@ -5,13 +5,16 @@
  */
 import { InterruptedError, isMeshbuildError } from '../errors.js';
 import type { Job, JobKind, Plan } from '../plan/types.js';
-import type { JobFailure, RunEvent } from './events.js';
+import type { JobFailure, ProgressCount, RunEvent } from './events.js';
 import { sharedAbortController } from './interrupt.js';
 
 export interface JobContext {
   /** Aborted when the run is cancelled or, without keepGoing, when another job failed. */
   signal: AbortSignal;
-  progress(message: string): void;
+  /** `count`: how far the job is in bytes or packages, for progress bars and rates. */
+  progress(message: string, count?: ProgressCount): void;
+  /** A tool's output as it comes (shown live with --verbose); optional for contexts made in tests. */
+  output?(stream: 'stdout' | 'stderr', text: string): void;
   /** The result a finished dependency returned. */
   resultOf(jobId: string): unknown;
 }
@@ -70,7 +73,8 @@ export async function runPlan(plan: Plan, executors: Executors, options: RunOpti
     options.emit({ type: 'job-started', at: jobStart, job });
     const context: JobContext = {
       signal: stop.signal,
-      progress: (message) => options.emit({ type: 'job-progress', at: now(), job, message }),
+      progress: (message, count) => options.emit({ type: 'job-progress', at: now(), job, message, ...(count ? { count } : {}) }),
+      output: (stream, text) => options.emit({ type: 'job-output', at: now(), job, stream, text }),
       resultOf: (id) => summary.results.get(id),
     };
     const executor = executors[job.kind] as Executor<Job>;

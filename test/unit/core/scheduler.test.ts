@@ -239,3 +239,29 @@ describe('runPlan', () => {
     expect(ids(summary.skipped)).toEqual(['a', 'b']);
   });
 });
+
+describe('runPlan progress', () => {
+  it("passes a job's counts and tool output into the event stream as data", async () => {
+    const plan = planOf({ a: [] });
+    const events: RunEvent[] = [];
+    let clock = 100;
+    const executors: Executors = {
+      'go-build': () => Promise.resolve(),
+      fetch: () => Promise.resolve(),
+      'image-build': () => Promise.resolve(),
+      publish: (_job, context) => {
+        context.progress('pushing', { unit: 'bytes', done: 512, total: 2048, item: 'sha256:aa' });
+        context.progress('checking');
+        context.output?.('stderr', 'net/http\n');
+        return Promise.resolve();
+      },
+    };
+    await runPlan(plan, executors, { emit: (e) => events.push(e), now: () => clock++ });
+    const progress = events.filter((e) => e.type === 'job-progress' || e.type === 'job-output');
+    expect(progress.map(({ at: _at, job: _job, ...rest }) => rest)).toEqual([
+      { type: 'job-progress', message: 'pushing', count: { unit: 'bytes', done: 512, total: 2048, item: 'sha256:aa' } },
+      { type: 'job-progress', message: 'checking' },
+      { type: 'job-output', stream: 'stderr', text: 'net/http\n' },
+    ]);
+  });
+});
