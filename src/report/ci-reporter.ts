@@ -31,6 +31,9 @@ export class CiReporter implements Reporter {
       case 'job-succeeded':
         line(`done   ${event.job.title} (${formatDuration(event.durationMs)})`);
         break;
+      case 'job-up-to-date':
+        line(`done   ${event.job.id}: up to date`);
+        break;
       case 'job-failed':
         line(`FAILED ${event.job.title} (${formatDuration(event.durationMs)}): ${event.failure.message}`);
         if (event.failure.detail) this.out.write(redactText(indent(event.failure.detail)));

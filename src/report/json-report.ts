@@ -42,6 +42,8 @@ export interface ReportedJob {
   status: 'succeeded' | 'failed' | 'skipped' | 'not-run';
   startedAt?: string;
   durationMs?: number;
+  /** Succeeded without doing anything: its inputs and outputs were those of its last run. */
+  upToDate?: boolean;
   error?: { message: string; detail?: string };
   reason?: string;
 }
@@ -85,7 +87,12 @@ export class JsonReportWriter implements Reporter {
         Object.assign(this.jobs.get(event.job.id)!, { startedAt: new Date(event.at).toISOString() });
         break;
       case 'job-succeeded':
-        Object.assign(this.jobs.get(event.job.id)!, { status: 'succeeded', durationMs: event.durationMs });
+      case 'job-up-to-date':
+        Object.assign(this.jobs.get(event.job.id)!, {
+          status: 'succeeded',
+          durationMs: event.durationMs,
+          ...(event.type === 'job-up-to-date' ? { upToDate: true } : {}),
+        });
         if (event.job.kind === 'publish') this.images.push(...(event.result as { images: ReportedImage[] }).images);
         // Pushed by digest with no publish step (CI shards): report the digests for `merge`.
         if (event.job.kind === 'image-build' && !this.plan?.jobs.some((j) => j.kind === 'publish')) {

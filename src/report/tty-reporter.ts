@@ -64,6 +64,9 @@ export class TtyReporter implements Reporter {
       case 'job-succeeded':
         this.finish(event.job.id, { ok: true }, `${event.job.title} (${formatDuration(event.durationMs)})`);
         break;
+      case 'job-up-to-date':
+        this.finish(event.job.id, { ok: true }, `${event.job.title} (up to date)`);
+        break;
       case 'job-failed':
         this.finish(event.job.id, { ok: false, message: event.failure.message }, event.job.title);
         break;

@@ -30,6 +30,8 @@ export type RunEvent =
   /** A tool's own output (go, buildx) as it comes; shown live only with --verbose. */
   | { type: 'job-output'; at: number; job: Job; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'job-succeeded'; at: number; job: Job; durationMs: number; result: unknown }
+  /** Its inputs and outputs are those of its last successful run: nothing was built; `result` is that run's. */
+  | { type: 'job-up-to-date'; at: number; job: Job; durationMs: number; result: unknown }
   | { type: 'job-failed'; at: number; job: Job; durationMs: number; failure: JobFailure }
   | { type: 'job-skipped'; at: number; job: Job; reason: string }
   | { type: 'info'; at: number; message: string }

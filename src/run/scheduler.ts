@@ -7,6 +7,7 @@ import { InterruptedError, isMeshbuildError } from '../errors.js';
 import type { Job, JobKind, Plan } from '../plan/types.js';
 import type { JobFailure, ProgressCount, RunEvent } from './events.js';
 import { sharedAbortController } from './interrupt.js';
+import { isUpToDate } from './up-to-date.js';
 
 export interface JobContext {
   /** Aborted when the run is cancelled or, without keepGoing, when another job failed. */
@@ -80,10 +81,12 @@ export async function runPlan(plan: Plan, executors: Executors, options: RunOpti
     const executor = executors[job.kind] as Executor<Job>;
     const promise = (async () => {
       try {
-        const result = await executor(job, context);
+        const outcome = await executor(job, context);
+        const result = isUpToDate(outcome) ? outcome.result : outcome;
         summary.results.set(job.id, result);
         state.set(job.id, 'succeeded');
-        options.emit({ type: 'job-succeeded', at: now(), job, durationMs: now() - jobStart, result });
+        const type = isUpToDate(outcome) ? 'job-up-to-date' : 'job-succeeded';
+        options.emit({ type, at: now(), job, durationMs: now() - jobStart, result });
       } catch (error) {
         // Cancelled because another job failed: not a failure of its own (it would repeat the other's message).
         if (stop.signal.aborted && error === stop.signal.reason && !(error instanceof InterruptedError)) {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { InterruptedError, stepError } from '../../../src/errors.js';
 import { PLAN_SCHEMA_VERSION, type Job, type Plan } from '../../../src/plan/types.js';
 import type { RunEvent } from '../../../src/run/events.js';
+import { upToDate } from '../../../src/run/up-to-date.js';
 import { runPlan, type Executors, type JobContext, type RunOptions, type RunSummary } from '../../../src/run/scheduler.js';
 
 /** A plan of publish jobs (the smallest job shape); `needs` by id. */
@@ -237,6 +238,28 @@ describe('runPlan', () => {
     expect(fakes.started).toEqual([]);
     expect(summary.interrupted).toBe(true);
     expect(ids(summary.skipped)).toEqual(['a', 'b']);
+  });
+
+  it('a job that returns upToDate(result) is reported up to date, and its dependents get that result', async () => {
+    const events: RunEvent[] = [];
+    const seen: unknown[] = [];
+    const executors: Executors = {
+      'go-build': () => Promise.resolve(undefined),
+      fetch: () => Promise.resolve(undefined),
+      'image-build': () => Promise.resolve(undefined),
+      publish: (job, context) => {
+        if (job.id === 'a') return Promise.resolve(upToDate({ built: 'before' }));
+        seen.push(context.resultOf('a'));
+        return Promise.resolve('b done');
+      },
+    };
+    const summary = await runPlan(planOf({ a: [], b: ['a'] }), executors, { emit: (e) => events.push(e) });
+    expect(summary.ok).toBe(true);
+    expect(seen).toEqual([{ built: 'before' }]);
+    expect(summary.results.get('a')).toEqual({ built: 'before' });
+    const finished = events.filter((e) => e.type === 'job-up-to-date' || e.type === 'job-succeeded').map((e) => `${e.type}:${e.job.id}`);
+    expect(finished).toEqual(['job-up-to-date:a', 'job-succeeded:b']);
+    expect(events.find((e) => e.type === 'job-up-to-date')).toMatchObject({ result: { built: 'before' } });
   });
 });
 
