@@ -2,7 +2,7 @@
  * A buildx builder as `docker buildx inspect` prints it (buildx 0.10 to 0.13 text format), every
  * node of it, and which node serves each platform a run asks for. Pure: no Docker here.
  */
-import { parsePlatform, type Platform } from '../platform.js';
+import { formatPlatform, parsePlatform, type Platform } from '../platform.js';
 
 export interface BuildxNode {
   name: string;
@@ -119,4 +119,26 @@ export function describeNodes(builder: BuildxBuilder): string {
       return `${n.name} (${[n.endpoint, state].filter(Boolean).join(', ')}): ${platforms}`;
     })
     .join('\n');
+}
+
+/** Where a run on this builder sends each platform: the node buildx picks, and whether it emulates. */
+export interface BuilderPlacement {
+  builder: string;
+  driver: string;
+  platforms: Array<{ platform: string; node: string | undefined; served: PlatformPlacement['served'] }>;
+}
+
+/** The first serving node of each platform is the one buildx sends it to (pinned nodes first, then node order). */
+export function builderPlacement(builder: BuildxBuilder, placements: PlatformPlacement[]): BuilderPlacement {
+  return {
+    builder: builder.name,
+    driver: builder.driver,
+    platforms: placements.map((p) => ({ platform: formatPlatform(p.platform), node: p.nodes[0], served: p.served })),
+  };
+}
+
+/** `linux/amd64 on node-a (native), linux/arm64 on node-b (emulated)` */
+export function describePlacement(placement: BuilderPlacement): string {
+  const each = placement.platforms.map((p) => (p.node === undefined ? `${p.platform}: no node` : `${p.platform} on ${p.node} (${p.served})`));
+  return `buildx builder ${placement.builder} (driver ${placement.driver || 'unknown'}): ${each.join(', ')}`;
 }

@@ -19,6 +19,11 @@ export function dockerMissing() {
  * platform served by some running node, and --load only through a driver that loads.
  */
 export async function checkBuildx(platforms: Platform[], builderName?: string, options: { load?: boolean } = {}): Promise<BuildxCheck> {
+  return checkBuilderNodes(await inspectBuildxBuilder(builderName, options), platforms, options);
+}
+
+/** The daemon and buildx are there; the builder, started, with every node (`docker buildx inspect --bootstrap`). */
+export async function inspectBuildxBuilder(builderName?: string, options: { load?: boolean } = {}): Promise<BuildxBuilder> {
   let info;
   try {
     info = await runProcess('docker', ['version', '--format', '{{.Server.Version}}']);
@@ -48,8 +53,7 @@ export async function checkBuildx(platforms: Platform[], builderName?: string, o
   if (inspect.exitCode !== 0) {
     throw usageError(`buildx builder ${builderName ?? '(current)'} is not usable`, { detail: inspect.output.trim() });
   }
-  const builder = named(parseBuildxInspect(inspect.stdout), builderName);
-  return checkBuilderNodes(builder, platforms, options);
+  return named(parseBuildxInspect(inspect.stdout), builderName);
 }
 
 export interface BuildxCheck {

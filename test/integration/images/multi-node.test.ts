@@ -74,6 +74,27 @@ describe('meshbuild all on a two-node BuildKit builder', () => {
     ]);
   });
 
+  it('plan --json names the node that builds each platform, the one the daemons record', async () => {
+    const plan = await runCli([
+      'plan',
+      ...IMAGES,
+      '--platforms',
+      'amd64,arm64',
+      '--builder',
+      'buildx',
+      '--builder-name',
+      process.env.MESHBUILD_BUILDER!,
+      '--json',
+    ]);
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    const placement = (JSON.parse(plan.stdout) as { buildx: { platforms: Array<{ platform: string; node: string; served: string }> } }).buildx;
+    const nodeOf = (platform: string) => nodes.find((n) => n.pinned.includes(platform))?.name;
+    expect(placement.platforms).toEqual([
+      { platform: 'linux/amd64', node: nodeOf('linux/amd64'), served: 'native' },
+      { platform: 'linux/arm64', node: nodeOf('linux/arm64'), served: 'native' },
+    ]);
+  });
+
   it('publishes every image as a complete amd64 + arm64 index', async () => {
     expect(run.exitCode, run.stderr).toBe(0);
     for (const image of IMAGES) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EXIT_USAGE, isMeshbuildError, type MeshbuildError } from '../../../src/errors.js';
-import { describeNodes, nativePlatformsOf, parseBuildxInspect, placePlatforms } from '../../../src/image/buildx-nodes.js';
+import { builderPlacement, describeNodes, describePlacement, nativePlatformsOf, parseBuildxInspect, placePlatforms } from '../../../src/image/buildx-nodes.js';
 import { checkBuilderNodes, checkLoadDriver } from '../../../src/image/docker-preflight.js';
 import { formatPlatform, parsePlatformList } from '../../../src/platform.js';
 
@@ -211,6 +211,30 @@ describe('placePlatforms', () => {
       ['linux/amd64', 'native', ['ci0']],
       ['linux/arm64', 'none', []],
     ]);
+  });
+});
+
+describe('builderPlacement', () => {
+  it('names the node each platform goes to, whatever the node order, and says when it is emulated', () => {
+    for (const text of [TWO_NODES, TWO_NODES_REVERSED]) {
+      const builder = parseBuildxInspect(text);
+      const placement = builderPlacement(builder, placePlatforms(builder, platforms('amd64,arm64')));
+      expect(placement.platforms).toEqual([
+        { platform: 'linux/amd64', node: 'multi1', served: 'native' },
+        { platform: 'linux/arm64', node: 'multi0', served: 'native' },
+      ]);
+    }
+    const docker = parseBuildxInspect(DOCKER_DRIVER);
+    expect(describePlacement(builderPlacement(docker, placePlatforms(docker, platforms('amd64,arm64'))))).toBe(
+      `buildx builder ${docker.name} (driver docker): linux/amd64 on default (native), linux/arm64 on default (emulated)`,
+    );
+  });
+
+  it('says when no node serves a platform', () => {
+    const builder = parseBuildxInspect(WITH_INACTIVE_NODE);
+    const placement = builderPlacement(builder, placePlatforms(builder, platforms('amd64,arm64')));
+    expect(placement.platforms[1]).toEqual({ platform: 'linux/arm64', node: undefined, served: 'none' });
+    expect(describePlacement(placement)).toContain('linux/arm64: no node');
   });
 });
 
