@@ -1,55 +1,58 @@
-/** `meshbuild all` and `meshbuild build <targets...>`: plan, then run the plan. */
-import type { CommandModule } from 'yargs';
+/** `meshbuild build <targets...>` (and, through `runBuild`, `meshbuild all`): plan, then run the plan. */
+import type { ArgumentsCamelCase } from 'yargs';
 import { EXIT_FAILED, EXIT_USAGE, InterruptedError, isMeshbuildError, stepError } from '../errors.js';
-import { createPlan } from '../plan/plan.js';
-import { formatPlan } from '../report/plan-text.js';
-import { executePlan } from './execute.js';
+import { positiveWholeNumber, withBuildFlags, type BuildFlags } from './flags.js';
+import type { CommandFactory } from './lazy-command.js';
 import type { CommandIo } from './main.js';
-import { loadGraph, planRequest, withBuildFlags, type BuildFlags } from './settings.js';
 
-type BuildArgs = BuildFlags & { targetNames?: string[] };
+export type BuildArgs = BuildFlags & { targetNames?: string[] };
 
-export function buildCommands(io: CommandIo, setExit: (code: number) => void): Array<CommandModule<object, BuildArgs>> {
-  const handler = (fixedTargets?: string[]) => async (argv: BuildArgs) => {
-    const { graph } = loadGraph(argv);
-    const plan = createPlan(graph, await planRequest(argv, fixedTargets ?? argv.targetNames ?? [], graph, io.env));
-    if (argv['dry-run']) {
-      io.stdout.write(formatPlan(plan));
-      setExit(0);
-      return;
-    }
-    const summary = await executePlan(plan, argv, io);
-    if (summary.ok) {
-      setExit(0);
-      return;
-    }
-    if (summary.interrupted) {
-      // The tag phase's own interruption says what it put back: prefer it to a bare one.
-      const own = summary.failures.map((f) => f.error).find((e): e is InterruptedError => e instanceof InterruptedError && e.detail !== undefined);
-      throw own ?? new InterruptedError();
-    }
-    if (summary.failures.length === 0) throw stepError(`${summary.skipped.length} jobs did not run`);
-    // The CI log already showed each failure's tool output as it happened; the TTY view did not.
-    for (const { failure } of summary.failures) {
-      io.stderr.write(`error: ${failure.message}\n`);
-      if (io.interactive && failure.detail) io.stderr.write(`${failure.detail.replace(/^/gm, '    | ')}\n`);
-      if (failure.hint) io.stderr.write(`hint: ${failure.hint}\n`);
-    }
-    const usage = summary.failures.some((f) => isMeshbuildError(f.error) && f.error.exitCode === EXIT_USAGE);
-    setExit(usage ? EXIT_USAGE : EXIT_FAILED);
-  };
-  return [
-    {
-      command: 'all',
-      describe: 'Build every target of the "all" group for every platform',
-      builder: (yargs) => withBuildFlags(yargs),
-      handler: handler(['all']),
-    },
-    {
-      command: 'build <target-names..>',
-      describe: 'Build targets, images or groups (dependencies are pulled in)',
-      builder: (yargs) => withBuildFlags(yargs).positional('target-names', { type: 'string', array: true, describe: 'e.g. pilot proxyv2 binary:istioctl' }),
-      handler: handler(),
-    },
-  ];
+const buildCommand: CommandFactory<BuildArgs> = (io, setExit) => ({
+  builder: (yargs) =>
+    withBuildFlags(yargs)
+      .positional('target-names', { type: 'string', array: true, describe: 'e.g. pilot proxyv2 binary:istioctl' })
+      .example('$0 build pilot --platforms arm64 --load', 'pilot and what it needs for arm64, kept in the local Docker Engine')
+      .example('$0 build binary:istioctl --platforms amd64,arm64,darwin/arm64', 'One binary for three platforms')
+      .example('$0 build pilot proxyv2 --hub 127.0.0.1:5555/mesh --tag dev --push', 'Two images pushed to a registry'),
+  handler: (argv) => runBuild(argv.targetNames ?? [], argv, io, setExit),
+});
+
+export default buildCommand;
+
+/** Plans `targets` and runs the plan (or prints it with --dry-run); failures end in their exit code. */
+export async function runBuild(targets: string[], argv: ArgumentsCamelCase<BuildArgs>, io: CommandIo, setExit: (code: number) => void): Promise<void> {
+  positiveWholeNumber(argv.jobs, '--jobs');
+  positiveWholeNumber(argv['registry-concurrency'], '--registry-concurrency');
+  const [{ loadGraph, planRequest }, { createPlan }, { formatPlan }] = await Promise.all([
+    import('./settings.js'),
+    import('../plan/plan.js'),
+    import('../report/plan-text.js'),
+  ]);
+  const { graph } = loadGraph(argv, io);
+  const plan = createPlan(graph, await planRequest(argv, targets, graph, io.env));
+  if (argv['dry-run']) {
+    io.stdout.write(formatPlan(plan));
+    setExit(0);
+    return;
+  }
+  const { executePlan } = await import('./execute.js');
+  const summary = await executePlan(plan, argv, io);
+  if (summary.ok) {
+    setExit(0);
+    return;
+  }
+  if (summary.interrupted) {
+    // The tag phase's own interruption says what it put back: prefer it to a bare one.
+    const own = summary.failures.map((f) => f.error).find((e): e is InterruptedError => e instanceof InterruptedError && e.detail !== undefined);
+    throw own ?? new InterruptedError();
+  }
+  if (summary.failures.length === 0) throw stepError(`${summary.skipped.length} jobs did not run`);
+  // The CI log already showed each failure's tool output as it happened; the TTY view did not.
+  for (const { failure } of summary.failures) {
+    io.stderr.write(`error: ${failure.message}\n`);
+    if (io.interactive && failure.detail) io.stderr.write(`${failure.detail.replace(/^/gm, '    | ')}\n`);
+    if (failure.hint) io.stderr.write(`hint: ${failure.hint}\n`);
+  }
+  const usage = summary.failures.some((f) => isMeshbuildError(f.error) && f.error.exitCode === EXIT_USAGE);
+  setExit(usage ? EXIT_USAGE : EXIT_FAILED);
 }

@@ -24,7 +24,7 @@ import type { LayerCompression } from '../oci/layer.js';
 import { isLoopbackHost } from '../registry/insecure-policy.js';
 import { parseReference } from '../registry/reference.js';
 import type { CommandIo } from './main.js';
-import { listValue, type BuildFlags } from './settings.js';
+import { listValue, type BuildFlags } from './flags.js';
 
 /**
  * Everything the plan needs from outside, checked before any job starts, so that a missing tool or

@@ -1,19 +1,12 @@
 /**
- * meshbuild's command line. Each command lives in its own module; this file wires them into
- * yargs and is the one place errors are printed and turned into exit codes.
+ * meshbuild's command line. Each command lives in its own module, imported only when that command
+ * runs; this file names them for yargs and is the one place errors are printed and turned into
+ * exit codes.
  */
 import yargs from 'yargs';
 import { EXIT_USAGE, usageError } from '../errors.js';
-import { buildCommands } from './build-command.js';
-import { listCommand } from './list-command.js';
-import { mirrorCommand } from './mirror-command.js';
-import { matrixCommand } from './matrix-command.js';
-import { mergeCommand } from './merge-command.js';
-import { planCommand } from './plan-command.js';
-import { pushCommand } from './push-command.js';
-import { verifyCommand } from './verify-command.js';
 import { formatError } from './print-error.js';
-import { releaseCommand } from './release-command.js';
+import { lazyCommand, type CommandFactory } from './lazy-command.js';
 import { RedactedOutput } from '../report/redacted-output.js';
 
 export interface CommandIo {
@@ -24,6 +17,10 @@ export interface CommandIo {
   interactive: boolean;
   /** The arguments of this command line, for messages that say what to run again. Set by `main`. */
   argv?: readonly string[];
+  /** Width of the terminal, for `--help`. Default: stdout's columns, else 100. */
+  columns?: number;
+  /** Where relative paths start and where a mesh tree is looked for. Default: `process.cwd()`. */
+  cwd?: string;
 }
 
 /** Runs meshbuild with `argv` (no node/script prefix) and resolves to the exit code. */
@@ -44,23 +41,26 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
   const setExit = (code: number) => {
     exitCode = code;
   };
+  const command = <A>(name: string, describe: string, load: () => Promise<{ default: CommandFactory<A> }>) => lazyCommand(io, setExit, name, describe, load);
   const cli = yargs(argv)
     .scriptName('meshbuild')
     .usage('$0 <command> [options]\n\nMulti-architecture release builds for a service mesh: Go binaries for every platform, multi-arch images, manifest lists.')
-    .command(buildCommands(io, setExit))
-    .command(planCommand(io, setExit))
-    .command(listCommand(io, setExit))
-    .command(verifyCommand(io, setExit))
-    .command(mirrorCommand(io, setExit))
-    .command(pushCommand(io, setExit))
-    .command(releaseCommand(io, setExit))
-    .command(matrixCommand(io, setExit))
-    .command(mergeCommand(io, setExit))
+    .command(command('all', 'Build every target of the "all" group for every platform', () => import('./all-command.js')))
+    .command(command('build <target-names..>', 'Build targets, images or groups (dependencies are pulled in)', () => import('./build-command.js')))
+    .command(command('plan [target-names..]', 'Show what would be built, in what order', () => import('./plan-command.js')))
+    .command(command('list', 'List targets: kind, dependencies, platforms', () => import('./list-command.js')))
+    .command(command('verify <references..>', 'Check published images: each platform there, binaries built for it', () => import('./verify-command.js')))
+    .command(command('mirror [source] [destination]', 'Copy images (every platform) to another registry, verify, tag', () => import('./mirror-command.js')))
+    .command(command('push', 'Publish an OCI layout meshbuild wrote to a registry: digests first, tags last', () => import('./push-command.js')))
+    .command(command('release <release-version>', 'Cut a release: push by digest, verify, tag all at once', () => import('./release-command.js')))
+    .command(command('matrix', 'Print the CI job matrix (one job per platform, image, or both) as JSON', () => import('./matrix-command.js')))
+    .command(command('merge <shards..>', 'Join CI shard reports into one manifest list per image, then tag all at once', () => import('./merge-command.js')))
+    .completion('completion', 'Print a shell completion script for bash or zsh (meshbuild completion >> ~/.bashrc)')
     .demandCommand(1, 'name a command: all, build, plan, list, release, matrix, merge, verify, mirror or push (meshbuild --help shows them)')
     .strict()
     .recommendCommands()
     .parserConfiguration({ 'camel-case-expansion': true, 'strip-aliased': true })
-    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .wrap(Math.min(110, io.columns ?? process.stdout.columns ?? 100))
     .epilog('Exit codes: 0 ok, 1 a build step failed, 2 bad input, 130 interrupted.')
     .fail((message: string | null, error: Error | undefined) => {
       throw error ?? usageError(message ?? 'bad command line', { hint: 'meshbuild --help lists commands and flags' });

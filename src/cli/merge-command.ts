@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CommandModule } from 'yargs';
 import { usageError } from '../errors.js';
 import { formatPlatform, parsePlatformList } from '../platform.js';
 import { RegistryClients } from '../registry/client-pool.js';
@@ -16,8 +15,10 @@ import { withInterrupt } from '../run/interrupt.js';
 import { rerunCommand } from '../run/rerun-command.js';
 import { tagReference } from '../publish/tag-phase.js';
 import { journalPath } from '../publish/tags-journal.js';
+import type { CommandParts } from './lazy-command.js';
 import type { CommandIo } from './main.js';
-import { listValue, loadGraph, withGraphFlags, type GraphFlags } from './settings.js';
+import { listValue, withGraphFlags, type GraphFlags } from './flags.js';
+import { loadGraph } from './settings.js';
 
 type MergeArgs = GraphFlags & {
   shards: string[];
@@ -32,10 +33,8 @@ type MergeArgs = GraphFlags & {
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
-export function mergeCommand(io: CommandIo, setExit: (code: number) => void): CommandModule<object, MergeArgs> {
+export default function mergeCommand(io: CommandIo, setExit: (code: number) => void): CommandParts<MergeArgs> {
   return {
-    command: 'merge <shards..>',
-    describe: 'Join CI shard reports (--push-by-digest runs) into one manifest list per image, then tag them all at once',
     builder: (yargs) =>
       withGraphFlags(yargs)
         .positional('shards', { type: 'string', array: true, demandOption: true, describe: 'Reports written by --push-by-digest --report (shard-*.json)' })
@@ -54,7 +53,7 @@ export function mergeCommand(io: CommandIo, setExit: (code: number) => void): Co
           throw usageError(`--tag: "${tag}" is not a valid image tag`, { hint: 'tags are up to 128 letters, digits, _ . - and may not start with . or -' });
       }
       const hubs = listValue(argv.hub).length > 0 ? listValue(argv.hub) : listValue(io.env.HUB ? [io.env.HUB] : []);
-      const { graph } = loadGraph(argv);
+      const { graph } = loadGraph(argv, io);
       const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : graph.defaults.platforms;
       const shards = await readShards(argv.shards);
       const result = await withInterrupt((signal) =>

@@ -4,29 +4,27 @@
  * `<dst-hub>/<image name>`, verifies each copy against the source's platforms, then tags it.
  */
 import { readFile } from 'node:fs/promises';
-import type { CommandModule } from 'yargs';
 import { EXIT_FAILED, isMeshbuildError, usageError } from '../errors.js';
 import { parsePlatformList } from '../platform.js';
 import { mirrorDestination, mirrorImage, mirrorSourcesFromReport, type MirrorResult, type MirrorSource } from '../release/mirror.js';
 import { parseReport } from '../report/json-report.js';
 import { formatBytes } from '../report/format.js';
+import type { CommandParts } from './lazy-command.js';
 import type { CommandIo } from './main.js';
 import { formatError } from './print-error.js';
 import { withInterrupt } from '../run/interrupt.js';
 import { rerunCommand } from '../run/rerun-command.js';
 import { runTagPhase, tagReference } from '../publish/tag-phase.js';
 import { journalPath } from '../publish/tags-journal.js';
-import { registryClients, withRegistryFlags, type RegistryFlags } from './push-command.js';
+import { registryClients, withPublishFlags, type RegistryFlags } from './push-command.js';
 import { formatVerifyReport } from './verify-command.js';
 
 type MirrorArgs = RegistryFlags & { source?: string; destination?: string; tag?: string; platforms?: string[]; 'from-report'?: string };
 
-export function mirrorCommand(io: CommandIo, setExit: (code: number) => void): CommandModule<object, MirrorArgs> {
+export default function mirrorCommand(io: CommandIo, setExit: (code: number) => void): CommandParts<MirrorArgs> {
   return {
-    command: 'mirror [source] [destination]',
-    describe: 'Copy images with every platform to another registry or namespace, verify the copy, then tag it',
     builder: (yargs) =>
-      withRegistryFlags(yargs)
+      withPublishFlags(yargs)
         .usage(
           '$0 mirror <src-ref> <dst-hub> [--tag T] [--platforms ...]\n$0 mirror --from-report REPORT <dst-hub>\n\nCopy images with every platform (digests unchanged) to <dst-hub>/<image name>, verify the copy, then tag it',
         )

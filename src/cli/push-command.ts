@@ -5,7 +5,7 @@
  * all together, so a failure leaves none.
  */
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { usageError } from '../errors.js';
 import { withInterrupt } from '../run/interrupt.js';
 import { formatPlatform, parsePlatformList, type Platform } from '../platform.js';
@@ -21,8 +21,9 @@ import { parseHub, repositoryFromHub } from '../registry/reference.js';
 import { formatBytes, formatDuration } from '../report/format.js';
 import { REPORT_SCHEMA_VERSION, type ReportedImage, type ReportedJob, type RunReport } from '../report/json-report.js';
 import { writeFileAtomic } from '../run/atomic-files.js';
+import type { CommandParts } from './lazy-command.js';
 import type { CommandIo } from './main.js';
-import { listValue, positiveWholeNumber } from './settings.js';
+import { listValue, positiveWholeNumber, withRegistryFlags } from './flags.js';
 
 export interface RegistryFlags {
   'insecure-registry'?: string[];
@@ -30,12 +31,13 @@ export interface RegistryFlags {
   out: string;
 }
 
-/** The registry flags the build commands have, for commands that only talk to registries. */
-export function withRegistryFlags<T>(yargs: Argv<T>) {
-  return yargs
-    .option('insecure-registry', { type: 'string', array: true, describe: 'Registry host that may be reached over plain HTTP (loopback always may)' })
-    .option('registry-concurrency', { type: 'number', default: 8, describe: 'Requests in flight per registry host' })
-    .option('out', { type: 'string', default: 'out', describe: 'Folder for tags-journal.json, written only if a failed tag phase could not undo itself' });
+/** The registry flags, and where a tag phase that could not undo itself writes its journal. */
+export function withPublishFlags<T>(yargs: Argv<T>) {
+  return withRegistryFlags(yargs).option('out', {
+    type: 'string',
+    default: 'out',
+    describe: 'Folder for tags-journal.json, written only if a failed tag phase could not undo itself',
+  });
 }
 
 export function registryClients(flags: RegistryFlags): RegistryClients {
@@ -91,12 +93,10 @@ export function selectLayoutRefs(refs: readonly string[], tags: readonly string[
 
 type PushArgs = RegistryFlags & { from: string; hub?: string[]; tag?: string[]; platforms?: string[]; report?: string };
 
-export function pushCommand(io: CommandIo, setExit: (code: number) => void): CommandModule<object, PushArgs> {
+export default function pushCommand(io: CommandIo, setExit: (code: number) => void): CommandParts<PushArgs> {
   return {
-    command: 'push',
-    describe: 'Publish an OCI layout meshbuild wrote (out/images) to a registry: by digest first, tags last',
     builder: (yargs) =>
-      withRegistryFlags(yargs)
+      withPublishFlags(yargs)
         .option('from', { type: 'string', demandOption: true, describe: 'OCI layout folder written by meshbuild (refs image:tag), e.g. out/images' })
         .option('hub', { type: 'string', array: true, describe: 'Registry and namespace to publish to (repeat or comma-separate for several); env HUB' })
         .option('tag', {

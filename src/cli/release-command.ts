@@ -4,7 +4,6 @@
  * files in `out/release/<version>/`. Ctrl-C before the tags leaves none; a re-run finishes it.
  */
 import path from 'node:path';
-import type { CommandModule } from 'yargs';
 import { EXIT_INTERRUPTED, MeshbuildError, stepError, usageError } from '../errors.js';
 import { createPlan } from '../plan/plan.js';
 import { cutRelease, type ReleaseFailure, type ReleaseOutcome } from '../release/release.js';
@@ -16,18 +15,18 @@ import { withInterrupt } from '../run/interrupt.js';
 import { withOutFolder } from '../run/atomic-files.js';
 import { rerunCommand } from '../run/rerun-command.js';
 import { executePlan } from './execute.js';
+import type { CommandParts } from './lazy-command.js';
 import type { CommandIo } from './main.js';
-import { listValue, loadGraph, planRequest, withBuildFlags, type BuildFlags } from './settings.js';
+import { listValue, positiveWholeNumber, withBuildFlags, type BuildFlags } from './flags.js';
+import { loadGraph, planRequest } from './settings.js';
 
 type ReleaseArgs = BuildFlags & { 'release-version': string; force: boolean; 'minor-tag': boolean; latest: boolean; 'verify-run': boolean };
 
 /** Build flags that name what `release` decides itself. */
 const NOT_FOR_RELEASE = ['tag', 'push', 'push-by-digest', 'load', 'output', 'binaries-only'] as const;
 
-export function releaseCommand(io: CommandIo, setExit: (code: number) => void): CommandModule<object, ReleaseArgs> {
+export default function releaseCommand(io: CommandIo, setExit: (code: number) => void): CommandParts<ReleaseArgs> {
   return {
-    command: 'release <release-version>',
-    describe: 'Cut a release: build and push every image by digest, verify, then write all tags at once, and the release files',
     builder: (yargs) =>
       withBuildFlags(yargs)
         .positional('release-version', { type: 'string', demandOption: true, describe: 'Semver version: 1.2.3, 1.3.0-rc.1 (a leading v is dropped)' })
@@ -59,10 +58,12 @@ export function releaseCommand(io: CommandIo, setExit: (code: number) => void): 
           });
         }
       }
+      positiveWholeNumber(argv.jobs, '--jobs');
+      positiveWholeNumber(argv['registry-concurrency'], '--registry-concurrency');
       const hubs = listValue(argv.hub).length > 0 ? listValue(argv.hub) : listValue(io.env.HUB ? [io.env.HUB] : []);
       if (hubs.length === 0)
         throw usageError('release needs --hub (or the HUB environment variable)', { hint: 'e.g. meshbuild release 1.2.3 --hub docker.io/myhub' });
-      const { graph } = loadGraph(argv);
+      const { graph } = loadGraph(argv, io);
       const request = await planRequest({ ...argv, hub: hubs, tag: [version.version], 'push-by-digest': true }, ['all'], graph, io.env);
       if (argv['dry-run']) {
         io.stdout.write(formatPlan(createPlan(graph, request)));

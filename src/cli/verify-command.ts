@@ -4,17 +4,17 @@
  * platform: `--version-args`, else the `versionArgs` of the same-named image in --targets/--source
  * when either is given, else `--version`. Exit 0 when every reference passes, 1 when any has a problem or cannot be read, 2 for bad input.
  */
-import type { CommandModule } from 'yargs';
 import { EXIT_FAILED, isMeshbuildError, usageError } from '../errors.js';
 import { parsePlatformList } from '../platform.js';
 import type { Graph } from '../graph/graph.js';
 import { inspectReference, type VerifyReport } from '../release/verify.js';
 import { DEFAULT_VERSION_ARGS } from '../release/verify-run.js';
 import { parseReference } from '../registry/reference.js';
+import type { CommandParts } from './lazy-command.js';
 import type { CommandIo } from './main.js';
 import { formatError } from './print-error.js';
 import { withInterrupt } from '../run/interrupt.js';
-import { registryClients, withRegistryFlags, type RegistryFlags } from './push-command.js';
+import { registryClients, withPublishFlags, type RegistryFlags } from './push-command.js';
 import { DEFAULT_SOURCE_DIR, DEFAULT_TARGETS_DIR } from './paths.js';
 import { loadGraph } from './settings.js';
 
@@ -46,12 +46,10 @@ interface UnreadableReference {
   error: string;
 }
 
-export function verifyCommand(io: CommandIo, setExit: (code: number) => void): CommandModule<object, VerifyArgs> {
+export default function verifyCommand(io: CommandIo, setExit: (code: number) => void): CommandParts<VerifyArgs> {
   return {
-    command: 'verify <references..>',
-    describe: 'Check published images: every platform present, binaries built for their platform (--run: started)',
     builder: (yargs) =>
-      withRegistryFlags(yargs)
+      withPublishFlags(yargs)
         .positional('references', { type: 'string', array: true, demandOption: true, describe: 'Image references: host/repo:tag or host/repo@sha256:...' })
         .option('platforms', { type: 'string', array: true, describe: 'Platforms each image must have', defaultDescription: 'every platform its index lists' })
         .option('run', {
@@ -77,7 +75,7 @@ export function verifyCommand(io: CommandIo, setExit: (code: number) => void): C
       // Only a graph asked for is read: plain references keep the default version command.
       const graph =
         argv.run && argv['version-args'] === undefined && (argv.targets !== undefined || argv.source !== undefined)
-          ? loadGraph({ targets: argv.targets ?? DEFAULT_TARGETS_DIR, source: argv.source ?? DEFAULT_SOURCE_DIR }).graph
+          ? loadGraph({ targets: argv.targets ?? DEFAULT_TARGETS_DIR, source: argv.source ?? DEFAULT_SOURCE_DIR }, io).graph
           : undefined;
       const results: Array<VerifyReport | UnreadableReference> = [];
       await withInterrupt(async (signal) => {

@@ -11,6 +11,8 @@ describe('bad input, end to end', () => {
       '--binaries-only',
       '--platforms',
       'amd64 arm64',
+      '--source',
+      path.join(REPO_ROOT, 'examples', 'mesh'),
       '--tag',
       't',
       '--out',
