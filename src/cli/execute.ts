@@ -8,6 +8,7 @@ import { fetchArtifact } from '../fetch/fetch-artifact.js';
 import type { Plan } from '../plan/types.js';
 import { CiReporter } from '../report/ci-reporter.js';
 import { JsonReportWriter } from '../report/json-report.js';
+import { TraceFileWriter } from '../report/trace-file.js';
 import { isMeshbuildError } from '../errors.js';
 import { withOutFolder } from '../run/atomic-files.js';
 import { prepareOutDir } from '../run/out-lock.js';
@@ -89,6 +90,7 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
   // listr2 is loaded only for a terminal: CI logs and pipes start faster without it.
   const reporters: Reporter[] = [io.interactive ? new (await import('../report/tty-reporter.js')).TtyReporter() : new CiReporter(io.stderr)];
   if (report) reporters.push(report);
+  if (flags.trace !== undefined) reporters.push(new TraceFileWriter(flags.trace));
   const reporter = new CombinedReporter(reporters);
 
   let sourceTreeWalk: Promise<string> | undefined;

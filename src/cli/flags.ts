@@ -37,6 +37,7 @@ export interface BuildFlags extends PlanFlags {
   'dry-run': boolean;
   'keep-going': boolean;
   report?: string;
+  trace?: string;
   attest: boolean;
   'insecure-registry'?: string[];
   'registry-concurrency': number;
@@ -126,6 +127,7 @@ export function withBuildFlags<T>(yargs: Argv<T>) {
     .option('dry-run', { type: 'boolean', default: false, describe: 'Print the plan, run nothing' })
     .option('keep-going', { type: 'boolean', default: false, describe: 'After a failure, let independent jobs finish (tags are still all-or-nothing)' })
     .option('report', { type: 'string', describe: 'Write a JSON report of the run to FILE' })
+    .option('trace', { type: 'string', describe: "Write the run's timeline to FILE as a Chrome trace (open in Perfetto or chrome://tracing)" })
     .option('attest', { type: 'boolean', default: false, describe: 'Add provenance/SBOM attestations (off: they add unknown/unknown entries)' })
     .option('builder-name', { type: 'string', describe: 'buildx builder to use (e.g. a multi-node builder with native arm64 nodes)' });
 }

@@ -4,7 +4,7 @@
  */
 import type { JobKind } from '../plan/types.js';
 import { formatDuration } from './format.js';
-import type { Timeline, TimelineJob } from './timeline.js';
+import { jobLabel, type Timeline, type TimelineOutcome } from './timeline.js';
 
 const SECTIONS: Array<{ kind: JobKind; title: string }> = [
   { kind: 'fetch', title: 'Downloads' },
@@ -12,6 +12,14 @@ const SECTIONS: Array<{ kind: JobKind; title: string }> = [
   { kind: 'image-build', title: 'Images' },
   { kind: 'publish', title: 'Publish' },
 ];
+
+const OUTCOME_NOTE: Record<TimelineOutcome, string> = {
+  succeeded: '',
+  'up-to-date': ' (up to date)',
+  failed: ' (failed)',
+  skipped: ' (cancelled)',
+  'not-run': '',
+};
 
 /** The chart's text, without the ```mermaid fence. Jobs that never started have no bar. */
 export function renderGantt(timeline: Timeline): string {
@@ -28,8 +36,11 @@ export function renderGantt(timeline: Timeline): string {
     if (jobs.length === 0) continue;
     lines.push(`  section ${section.title}`);
     for (const job of jobs) {
-      const tags = [critical.has(job.id) ? 'crit' : undefined, job.outcome === 'succeeded' ? 'done' : 'active'].filter((t) => t !== undefined);
-      lines.push(`  ${ganttText(barLabel(job))} :${tags.join(', ')}, ${Math.round(job.startMs!)}, ${Math.round(job.endMs!)}`);
+      const tags = [critical.has(job.id) ? 'crit' : undefined, job.outcome === 'succeeded' || job.outcome === 'up-to-date' ? 'done' : 'active'].filter(
+        (t) => t !== undefined,
+      );
+      const label = ganttText(`${jobLabel(job)}${OUTCOME_NOTE[job.outcome]}`);
+      lines.push(`  ${label} :${tags.join(', ')}, ${Math.round(job.startMs!)}, ${Math.round(job.endMs!)}`);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -38,16 +49,6 @@ export function renderGantt(timeline: Timeline): string {
 function ganttTitle(timeline: Timeline): string {
   const state = timeline.interrupted ? 'interrupted' : timeline.ok ? 'ok' : 'failed';
   return `meshbuild run ${formatDuration(timeline.durationMs)}, ${state}`;
-}
-
-function barLabel(job: TimelineJob): string {
-  const what = job.kind === 'go-build' ? goBuildLabel(job.target.split(',').length) : job.kind === 'publish' ? 'write tags' : job.target;
-  const failed = job.outcome === 'failed' ? ' (failed)' : '';
-  return `${what}${job.platform !== undefined ? ` ${job.platform}` : ''}${failed}`;
-}
-
-function goBuildLabel(binaries: number): string {
-  return `go build ${binaries} ${binaries === 1 ? 'binary' : 'binaries'}`;
 }
 
 /** Mermaid ends a task name at `:` and a statement at `;`, and reads `#` as an entity: keep them out of labels. */

@@ -3,12 +3,13 @@
  * ended, and the critical path, the chain of jobs that decided when the run finished. Collected
  * from the event stream; the Gantt chart and the trace file are drawn from it.
  */
+import { assertNever } from '../errors.js';
 import { formatPlatform } from '../platform.js';
 import type { Job, JobKind } from '../plan/types.js';
 import type { RunEvent } from '../run/events.js';
 
-/** `not-run`: never started (the run stopped first, or no `job-skipped` came for it). */
-export type TimelineOutcome = 'succeeded' | 'failed' | 'skipped' | 'not-run';
+/** `up-to-date`: succeeded by finding its output still current; `not-run`: never started (the run stopped first, or no `job-skipped` came for it). */
+export type TimelineOutcome = 'succeeded' | 'up-to-date' | 'failed' | 'skipped' | 'not-run';
 
 export interface TimelineJob {
   id: string;
@@ -19,7 +20,7 @@ export interface TimelineJob {
   platform?: string;
   /** The plan's `needs`, limited to jobs of this plan. */
   needs: string[];
-  /** ms since the run started; absent when the job never started. */
+  /** ms since the run started; absent when the job never started (a job cancelled while running has both). */
   startMs?: number;
   endMs?: number;
   outcome: TimelineOutcome;
@@ -54,6 +55,13 @@ export function jobTarget(job: Job): string {
     case 'publish':
       return 'tags';
   }
+}
+
+/** A job's name on a chart: what it makes and for which platforms (`go build 4 binaries linux/arm64`). */
+export function jobLabel(job: TimelineJob): string {
+  const binaries = job.target.split(',').length;
+  const what = job.kind === 'go-build' ? `go build ${binaries} ${binaries === 1 ? 'binary' : 'binaries'}` : job.kind === 'publish' ? 'write tags' : job.target;
+  return job.platform !== undefined ? `${what} ${job.platform}` : what;
 }
 
 function jobPlatform(job: Job): string | undefined {
@@ -91,11 +99,12 @@ export class TimelineRecorder {
         this.job(event.job.id).startMs = this.since(event.at);
         return;
       case 'job-succeeded':
+      case 'job-up-to-date':
       case 'job-failed': {
         const entry = this.job(event.job.id);
         entry.endMs = this.since(event.at);
         entry.startMs ??= Math.max(0, entry.endMs - event.durationMs);
-        entry.outcome = event.type === 'job-succeeded' ? 'succeeded' : 'failed';
+        entry.outcome = event.type === 'job-succeeded' ? 'succeeded' : event.type === 'job-up-to-date' ? 'up-to-date' : 'failed';
         if (event.type === 'job-failed') entry.reason = event.failure.message;
         return;
       }
@@ -103,14 +112,19 @@ export class TimelineRecorder {
         const entry = this.job(event.job.id);
         entry.outcome = 'skipped';
         entry.reason = event.reason;
+        // Cancelled while running (after another job failed): it still took that time.
+        if (entry.startMs !== undefined) entry.endMs = this.since(event.at);
         return;
       }
       case 'run-finished':
         this.finished = event;
         return;
       case 'job-progress':
+      case 'job-output':
       case 'info':
         return;
+      default:
+        assertNever(event, 'run event');
     }
   }
 

@@ -43,6 +43,15 @@ describe('renderGantt', () => {
     expect(chart).not.toContain('write tags');
   });
 
+  it('labels a job cancelled while it ran', () => {
+    const events = successfulRun.map((event) =>
+      event.type === 'job-succeeded' && event.job.id === 'go:linux_amd64'
+        ? { type: 'job-skipped' as const, at: event.at, job: event.job, reason: 'cancelled after a failure' }
+        : event,
+    );
+    expect(renderGantt(timelineOf(events))).toContain('  go build 2 binaries linux/amd64 (cancelled) :active, 0, 3000\n');
+  });
+
   it('keeps characters that end a Mermaid task name out of labels', () => {
     const chart = renderGantt(timelineOf(successfulRun));
     for (const line of chart.split('\n').filter((l) => l.startsWith('  ') && l.includes(' :'))) {

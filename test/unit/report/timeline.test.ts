@@ -1,6 +1,7 @@
 /** The timeline collected from a run's events, and its critical path, on hand-made runs. */
 import { describe, expect, it } from 'vitest';
 import { criticalPath, timelineOf, type TimelineJob } from '../../../src/report/timeline.js';
+import type { RunEvent } from '../../../src/run/events.js';
 import { runEvents, samplePlan, sampleJobs, successfulRun } from './sample-run.js';
 
 describe('timeline', () => {
@@ -89,6 +90,33 @@ describe('timeline', () => {
       outcome: 'skipped',
       reason: 'stopped after a failure',
     });
+  });
+
+  it('keeps the time a job ran before it was cancelled by another failure', () => {
+    const plan = samplePlan();
+    const [fetchJob, goJob] = [plan.jobs[0]!, plan.jobs[1]!];
+    const events: RunEvent[] = [
+      { type: 'run-started', at: 1000, plan },
+      { type: 'job-started', at: 1000, job: fetchJob },
+      { type: 'job-started', at: 1010, job: goJob },
+      { type: 'job-failed', at: 1300, job: fetchJob, durationMs: 300, failure: { message: 'checksum mismatch' } },
+      { type: 'job-skipped', at: 1350, job: goJob, reason: 'cancelled after a failure' },
+      { type: 'run-finished', at: 1360, ok: false, durationMs: 360, interrupted: false },
+    ];
+    const timeline = timelineOf(events);
+    expect(timeline.jobs[1]).toMatchObject({ id: 'go:linux_amd64', startMs: 10, endMs: 350, outcome: 'skipped', reason: 'cancelled after a failure' });
+    expect(timeline.jobs[2]).toMatchObject({ id: 'go:linux_arm64', outcome: 'not-run' });
+    expect(timeline.jobs[2]!.startMs).toBeUndefined();
+    expect(timeline.criticalPath).toEqual(['go:linux_amd64']);
+  });
+
+  it('tells a job found up to date from one that did the work', () => {
+    const events = successfulRun.map((event) =>
+      event.type === 'job-succeeded' && event.job.id === 'go:linux_amd64' ? { ...event, type: 'job-up-to-date' as const } : event,
+    );
+    const timeline = timelineOf(events);
+    expect(timeline.jobs[1]).toMatchObject({ id: 'go:linux_amd64', startMs: 0, endMs: 3000, outcome: 'up-to-date' });
+    expect(timeline.criticalPath).toEqual(['go:linux_arm64', 'image:proxyv2', 'publish']);
   });
 
   it('marks jobs that have not started as not run, and has no critical path before any job ended', () => {
