@@ -49,6 +49,7 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
     .command(command('build <target-names..>', 'Build targets, images or groups (dependencies are pulled in)', () => import('./build-command.js')))
     .command(command('plan [target-names..]', 'Show what would be built, in what order', () => import('./plan-command.js')))
     .command(command('list', 'List targets: kind, dependencies, platforms', () => import('./list-command.js')))
+    .command(command('graph [target-names..]', 'Draw the target graph: Mermaid or Graphviz DOT', () => import('./graph-command.js')))
     .command(command('verify <references..>', 'Check published images: each platform there, binaries built for it', () => import('./verify-command.js')))
     .command(command('mirror [source] [destination]', 'Copy images (every platform) to another registry, verify, tag', () => import('./mirror-command.js')))
     .command(command('push', 'Publish an OCI layout meshbuild wrote to a registry: digests first, tags last', () => import('./push-command.js')))
