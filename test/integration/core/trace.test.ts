@@ -1,14 +1,15 @@
 /**
  * `--trace FILE` on real runs of the bundled sample (real go build, native builder, OCI layout
  * output): the file is a Chrome trace whose events cover every job of the plan, and whose
- * critical path is a chain of needs ending at the job that finished last. Also after a failure.
+ * critical path is a chain of needs ending at the job that finished last. Also after a failure,
+ * and after Ctrl-C (a private, empty GOCACHE keeps the go build running until the signal comes).
  */
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ChromeTrace, TraceEvent } from '../../../src/report/chrome-trace.js';
 import type { Plan } from '../../../src/plan/types.js';
-import { STACK_FRAME, runCli } from '../../support/cli.js';
+import { STACK_FRAME, runCli, startSpawnedCli } from '../../support/cli.js';
 import { copySample, useTempDirs } from './files.js';
 
 const tempDir = useTempDirs('meshbuild-trace-');
@@ -90,5 +91,33 @@ describe('meshbuild all --trace', () => {
     expect(notRun.map((e) => e.args?.id)).toContain('publish');
     expect(notRun.every((e) => e.args?.outcome === 'skipped' && typeof e.args.reason === 'string')).toBe(true);
     expect(trace.otherData).toMatchObject({ ok: false });
+  });
+
+  it('is written when the run is interrupted, saying so', async () => {
+    const dir = await tempDir();
+    const args = ['--platforms', 'amd64', '--builder', 'native', '--tag', 'trace-test', '--out', path.join(dir, 'out')];
+    const file = path.join(dir, 'trace.json');
+    const { child } = await startSpawnedCli(['all', ...args, '--trace', file], { env: { GOCACHE: path.join(dir, 'gocache') } });
+    let stderr = '';
+    const goStarted = new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/ start {2}go build /.test(stderr)) resolve();
+      });
+    });
+    await Promise.race([goStarted, child.then(() => undefined)]);
+    expect(child.exitCode, `still running when interrupted; stderr so far:\n${stderr}`).toBeNull();
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(130);
+
+    const trace = JSON.parse(await readFile(file, 'utf8')) as ChromeTrace;
+    const jobs = expectWellFormed(trace, await planOf(args));
+    expect(trace.otherData).toMatchObject({ ok: false, interrupted: true });
+    expect(
+      jobs.find((e) => e.cat === 'go-build' && e.ph === 'X'),
+      'a go build that was running',
+    ).toBeDefined();
+    expect(jobs.find((e) => e.args?.id === 'publish')).toMatchObject({ ph: 'i', args: { outcome: 'skipped', reason: 'interrupted' } });
   });
 });
