@@ -15,10 +15,11 @@ import { prepareOutDir } from '../run/out-lock.js';
 import { rerunCommand } from '../run/rerun-command.js';
 import { localArtifactRoots } from '../config/path-policy.js';
 import { sharedAbortController, withInterrupt } from '../run/interrupt.js';
-import { CombinedReporter, type Reporter } from '../run/events.js';
+import { CombinedReporter, type Reporter, type RunEvent } from '../run/events.js';
 import { runPlan, type Executors, type RunSummary } from '../run/scheduler.js';
 import { buildImage } from '../image/build-image.js';
 import { checkBuildx } from '../image/docker-preflight.js';
+import { BuildxSession, buildxSessionJobs, withSessionNeeds } from '../image/buildx-session.js';
 import { Destinations } from '../publish/destinations.js';
 import { publish } from '../publish/publish.js';
 import type { LayerCompression } from '../oci/layer.js';
@@ -81,12 +82,15 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
     openExternalBase: (reference: string) => destinations.openImage(reference),
   };
-  const buildxOptions = {
+  const buildxJobs = buildxSessionJobs(plan);
+  const buildxSession = new BuildxSession(buildxJobs, {
+    outDir: plan.outDir,
     attest: flags.attest,
     sourceDateEpoch: io.env.SOURCE_DATE_EPOCH ?? '0',
     ...(flags['builder-name'] ? { builderName: flags['builder-name'] } : {}),
     perPlatform: buildxNodes > 1,
-  };
+    keepGoing: flags['keep-going'],
+  });
   // listr2 is loaded only for a terminal: CI logs and pipes start faster without it.
   const reporters: Reporter[] = [io.interactive ? new (await import('../report/tty-reporter.js')).TtyReporter() : new CiReporter(io.stderr)];
   if (report) reporters.push(report);
@@ -98,14 +102,18 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
   const executors: Executors = {
     'go-build': (job, context) => runGoBuild(job, context, { outDir: plan.outDir, goVersion, env: io.env, sourceTree }),
     fetch: (job, context) => fetchArtifact(job, context, plan.outDir, localArtifactRoots(flags.targets, plan.sourceDir)),
-    'image-build': (job, context) => buildImage(job, context, { plan, destinations, buildx: buildxOptions, native: nativeOptions }),
+    'image-build': (job, context) => buildImage(job, context, { plan, destinations, buildxSession, native: nativeOptions }),
     publish: (job, context) => publish(job, context, plan, destinations, rerunCommand(io.argv)),
   };
 
   try {
     return await withInterrupt((signal) => {
       signal.addEventListener('abort', () => registryInterrupt.abort(signal.reason), { once: true });
-      return runPlan(plan, executors, { jobs: flags.jobs, keepGoing: flags['keep-going'], signal, emit: (e) => reporter.onEvent(e) });
+      const emit = (event: RunEvent) => {
+        reporter.onEvent(event);
+        buildxSession.onEvent(event);
+      };
+      return runPlan(withSessionNeeds(plan, buildxJobs), executors, { jobs: flags.jobs, keepGoing: flags['keep-going'], signal, emit });
     });
   } finally {
     await reporter.close();

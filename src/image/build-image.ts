@@ -11,14 +11,16 @@ import type { Destinations } from '../publish/destinations.js';
 import { LayoutStore } from '../publish/layout-store.js';
 import type { JobContext } from '../run/scheduler.js';
 import type { BuiltImage } from './built-image.js';
-import { buildWithBuildx, type BuildxOptions } from './buildx-builder.js';
+import { buildWithBuildx } from './buildx-builder.js';
+import type { BuildxSession } from './buildx-session.js';
 import { buildNative, type NativeOptions } from './native/native-builder.js';
 import { stageContext } from './stage-context.js';
 
 export interface ImageBuildDeps {
   plan: Plan;
   destinations: Destinations;
-  buildx: Omit<BuildxOptions, 'loadNames' | 'outDir'>;
+  /** The run's one buildx bake session (buildx-session.ts). */
+  buildxSession: BuildxSession;
   native: Omit<NativeOptions, 'outDir'>;
 }
 
@@ -26,7 +28,8 @@ export async function buildImage(job: ImageBuildJob, context: JobContext, deps: 
   const { plan } = deps;
   context.progress('staging the build context');
   const contextDir = await stageContext(job, plan.outDir, plan.sourceDir);
-  const bases = job.bases.map((b) => context.resultOf(b.jobId) as BuiltImage);
+  // Bases built in the same buildx session have no result yet: bake links them by target.
+  const bases = job.bases.flatMap((b) => (context.resultOf(b.jobId) as BuiltImage | undefined) ?? []);
   const loadNames = plan.output?.kind === 'docker' ? job.variants.flatMap((v) => v.refs) : undefined;
   if (job.builder === 'native' && loadNames) {
     throw usageError('--load needs the buildx builder (the native builder does not talk to a Docker Engine)', {
@@ -39,7 +42,7 @@ export async function buildImage(job: ImageBuildJob, context: JobContext, deps: 
       : await buildWithBuildx(job, contextDir, bases, context, {
           // A registry base is read as the native builder reads it, through meshbuild's registry client.
           openExternalBase: deps.native.openExternalBase,
-          ...deps.buildx,
+          session: deps.buildxSession,
           outDir: plan.outDir,
           ...(loadNames ? { loadNames } : {}),
         });

@@ -1,7 +1,8 @@
 /**
- * The buildx image builder: one `docker buildx build --platform a,b` per image (all platforms in
- * one invocation), into an OCI layout folder (or, with --load, into the engine's containerd
- * image store). The result is read from buildx's --metadata-file, not from its output.
+ * The buildx image builder: each image of the run is a target of one `docker buildx bake` for the
+ * whole run (buildx-session.ts), all platforms in one target (or, on a builder of several nodes,
+ * one target per platform, joined here into one index), into an OCI layout folder (or, with
+ * --load, into the engine's containerd image store). Results come from bake's --metadata-file.
  *
  * Nothing is pulled through BuildKit: bases of the graph are named contexts (their OCI layouts),
  * and so is a `FROM <registry reference>` that no image of the graph stands for, read first
@@ -22,11 +23,10 @@ import type { ImageStore } from '../publish/image-store.js';
 import { LayoutStore } from '../publish/layout-store.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
-import { CommandNotFoundError, runProcess } from '../run/process.js';
 import type { JobContext } from '../run/scheduler.js';
 import type { BuiltImage } from './built-image.js';
-import { joinPlatformLayouts, readMetadataDescriptor, wrapInIndex, type PlatformLayout } from './buildx-results.js';
-import { dockerMissing, explainBuildxFailure } from './docker-preflight.js';
+import { joinPlatformLayouts, wrapInIndex } from './buildx-results.js';
+import type { BuildxSession } from './buildx-session.js';
 import { expandVariables, parseDockerfile, splitWords, type Dockerfile } from './dockerfile.js';
 import { platformArgs } from './native/build-steps.js';
 import { pickPlatformManifest } from './native/platform-manifest.js';
@@ -34,20 +34,10 @@ import { fromLineArgs } from './stands-for.js';
 
 export interface BuildxOptions {
   outDir: string;
-  /** Provenance and SBOM attestations (they add unknown/unknown index entries). Default off. */
-  attest: boolean;
-  /** `--builder NAME`: a buildx builder other than the current one (e.g. a multi-node builder). */
-  builderName?: string;
+  /** The run's one bake session, which builds this image with all the others. */
+  session: BuildxSession;
   /** Build into the local engine under these names instead of an OCI layout. */
   loadNames?: string[];
-  /** SOURCE_DATE_EPOCH for reproducible output. Default "0". */
-  sourceDateEpoch: string;
-  /**
-   * One `docker buildx build` per platform, all at once, joined here: for a builder of several
-   * nodes, which refuses an OCI-layout output for a build spread over them; buildx sends each
-   * platform to a node that serves it (natively when one does).
-   */
-  perPlatform?: boolean;
   /**
    * Resolves a `FROM <reference>` that is not an image of the graph, through meshbuild's registry
    * client (credentials, --insecure-registry). Without it such a base is left to BuildKit to pull.
@@ -55,28 +45,8 @@ export interface BuildxOptions {
   openExternalBase?(reference: string): Promise<{ store: ImageStore; index: Descriptor }>;
 }
 
-/** The `docker buildx build` arguments for a job. Pure; exported for tests and `plan`. */
-export function buildxArgs(
-  job: ImageBuildJob,
-  contextDir: string,
-  output: string,
-  metadataFile: string,
-  namedContexts: Record<string, string>,
-  options: BuildxOptions,
-): string[] {
-  const args = ['buildx', 'build'];
-  if (options.builderName) args.push('--builder', options.builderName);
-  args.push('--platform', job.platforms.map(formatPlatform).join(','));
-  args.push('--file', job.dockerfile);
-  for (const [key, value] of Object.entries(job.buildArgs).sort()) args.push('--build-arg', `${key}=${value}`);
-  for (const [name, reference] of Object.entries(namedContexts).sort()) args.push('--build-context', `${name}=${reference}`);
-  args.push(`--provenance=${options.attest ? 'mode=min' : 'false'}`, `--sbom=${options.attest ? 'true' : 'false'}`);
-  args.push('--metadata-file', metadataFile, '--output', output, '--progress', 'plain', contextDir);
-  return args;
-}
-
 /**
- * `--build-context` values: each in-graph base by its name, and also by the reference it stands
+ * Named contexts of the bases that are not built in the same session (built natively): each by its name, and also by the reference it stands
  * for (`standsFor`), which BuildKit then uses for `FROM <reference>` instead of pulling it.
  */
 export function namedContextsOf(job: ImageBuildJob, bases: BuiltImage[]): Record<string, string> {
@@ -84,7 +54,7 @@ export function namedContextsOf(job: ImageBuildJob, bases: BuiltImage[]): Record
   for (const base of job.bases) {
     const built = bases.find((x) => x.jobId === base.jobId)!;
     contexts[base.name] = built.namedContext;
-    if (base.reference !== undefined) contexts[base.reference] = built.namedContext;
+    if (base.reference !== undefined) contexts[namedContextKey(base.reference)] = built.namedContext;
   }
   return contexts;
 }
@@ -184,20 +154,16 @@ export async function buildWithBuildx(
 ): Promise<BuiltImage> {
   const temp = await makeTempDir(options.outDir, `buildx-${job.image}`);
   try {
-    const metadataFile = path.join(temp, 'metadata.json');
     const layoutTemp = path.join(temp, 'layout');
-    // Not rewrite-timestamp for --load: the engine's image exporter always unpacks, and buildx
-    // refuses rewrite-timestamp together with unpack.
-    const output = options.loadNames ? `type=image,"name=${options.loadNames.join(',')}"` : `type=oci,dest=${layoutTemp},tar=false,rewrite-timestamp=true`;
     const external = options.openExternalBase ? await fetchExternalBases(job, path.join(temp, 'bases'), context, options.openExternalBase) : {};
-    const namedContexts = { ...external, ...namedContextsOf(job, bases) };
-    let index: Descriptor;
-    if (options.perPlatform && !options.loadNames && job.platforms.length > 1) {
-      const parts = await buildEachPlatform(job, contextDir, temp, namedContexts, context, options);
+    const outside = { ...job, bases: job.bases.filter((b) => !options.session.has(b.jobId)) };
+    const contexts = { ...external, ...namedContextsOf(outside, bases) };
+    const image = { job, contextDir, contexts, outputDir: temp, ...(options.loadNames ? { loadNames: options.loadNames } : {}) };
+    const targets = await context.waitWithoutSlot(options.session.build(image, context));
+    let index = targets[0]!.descriptor;
+    if (!options.loadNames && targets.length > 1) {
+      const parts = targets.map((t) => ({ platform: t.platforms[0]!, layoutDir: t.layoutDir!, descriptor: t.descriptor }));
       index = await joinPlatformLayouts(parts, layoutTemp);
-    } else {
-      await runBuildx(job, buildxArgs(job, contextDir, output, metadataFile, namedContexts, options), context, options);
-      index = await readMetadataDescriptor(metadataFile, job.image);
     }
     const layoutDir = path.join(options.outDir, 'build', job.id.replace(/[^a-zA-Z0-9._-]/g, '_'));
     if (!options.loadNames) {
@@ -219,46 +185,6 @@ export async function buildWithBuildx(
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
-}
-
-async function runBuildx(job: ImageBuildJob, args: string[], context: Pick<JobContext, 'progress' | 'signal'>, options: BuildxOptions): Promise<void> {
-  context.progress(`docker ${args.slice(0, 4).join(' ')} ...`);
-  let result;
-  try {
-    result = await runProcess('docker', args, { env: { SOURCE_DATE_EPOCH: options.sourceDateEpoch }, signal: context.signal });
-  } catch (error) {
-    if (error instanceof CommandNotFoundError) throw dockerMissing();
-    throw error;
-  }
-  if (result.exitCode !== 0) throw explainBuildxFailure(job, result.output);
-}
-
-/** The per-platform builds of `perPlatform`; the first to fail stops the others. */
-async function buildEachPlatform(
-  job: ImageBuildJob,
-  contextDir: string,
-  temp: string,
-  namedContexts: Record<string, string>,
-  context: JobContext,
-  options: BuildxOptions,
-): Promise<PlatformLayout[]> {
-  const siblings = new AbortController();
-  const signal = AbortSignal.any([context.signal, siblings.signal]);
-  return Promise.all(
-    job.platforms.map(async (platform, i) => {
-      const one = { ...job, platforms: [platform] };
-      const layoutDir = path.join(temp, `layout-${i}`);
-      const metadataFile = path.join(temp, `metadata-${i}.json`);
-      const output = `type=oci,dest=${layoutDir},tar=false,rewrite-timestamp=true`;
-      try {
-        await runBuildx(one, buildxArgs(one, contextDir, output, metadataFile, namedContexts, options), { progress: context.progress, signal }, options);
-      } catch (error) {
-        siblings.abort(error);
-        throw error;
-      }
-      return { platform, layoutDir, descriptor: await readMetadataDescriptor(metadataFile, job.image) };
-    }),
-  );
 }
 
 async function platformManifests(layoutDir: string, index: Descriptor): Promise<BuiltImage['platforms']> {

@@ -1,5 +1,5 @@
 /**
- * Reading what buildx wrote: the image descriptor from its --metadata-file, a lone manifest
+ * Reading what buildx wrote: the image descriptor from its --metadata-file (per bake target), a lone manifest
  * wrapped into an index, and the per-platform layouts of a multi-node builder joined into one.
  */
 import { copyFile, link, readdir, readFile, rename } from 'node:fs/promises';
@@ -11,13 +11,8 @@ import { OciLayout } from '../oci/layout.js';
 import { encodeImageIndex } from '../oci/manifest.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
 
-export async function readMetadataDescriptor(file: string, image: string): Promise<Descriptor> {
-  let metadata: Record<string, unknown>;
-  try {
-    metadata = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    throw stepError(`buildx finished ${image} but wrote no readable --metadata-file`, { hint: 'a buildx older than 0.10? run "docker buildx version"' });
-  }
+/** The image descriptor of one build's (or one bake target's) metadata. */
+export function descriptorFromMetadata(metadata: Record<string, unknown>, image: string): Descriptor {
   const descriptor = metadata['containerimage.descriptor'] as Partial<Descriptor> | undefined;
   if (!descriptor || typeof descriptor.digest !== 'string' || typeof descriptor.size !== 'number' || typeof descriptor.mediaType !== 'string') {
     throw stepError(`buildx metadata for ${image} has no image descriptor`);

@@ -2,9 +2,8 @@
  * Checks the Docker side before any image job starts, so each missing piece is one message that
  * says what to do: the daemon, buildx, and whether the builder's nodes can build every platform.
  */
-import { stepError, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
 import { formatPlatform, type Platform } from '../platform.js';
-import type { ImageBuildJob } from '../plan/types.js';
 import { CommandNotFoundError, runProcess } from '../run/process.js';
 import { describeNodes, parseBuildxInspect, placePlatforms, type BuildxBuilder, type PlatformPlacement } from './buildx-nodes.js';
 
@@ -103,16 +102,4 @@ export function checkBuilderNodes(builder: BuildxBuilder, platforms: Platform[],
     });
   }
   return { builder, placements, emulated: placements.filter((p) => p.served === 'emulated').map((p) => p.platform) };
-}
-
-/** buildx's own message under the image's name; Dockerfile errors keep their line numbers. */
-export function explainBuildxFailure(job: ImageBuildJob, output: string) {
-  const lines = output.trim().split('\n');
-  const errorLine = [...lines].reverse().find((l) => /^ERROR:|error:/i.test(l)) ?? lines[lines.length - 1] ?? 'buildx failed';
-  return stepError(
-    `docker buildx build failed for image ${job.image} (${job.platforms.map(formatPlatform).join(', ')}): ${errorLine.replace(/^ERROR:\s*/, '')}`,
-    {
-      detail: lines.slice(-25).join('\n'),
-    },
-  );
 }

@@ -18,6 +18,12 @@ export interface JobContext {
   output?(stream: 'stdout' | 'stderr', text: string): void;
   /** The result a finished dependency returned. */
   resultOf(jobId: string): unknown;
+  /**
+   * Waits for work done elsewhere (the buildx session building this job's image with the
+   * others') without holding one of the `jobs` slots, so jobs that wait for each other's inputs
+   * cannot fill every slot.
+   */
+  waitWithoutSlot<T>(work: Promise<T>): Promise<T>;
 }
 
 export type Executor<J extends Job> = (job: J, context: JobContext) => Promise<unknown>;
@@ -60,6 +66,8 @@ export async function runPlan(plan: Plan, executors: Executors, options: RunOpti
   const summary: RunSummary = { ok: true, interrupted: false, durationMs: 0, results: new Map(), failures: [], skipped: [] };
   const state = new Map<string, 'waiting' | 'running' | 'succeeded' | 'failed' | 'skipped'>(plan.jobs.map((j) => [j.id, 'waiting']));
   const running = new Set<Promise<void>>();
+  let waitingWithoutSlot = 0;
+  let wake = () => {};
   options.emit({ type: 'run-started', at: started, plan });
 
   const skip = (job: Job, reason: string) => {
@@ -77,6 +85,15 @@ export async function runPlan(plan: Plan, executors: Executors, options: RunOpti
       progress: (message, count) => options.emit({ type: 'job-progress', at: now(), job, message, ...(count ? { count } : {}) }),
       output: (stream, text) => options.emit({ type: 'job-output', at: now(), job, stream, text }),
       resultOf: (id) => summary.results.get(id),
+      waitWithoutSlot: async (work) => {
+        waitingWithoutSlot++;
+        wake();
+        try {
+          return await work;
+        } finally {
+          waitingWithoutSlot--;
+        }
+      },
     };
     const executor = executors[job.kind] as Executor<Job>;
     const promise = (async () => {
@@ -120,10 +137,10 @@ export async function runPlan(plan: Plan, executors: Executors, options: RunOpti
         skip(job, `needs ${blocker}, which ${state.get(blocker) === 'failed' ? 'failed' : 'was skipped'}`);
         continue;
       }
-      if (running.size < limit && job.needs.every((id) => state.get(id) === 'succeeded' || !state.has(id))) start(job);
+      if (running.size - waitingWithoutSlot < limit && job.needs.every((id) => state.get(id) === 'succeeded' || !state.has(id))) start(job);
     }
     if (running.size === 0) break;
-    await Promise.race(running);
+    await Promise.race([...running, new Promise<void>((resolve) => (wake = resolve))]);
   }
 
   options.signal?.removeEventListener('abort', onAbort);

@@ -233,7 +233,7 @@ describe('a Dockerfile buildx refuses', () => {
     const result = await runSpawnedCli(pushArgs(namespace, 'e6', ['--targets', path.join(FIXTURES, fixture)]));
     expect(result.exitCode, result.stderr).toBe(1);
     expectOneClearError(result, buildxMessage);
-    expect(result.stderr, result.stderr).toMatch(/docker buildx build failed for image broken/);
+    expect(result.stderr, result.stderr).toMatch(/docker buildx bake failed for image broken \(target broken, linux\/(amd64|arm64)/);
     expect(errorLines(result.stderr)[0]).toMatch(/broken/);
     await expectNoTags(registry, namespace, ['broken'], 'e6');
   });
@@ -264,7 +264,7 @@ describe('--keep-going with one broken image', () => {
       out,
     ]);
     expect(result.exitCode, result.stderr).toBe(1);
-    expectOneClearError(result, /docker buildx build failed for image broken/);
+    expectOneClearError(result, /docker buildx bake failed for image broken \(target broken, linux\/(amd64|arm64)/);
 
     const report = JSON.parse(await readFile(reportFile, 'utf8')) as {
       ok: boolean;

@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { EXIT_USAGE, MeshbuildError } from '../../../src/errors.js';
 import { buildGraph } from '../../../src/graph/graph.js';
-import { buildxArgs, namedContextsOf } from '../../../src/image/buildx-builder.js';
+import { bakeDefinition } from '../../../src/image/bake-definition.js';
+import { namedContextsOf } from '../../../src/image/buildx-builder.js';
 import type { BuiltImage } from '../../../src/image/built-image.js';
 import { parseMakefileDefaults, readCheckoutBuildArgs, runBuildArgs } from '../../../src/image/run-build-args.js';
 import { fillStandsFor, standsForProblems } from '../../../src/image/stands-for.js';
@@ -117,9 +118,10 @@ describe('standsFor', () => {
     const built = { jobId: 'image:base', namedContext: 'oci-layout:///out/build/image_base@sha256:ab' } as BuiltImage;
     const contexts = namedContextsOf(job, [built]);
     expect(contexts).toEqual({ base: built.namedContext, 'gcr.io/istio-release/base:1.29': built.namedContext });
-    const args = buildxArgs(job, '/ctx', 'type=oci,dest=/x', '/m.json', contexts, { attest: false, sourceDateEpoch: '0', outDir: '/out' });
-    expect(args).toContain(`gcr.io/istio-release/base:1.29=${built.namedContext}`);
-    expect(args.join(' ')).toContain('--build-arg BASE_VERSION=1.29 --build-arg ISTIO_BASE_REGISTRY=gcr.io/istio-release');
+    const { file } = bakeDefinition([{ job, contextDir: '/ctx', contexts, outputDir: '/x' }], { perPlatform: false });
+    const target = Object.values(file.target)[0]!;
+    expect(target.contexts?.['gcr.io/istio-release/base:1.29']).toBe(built.namedContext);
+    expect(target.args).toEqual({ BASE_VERSION: '1.29', ISTIO_BASE_REGISTRY: 'gcr.io/istio-release' });
   });
 
   it('is refused when it holds other placeholders (exit 2 at its line)', () => {

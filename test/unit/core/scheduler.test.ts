@@ -153,6 +153,30 @@ describe('runPlan', () => {
     expect(fakes.maxRunning).toBe(limit);
   });
 
+  it('a job waiting without its slot lets others start: jobs that wait for each other do not fill --jobs', async () => {
+    // With --jobs 1, three jobs that each wait until all three are waiting (as images wait for
+    // their shared buildx session) would never finish if waiting held the slot.
+    const waiting: string[] = [];
+    let release = () => {};
+    const together = new Promise<void>((resolve) => (release = resolve));
+    let running = 0;
+    let maxRunningOutsideWaits = 0;
+    const executor = async (job: Job, context: JobContext) => {
+      running++;
+      maxRunningOutsideWaits = Math.max(maxRunningOutsideWaits, running);
+      waiting.push(job.id);
+      if (waiting.length === 3) release();
+      running--;
+      await context.waitWithoutSlot(together);
+      return job.id;
+    };
+    const executors: Executors = { 'go-build': executor, fetch: executor, 'image-build': executor, publish: executor };
+    const summary = await runPlan(planOf({ a: [], b: [], c: [] }), executors, { jobs: 1, emit: () => {} });
+    expect(summary.ok).toBe(true);
+    expect(waiting).toEqual(['a', 'b', 'c']);
+    expect(maxRunningOutsideWaits).toBe(1);
+  });
+
   it('a failure without keepGoing skips jobs not started and aborts the running ones', async () => {
     // a and b run; c needs a; d and e are independent but wait for a free slot (jobs: 2).
     const plan = planOf({ a: [], b: [], c: ['a'], d: [], e: [] });

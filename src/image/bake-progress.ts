@@ -1,0 +1,105 @@
+/**
+ * Reads `docker buildx bake --progress rawjson` as it comes: a stream of JSON objects, each
+ * printed over several lines from a `{` line to a `}` line, between which buildx's own text (the
+ * final error, with its Dockerfile excerpt) may stand. With several targets, buildx names each
+ * vertex `[<target> <platform> <step>] ...` or `[<target> internal] ...`, which is how a step,
+ * and a failed one, is attributed to its image.
+ */
+
+export interface BakeVertex {
+  target: string;
+  /** The vertex name without the target: `[linux/amd64 2/3] COPY app /app`. */
+  step: string;
+  /** `linux/amd64` when the vertex name carries a platform. */
+  platform?: string;
+}
+
+export interface BakeStepFailure extends BakeVertex {
+  error: string;
+}
+
+interface RawVertex {
+  digest?: string;
+  name?: string;
+  started?: string;
+  completed?: string;
+  error?: string;
+}
+
+export class BakeProgress {
+  private pending = '';
+  private objectLines: string[] | undefined;
+  private readonly textLines: string[] = [];
+  private readonly seen = new Set<string>();
+  private readonly failed = new Map<string, BakeStepFailure>();
+
+  /**
+   * @param targets the definition's target names (a bracket word that is none of them is buildx's own)
+   * @param onStep called once per vertex as it starts
+   */
+  constructor(
+    private readonly targets: ReadonlySet<string>,
+    private readonly onStep: (vertex: BakeVertex) => void,
+  ) {}
+
+  /** Takes the next chunk of output, whole lines or not. */
+  feed(chunk: string): void {
+    const lines = (this.pending + chunk).split('\n');
+    this.pending = lines.pop()!;
+    for (const line of lines) this.line(line);
+  }
+
+  /** Buildx's own text (outside the JSON objects): its closing error message and Dockerfile excerpt. */
+  text(): string {
+    return [...this.textLines, ...(this.pending.trim() ? [this.pending] : [])].join('\n').trim();
+  }
+
+  /** The first failed step of each target whose own step failed (a step cancelled because another failed is not one). */
+  failures(): Map<string, BakeStepFailure> {
+    return this.failed;
+  }
+
+  private line(line: string): void {
+    if (this.objectLines === undefined) {
+      if (line === '{') this.objectLines = [line];
+      else this.textLines.push(line);
+      return;
+    }
+    this.objectLines.push(line);
+    if (line !== '}') return;
+    const text = this.objectLines.join('\n');
+    this.objectLines = undefined;
+    let object: { vertexes?: RawVertex[] };
+    try {
+      object = JSON.parse(text) as { vertexes?: RawVertex[] };
+    } catch {
+      this.textLines.push(...text.split('\n'));
+      return;
+    }
+    for (const vertex of object.vertexes ?? []) this.vertex(vertex);
+  }
+
+  private vertex(raw: RawVertex): void {
+    const named = this.attribute(raw.name ?? '');
+    if (!named) return;
+    const key = raw.digest ?? raw.name!;
+    if (raw.started && !this.seen.has(key)) {
+      this.seen.add(key);
+      this.onStep(named);
+    }
+    if (raw.error && !isCancellation(raw.error) && !this.failed.has(named.target)) this.failed.set(named.target, { ...named, error: raw.error });
+  }
+
+  private attribute(name: string): BakeVertex | undefined {
+    const match = /^\[([A-Za-z0-9_-]+)(?: ([^\]]*))?\] ?(.*)$/.exec(name);
+    if (!match || !this.targets.has(match[1]!)) return undefined;
+    const rest = match[2];
+    const platform = rest?.split(' ')[0];
+    const step = rest !== undefined ? `[${rest}] ${match[3]}` : match[3]!;
+    return { target: match[1]!, step, ...(platform && /^[a-z0-9]+\/[a-z0-9]+/.test(platform) ? { platform } : {}) };
+  }
+}
+
+function isCancellation(error: string): boolean {
+  return /context canceled|\bcanceled\b|\bcancelled\b/i.test(error);
+}
