@@ -108,9 +108,10 @@ export class BuildxSession {
     });
   }
 
-  /** From the run's event stream: a session job that failed or was skipped before handing its image in never will. */
+  /** From the run's event stream: a session job that ended (failed, skipped, up to date) before handing its image in never will. */
   onEvent(event: RunEvent): void {
-    if ((event.type === 'job-skipped' || event.type === 'job-failed') && this.awaited.delete(event.job.id)) this.startWhenComplete();
+    const ended = event.type === 'job-skipped' || event.type === 'job-failed' || event.type === 'job-succeeded' || event.type === 'job-up-to-date';
+    if (ended && this.awaited.delete(event.job.id)) this.startWhenComplete();
   }
 
   private startWhenComplete(): void {
