@@ -55,8 +55,8 @@ export function withGraphFlags<T>(yargs: Argv<T>) {
     })
     .option('source', {
       type: 'string',
-      defaultDescription: 'the current directory if it is a mesh tree (meshbuild.yaml, or an Istio checkout), else the bundled sample',
-      describe: 'Source tree to build (an Istio checkout, or the bundled sample)',
+      defaultDescription: 'the current directory if it is a mesh tree, else the bundled sample',
+      describe: 'Source tree to build: an Istio checkout, or a tree with a meshbuild.yaml',
       group: 'Graph:',
     });
 }

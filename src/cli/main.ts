@@ -70,7 +70,11 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
     .help()
     .version();
   try {
-    await cli.parseAsync();
+    // yargs hands what it would print (help, version, the completion script) to this callback,
+    // so it goes to io.stdout like everything else.
+    await cli.parseAsync(argv, {}, (_error, _args, output) => {
+      if (output) io.stdout.write(`${output}\n`);
+    });
     return exitCode;
   } catch (error) {
     const { text, exitCode: code } = formatError(error);

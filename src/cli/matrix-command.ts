@@ -21,7 +21,8 @@ const matrixCommand: CommandFactory<MatrixArgs> = (io, setExit) => ({
       })
       .option('pretty', { type: 'boolean', default: false, describe: 'Indent the JSON (default: one line, for $GITHUB_OUTPUT)' })
       .example('echo "matrix=$($0 matrix)" >> "$GITHUB_OUTPUT"', 'One CI job per platform, for a GitHub Actions strategy.matrix')
-      .example('$0 matrix --by both --format gitlab --pretty', 'One job per image and platform, for GitLab parallel:matrix'),
+      .example('$0 matrix --by image --pretty', 'One job per image, indented for reading')
+      .example('$0 matrix --by both --format gitlab', 'One job per image and platform, for GitLab parallel:matrix'),
   handler: async (argv) => {
     const [{ loadGraph }, { selectTargets }, { parsePlatformList }, { ciMatrix }] = await Promise.all([
       import('./settings.js'),

@@ -44,7 +44,9 @@ export default function mergeCommand(io: CommandIo, setExit: (code: number) => v
         .option('report', { type: 'string', describe: 'Write a JSON report of the merged images to FILE' })
         .option('insecure-registry', { type: 'string', array: true, describe: 'Registry host that may be reached over plain HTTP (loopback always may)' })
         .option('registry-concurrency', { type: 'number', default: 8, describe: 'Requests in flight per registry host' })
-        .option('out', { type: 'string', default: 'out', describe: 'Folder for tags-journal.json, written only if a failed tag phase could not undo itself' }),
+        .option('out', { type: 'string', default: 'out', describe: 'Folder for tags-journal.json, written only if a failed tag phase could not undo itself' })
+        .example('$0 merge shard-amd64.json shard-arm64.json --tag 1.29.1', 'One manifest list per image from two platform shards, then every tag at once')
+        .example('$0 merge reports/*.json --tag 1.29.1,latest --hub docker.io/me', 'The same with two tags, in one of the hubs the shards pushed to'),
     handler: async (argv) => {
       const tags = listValue(argv.tag).length > 0 ? listValue(argv.tag) : listValue(io.env.TAG ? [io.env.TAG] : []);
       if (tags.length === 0) throw usageError('merge needs --tag (or the TAG environment variable)', { hint: 'e.g. meshbuild merge shard-*.json --tag 1.2.3' });

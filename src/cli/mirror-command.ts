@@ -32,7 +32,9 @@ export default function mirrorCommand(io: CommandIo, setExit: (code: number) => 
         .positional('destination', { type: 'string', describe: 'Hub to copy into (registry/namespace); the copy is <hub>/<image name>' })
         .option('tag', { type: 'string', describe: 'Tag to write in the destination', defaultDescription: "the source's tag" })
         .option('platforms', { type: 'string', array: true, describe: 'Platforms the source must have', defaultDescription: 'what it lists' })
-        .option('from-report', { type: 'string', describe: 'Mirror every image of a meshbuild --report file' }),
+        .option('from-report', { type: 'string', describe: 'Mirror every image of a meshbuild --report file' })
+        .example('$0 mirror docker.io/istio/pilot:1.29.1 127.0.0.1:5555/mirror', 'Copy one image with every platform, verify the copy, then tag it')
+        .example('$0 mirror 127.0.0.1:5555/mirror --from-report out/report.json', 'Every image a run pushed (its --report) into another hub'),
     handler: async (argv) => {
       const { sources, hub } = await mirrorSources(argv);
       const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : undefined;

@@ -105,7 +105,9 @@ export default function pushCommand(io: CommandIo, setExit: (code: number) => vo
           describe: 'Publish only these tags; with one tag per image in the layout, publish it under these tags instead',
         })
         .option('platforms', { type: 'string', array: true, describe: 'Platforms every image must list', defaultDescription: 'what each image lists' })
-        .option('report', { type: 'string', describe: 'Write a JSON report (the --report format) to FILE' }),
+        .option('report', { type: 'string', describe: 'Write a JSON report (the --report format) to FILE' })
+        .example('$0 push --from out/images --hub 127.0.0.1:5555/mesh', 'Every image of a layout that meshbuild all wrote, under its own tag')
+        .example('$0 push --from out/images --hub docker.io/me --tag 1.29.1', 'The same images published as 1.29.1 (a retag)'),
     handler: async (argv) => {
       const started = Date.now();
       const hubs = listValue(argv.hub).length > 0 ? listValue(argv.hub) : listValue(io.env.HUB ? [io.env.HUB] : []);

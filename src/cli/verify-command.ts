@@ -64,7 +64,9 @@ export default function verifyCommand(io: CommandIo, setExit: (code: number) => 
         })
         .option('targets', { type: 'string', describe: "Read each image's versionArgs from this targets folder (images matched by repository name)" })
         .option('source', { type: 'string', describe: "Read versionArgs from the graph with this source's overlay (an Istio checkout)" })
-        .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' }),
+        .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' })
+        .example('$0 verify 127.0.0.1:5555/mesh/pilot:1.29.1 --platforms amd64,arm64', 'Both platforms listed, binaries built for each')
+        .example('$0 verify 127.0.0.1:5555/mesh/pilot:1.29.1 --run', "Also start each platform's image and run its version command"),
     handler: async (argv) => {
       if (argv['version-args'] !== undefined && !argv.run)
         throw usageError('--version-args is what --run passes to each image: it needs --run', { hint: 'add --run, or leave --version-args out' });

@@ -5,6 +5,7 @@
  */
 import { usageError } from '../errors.js';
 import type { Graph } from './graph.js';
+import { closestNames } from './suggest.js';
 
 export interface Selection {
   /** Image names, in the order first asked for. */
@@ -45,12 +46,21 @@ export function selectTargets(graph: Graph, names: readonly string[]): Selection
     if (missing) throw missing;
     const file = graph.fileTargets.get(name);
     if (file && (prefix === undefined || prefix === file.kind)) return addFile(name);
-    const known = [...graph.groups.keys(), ...graph.images.keys(), ...graph.fileTargets.keys()];
-    const close = [...new Set(known.filter((k) => k.includes(name) || name.includes(k)))].slice(0, 4);
+    const close = closestNames(name, namesOfKind(graph, prefix));
     throw usageError(`no ${prefix ?? 'target'} named "${name}" in the targets`, {
       hint: close.length ? `did you mean ${close.join(', ')}? ("meshbuild list" shows every target)` : '"meshbuild list" shows every target',
     });
   };
   for (const name of names) resolve(name, new Set());
   return selection;
+}
+
+/** The names a `kind:` prefix can select (every name when there is none). */
+function namesOfKind(graph: Graph, kind: string | undefined): string[] {
+  const files = [...graph.fileTargets.values()].filter((f) => kind === undefined || f.kind === kind).map((f) => f.name);
+  return [
+    ...(kind === undefined || kind === 'group' ? graph.groups.keys() : []),
+    ...(kind === undefined || kind === 'image' ? graph.images.keys() : []),
+    ...files,
+  ];
 }

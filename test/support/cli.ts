@@ -29,6 +29,8 @@ export interface CliResult {
 export interface CliOptions {
   /** Added to (and overriding) this process's environment. `CI=1` is always set. */
   env?: Record<string, string | undefined>;
+  /** The current directory meshbuild sees (where it looks for a mesh tree). */
+  cwd?: string;
 }
 
 /** A stream that keeps what is written to it. */
@@ -58,7 +60,7 @@ function cliEnv(options: CliOptions): NodeJS.ProcessEnv {
 export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const stdout = new CapturedOutput();
   const stderr = new CapturedOutput();
-  const exitCode = await main(args, { stdout, stderr, env: cliEnv(options), interactive: false });
+  const exitCode = await main(args, { stdout, stderr, env: cliEnv(options), interactive: false, ...(options.cwd ? { cwd: options.cwd } : {}) });
   return { exitCode, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -95,7 +97,6 @@ export type SpawnedCli = ResultPromise<{ reject: false; stdin: 'ignore'; stripFi
 export interface SpawnOptions extends CliOptions {
   /** Replace the environment instead of extending this process's. */
   replaceEnv?: boolean;
-  cwd?: string;
 }
 
 /**

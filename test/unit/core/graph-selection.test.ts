@@ -92,6 +92,10 @@ describe('graph and target selection', () => {
 
   it.each([
     [['pilo'], /no target named "pilo"/, /did you mean pilot\b/],
+    [['pilto'], /no target named "pilto"/, /^did you mean pilot\?/],
+    [['proxyv3'], /no target named "proxyv3"/, /^did you mean proxyv2\?/],
+    [['binary:pilot-discovry'], /no binary named "pilot-discovry"/, /^did you mean pilot-discovery\?/],
+    [['image:pilot-discovery'], /no image named "pilot-discovery"/, /^did you mean pilot\?/],
     [['istio'], /no target named "istio"/, /did you mean .*istioctl/],
     [['binary:pilot'], /no binary named "pilot"/, /did you mean .*pilot-discovery/],
     [['group:pilot'], /no group named "pilot"/, /meshbuild list/],
