@@ -7,6 +7,9 @@ import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { stepError, usageError } from '../errors.js';
 
+/** Bytes per read of a blob file: large reads keep a 300 MB blob to a few hundred reads and hash updates. */
+export const BLOB_READ_SIZE = 1024 * 1024;
+
 /** The only algorithm meshbuild writes; registries and the OCI spec require support for it. */
 export const DIGEST_ALGORITHM = 'sha256';
 

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { Readable, pipeline as pipelineCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stepError, usageError } from '../errors.js';
-import { DigestingStream, parseDigest, sha256Digest, type DigestAndSize } from './digest.js';
+import { BLOB_READ_SIZE, DigestingStream, parseDigest, sha256Digest, type DigestAndSize } from './digest.js';
 import { orderDescriptor } from './manifest.js';
 import { MEDIA_TYPE, REF_NAME_ANNOTATION, isIndexMediaType, isManifestMediaType } from './media-types.js';
 import type { Descriptor, ImageIndex } from './types.js';
@@ -180,9 +180,19 @@ export class OciLayout {
     return path;
   }
 
-  /** A blob as a stream that fails at its end if the content does not match its digest (unless `verify` is false; default true). */
-  async openBlob(digest: string, options: { verify?: boolean } = {}): Promise<Readable> {
-    const source = createReadStream(await this.requireBlob(digest));
+  /**
+   * A blob as a stream that fails at its end if the content does not match its digest (unless
+   * `verify` is false; default true). Unchecked, it may start at `start` and stop before `end`.
+   */
+  async openBlob(digest: string, options: { verify?: boolean; start?: number; end?: number } = {}): Promise<Readable> {
+    const { start = 0, end } = options;
+    const whole = start === 0 && end === undefined;
+    if (options.verify !== false && !whole) throw new Error('Internal error: only a whole blob can be checked against its digest');
+    const source = createReadStream(await this.requireBlob(digest), {
+      start,
+      ...(end !== undefined && end > start ? { end: end - 1 } : {}),
+      highWaterMark: BLOB_READ_SIZE,
+    });
     if (options.verify === false) return source;
     const check = new DigestingStream({ expected: digest, what: `blob ${digest} in ${this.dir}` });
     return pipelineCallback(source, check, () => undefined); // errors surface on the returned stream

@@ -10,11 +10,12 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readFileFromTar } from '../oci/tar-reader.js';
+import type { OpenBlobStream } from '../registry/blob-source.js';
 import { createTarStream, type TarInputEntry } from '../oci/tar-writer.js';
 import type { Descriptor } from '../oci/types.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import { copyImage } from './copy-image.js';
-import type { ImageStore } from './image-store.js';
+import type { BlobRead, ImageStore } from './image-store.js';
 import { LayoutStore } from './layout-store.js';
 
 export class ArchiveStore implements ImageStore {
@@ -44,11 +45,11 @@ export class ArchiveStore implements ImageStore {
     return this.staging.hasBlob(descriptor);
   }
 
-  openBlob(descriptor: Descriptor): Promise<Readable> {
-    return this.staging.openBlob(descriptor);
+  openBlob(descriptor: Descriptor, signal?: AbortSignal, read?: BlobRead): Promise<Readable> {
+    return this.staging.openBlob(descriptor, signal, read);
   }
 
-  putBlob(descriptor: Descriptor, open: () => Promise<Readable>): Promise<void> {
+  putBlob(descriptor: Descriptor, open: OpenBlobStream): Promise<void> {
     return this.staging.putBlob(descriptor, open);
   }
 

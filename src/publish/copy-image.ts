@@ -65,7 +65,8 @@ async function copyTree(
           stats.blobsSkipped++;
           return;
         }
-        await to.putBlob(blob, () => from.openBlob(blob, group), group);
+        // Read unchecked from the offset the upload asks for: the destination hashes the bytes as it takes them.
+        await to.putBlob(blob, (start, end) => from.openBlob(blob, group, { start, ...(end !== undefined ? { end } : {}), verify: false }), group);
         stats.blobsSent++;
         stats.bytesSent += blob.size;
       }),

@@ -5,6 +5,18 @@
  */
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../oci/types.js';
+import type { OpenBlobStream } from '../registry/blob-source.js';
+
+/**
+ * Which bytes of a blob to read: from `start` (default 0) to `end` (exclusive; default the blob's
+ * end), checked against the digest or not (`verify`, default true; only a whole blob can be
+ * checked). A copy reads unchecked: the store it writes to hashes the bytes as it takes them.
+ */
+export interface BlobRead {
+  start?: number;
+  end?: number;
+  verify?: boolean;
+}
 
 export interface ImageStore {
   // `signal` (optional everywhere): aborts the operation (Ctrl-C, a failed sibling transfer);
@@ -12,9 +24,12 @@ export interface ImageStore {
   /** For messages: `oci:out/images`, `127.0.0.1:5555/mesh/pilot`. */
   readonly name: string;
   hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean>;
-  openBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<Readable>;
-  /** Stores a blob (config or layer) read from `open`; may skip the read when it can mount it. */
-  putBlob(descriptor: Descriptor, open: () => Promise<Readable>, signal?: AbortSignal): Promise<void>;
+  openBlob(descriptor: Descriptor, signal?: AbortSignal, read?: BlobRead): Promise<Readable>;
+  /**
+   * Stores a blob (config or layer) read from `open` (unchecked bytes from an offset), checking its
+   * digest as it is stored; may skip the read when it can mount it.
+   */
+  putBlob(descriptor: Descriptor, open: OpenBlobStream, signal?: AbortSignal): Promise<void>;
   hasManifest(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean>;
   readManifest(descriptor: Descriptor, signal?: AbortSignal): Promise<Buffer>;
   /** Stores a manifest or index by digest, and under `tag` when given. */

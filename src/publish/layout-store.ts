@@ -2,7 +2,8 @@
 import type { Readable } from 'node:stream';
 import { OciLayout } from '../oci/layout.js';
 import type { Descriptor } from '../oci/types.js';
-import type { ImageStore } from './image-store.js';
+import type { OpenBlobStream } from '../registry/blob-source.js';
+import type { BlobRead, ImageStore } from './image-store.js';
 
 export class LayoutStore implements ImageStore {
   readonly name: string;
@@ -20,13 +21,14 @@ export class LayoutStore implements ImageStore {
     return this.layout.hasBlob(descriptor.digest);
   }
 
-  openBlob(descriptor: Descriptor): Promise<Readable> {
-    return this.layout.openBlob(descriptor.digest);
+  openBlob(descriptor: Descriptor, _signal?: AbortSignal, read: BlobRead = {}): Promise<Readable> {
+    return this.layout.openBlob(descriptor.digest, read);
   }
 
-  async putBlob(descriptor: Descriptor, open: () => Promise<Readable>): Promise<void> {
+  /** Streams the blob in, hashing it on the way (once): content with another digest is refused. */
+  async putBlob(descriptor: Descriptor, open: OpenBlobStream): Promise<void> {
     if (await this.layout.hasBlob(descriptor.digest)) return;
-    await this.layout.writeBlob(await open(), { digest: descriptor.digest });
+    await this.layout.writeBlob(await open(0), { digest: descriptor.digest });
   }
 
   hasManifest(descriptor: Descriptor): Promise<boolean> {

@@ -3,13 +3,14 @@
  * another repository of the same registry has (a sibling image, another hub namespace) are
  * mounted rather than sent again.
  */
-import { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Descriptor } from '../oci/types.js';
 import { MANIFEST_ACCEPT } from '../registry/manifests.js';
 import { abortable } from '../registry/abort.js';
 import type { RegistryClient } from '../registry/client.js';
 import { RegistryError } from '../registry/registry-error.js';
-import type { ImageStore } from './image-store.js';
+import type { OpenBlobStream } from '../registry/blob-source.js';
+import type { BlobRead, ImageStore } from './image-store.js';
 
 /**
  * Uploads in flight or done, per client, by `repository@digest`. Two jobs storing the same blob
@@ -44,11 +45,12 @@ export class RegistryStore implements ImageStore {
     return this.client.withSignal(signal).hasBlob(this.repository, descriptor.digest);
   }
 
-  openBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<Readable> {
-    return this.client.withSignal(signal).getBlob(this.repository, descriptor.digest);
+  openBlob(descriptor: Descriptor, signal?: AbortSignal, read: BlobRead = {}): Promise<Readable> {
+    // `end` is left to the reader: a slice of a download stops it once it has its bytes.
+    return this.client.withSignal(signal).getBlob(this.repository, descriptor.digest, { start: read.start ?? 0, verify: read.verify ?? true });
   }
 
-  putBlob(descriptor: Descriptor, open: () => Promise<Readable>, signal?: AbortSignal): Promise<void> {
+  putBlob(descriptor: Descriptor, open: OpenBlobStream, signal?: AbortSignal): Promise<void> {
     let uploads = uploadsByClient.get(this.client);
     if (!uploads) uploadsByClient.set(this.client, (uploads = new Map()));
     const key = `${this.repository}@${descriptor.digest}`;
@@ -72,16 +74,15 @@ export class RegistryStore implements ImageStore {
   }
 
   /** One blob transfer: each client call below holds one slot of the host's limit, one at a time. */
-  private async upload(descriptor: Descriptor, open: () => Promise<Readable>, signal: AbortSignal | undefined): Promise<void> {
+  private async upload(descriptor: Descriptor, open: OpenBlobStream, signal: AbortSignal | undefined): Promise<void> {
     const client = this.client.withSignal(signal);
-    const openAt = async (start: number) => skipBytes(await open(), start);
     for (const sibling of this.mountFrom) {
       if (sibling !== this.repository && (await client.hasBlob(sibling, descriptor.digest))) {
-        await client.mountBlob(this.repository, descriptor, sibling, openAt);
+        await client.mountBlob(this.repository, descriptor, sibling, open);
         return;
       }
     }
-    await client.pushBlob(this.repository, descriptor, openAt);
+    await client.pushBlob(this.repository, descriptor, open);
   }
 
   async hasManifest(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean> {
@@ -114,24 +115,4 @@ export class RegistryStore implements ImageStore {
       throw error;
     }
   }
-}
-
-/** Drops the first `count` bytes of a stream (resuming a chunked upload from the registry's offset). */
-function skipBytes(stream: Readable, count: number): Readable {
-  if (count <= 0) return stream;
-  let remaining = count;
-  return stream.pipe(
-    new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        if (remaining >= chunk.length) {
-          remaining -= chunk.length;
-          done();
-        } else {
-          const rest = chunk.subarray(remaining);
-          remaining = 0;
-          done(null, rest);
-        }
-      },
-    }),
-  );
 }

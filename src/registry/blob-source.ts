@@ -6,21 +6,25 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { stepError } from '../errors.js';
+import { BLOB_READ_SIZE } from '../oci/digest.js';
 
 /**
- * Opens the blob's bytes from byte `start` (0 for all of it) to the end. Called afresh for every
- * attempt, so it must be able to start again. `fs.createReadStream(path, { start })` fits.
+ * Opens the blob's bytes from byte `start` (0 for all of it) to `end` (exclusive; the blob's end
+ * when absent). Called afresh for every attempt and chunk, so it must be able to start again, and
+ * should read only from `start` on: `fs.createReadStream(path, { start })` fits. The bytes need not
+ * be checked on the way: the upload hashes them as it sends them, once. Bytes past `end` are
+ * ignored, so a source that cannot stop early is still correct.
  */
-export type OpenBlobStream = (start: number) => Readable | Promise<Readable>;
+export type OpenBlobStream = (start: number, end?: number) => Readable | Promise<Readable>;
 
 /** A blob in a file, opened at any offset. */
 export function fileBlobSource(file: string): OpenBlobStream {
-  return (start) => createReadStream(file, { start, highWaterMark: 256 * 1024 });
+  return (start, end) => createReadStream(file, { start, ...(end !== undefined && end > start ? { end: end - 1 } : {}), highWaterMark: BLOB_READ_SIZE });
 }
 
 /** A blob already in memory (configs, small test blobs). */
 export function bufferBlobSource(bytes: Buffer): OpenBlobStream {
-  return (start) => Readable.from([bytes.subarray(start)], { objectMode: false });
+  return (start, end) => Readable.from([bytes.subarray(start, end)], { objectMode: false });
 }
 
 /** The hash algorithm of a digest (`sha256`, `sha512`). */
@@ -48,19 +52,22 @@ export function digestMismatch(expected: { digest: string; size: number }, actua
 /**
  * A pass-through that hashes what flows through it and fails, before the last byte leaves, when
  * the size or digest differs from `expected`, so a request carrying wrong bytes never completes.
- * Starts from `hash` when given (a copy of the hash of the bytes before this stream).
+ * Starts from `hash` when given (a copy of the hash of the bytes before this stream). `onBytes`
+ * hears of every piece that leaves it (upload progress).
  */
 export class DigestVerifier extends Transform {
   private readonly hash: Hash;
   private seen: number;
   private pending: Buffer | undefined;
   private readonly verifyAtEnd: boolean;
+  private readonly onBytes: ((bytes: number) => void) | undefined;
 
   constructor(
     private readonly expected: { digest: string; size: number | undefined },
-    options: { hash?: Hash; offset?: number; verifyAtEnd?: boolean } = {},
+    options: { hash?: Hash; offset?: number; verifyAtEnd?: boolean; onBytes?: (bytes: number) => void } = {},
   ) {
     super();
+    this.onBytes = options.onBytes;
     this.hash = options.hash ?? createHash(digestAlgorithm(expected.digest));
     this.seen = options.offset ?? 0;
     this.verifyAtEnd = options.verifyAtEnd ?? true;
@@ -86,6 +93,7 @@ export class DigestVerifier extends Transform {
     // Hold the latest chunk back so the request cannot finish before the digest is checked.
     const previous = this.pending;
     this.pending = chunk;
+    if (previous !== undefined) this.onBytes?.(previous.length);
     callback(null, previous);
   }
 
@@ -97,6 +105,7 @@ export class DigestVerifier extends Transform {
         return;
       }
     }
+    if (this.pending !== undefined) this.onBytes?.(this.pending.length);
     callback(null, this.pending);
   }
 }

@@ -1,9 +1,11 @@
 /**
  * Pushing one blob: monolithic (POST, then one PUT carrying the bytes) or chunked (PATCH chunks
  * with Content-Range, then PUT). Bytes stream from the caller's source through a digest check, so
- * memory stays flat and wrong bytes never complete an upload. A failed monolithic attempt starts
- * over from a fresh stream; a failed chunk asks the registry where the upload stands and resumes
- * from there, or starts over when the registry has lost the session.
+ * memory stays flat, every byte is read and hashed once, and wrong bytes never complete an upload.
+ * A registry that refuses a body that large (413) gets the blob in chunks instead; each chunk is
+ * read from its own offset. A failed monolithic attempt starts over from a fresh stream; a failed
+ * chunk asks the registry where the upload stands and resumes from there, or starts over when the
+ * registry has lost the session.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -31,9 +33,12 @@ import {
 export type UploadMode = 'monolithic' | 'chunked';
 
 export interface BlobUploadOptions {
-  mode: UploadMode;
+  /** `auto`: monolithic, in chunks when the registry refuses the whole body (413). */
+  mode: UploadMode | 'auto';
   /** Bytes per PATCH in chunked mode. */
   chunkSize: number;
+  /** Hears how far the upload has got (bytes from the blob's start), as the bytes leave. */
+  onProgress?: ((sent: number) => void) | undefined;
   /** A session the registry already opened (a mount answered 202); used for the first attempt. */
   session?: UploadSession;
   /** Asks whether the blob exists after a failure whose answer was lost. */
@@ -45,6 +50,16 @@ function pipeThrough<T extends NodeJS.WritableStream & Readable>(source: Readabl
   source.once('error', (error) => through.destroy(error));
   through.once('close', () => source.destroy());
   return source.pipe(through);
+}
+
+/** Counts bytes from `start` for `onProgress`, when there is one. */
+function progress({ onProgress }: Pick<BlobUploadOptions, 'onProgress'>, start: number): ((bytes: number) => void) | undefined {
+  if (onProgress === undefined) return undefined;
+  let sent = start;
+  return (bytes) => {
+    sent += bytes;
+    onProgress(sent);
+  };
 }
 
 /** Whether an upload failure is worth recovering from (416: the registry disagrees on the offset). */
@@ -59,8 +74,17 @@ function asRegistryError(http: RegistryHttp, error: unknown, what: string, repo:
 /** Uploads a blob; resolves once the registry has it under `descriptor.digest`. */
 export async function uploadBlob(http: RegistryHttp, repo: string, descriptor: Descriptor, open: OpenBlobStream, options: BlobUploadOptions): Promise<void> {
   digestAlgorithm(descriptor.digest);
-  if (options.mode === 'chunked') await uploadChunked(http, repo, descriptor, open, options);
-  else await uploadMonolithic(http, repo, descriptor, open, options);
+  if (options.mode === 'chunked') {
+    await uploadChunked(http, repo, descriptor, open, options);
+    return;
+  }
+  try {
+    await uploadMonolithic(http, repo, descriptor, open, options);
+  } catch (error) {
+    if (options.mode !== 'auto' || !(error instanceof RegistryError) || error.status !== 413) throw error;
+    http.log(`${describeBlob('push', descriptor.digest, repo)}: the registry refused ${descriptor.size} bytes in one request; sending chunks`);
+    await uploadChunked(http, repo, descriptor, open, { ...options, session: undefined });
+  }
 }
 
 async function uploadMonolithic(http: RegistryHttp, repo: string, descriptor: Descriptor, open: OpenBlobStream, options: BlobUploadOptions): Promise<void> {
@@ -74,7 +98,7 @@ async function uploadMonolithic(http: RegistryHttp, repo: string, descriptor: De
         method: 'PUT',
         target: withDigestQuery(http, session.location, descriptor.digest),
         headers: { 'content-type': 'application/octet-stream' },
-        body: { length: descriptor.size, open: async () => pipeThrough(await open(0), new DigestVerifier(descriptor)) },
+        body: { length: descriptor.size, open: async () => pipeThrough(await open(0), new DigestVerifier(descriptor, { onBytes: progress(options, 0) })) },
         scopes: pushScopes(repo),
         context: { repository: repo, what },
         expect: [201, 204],
@@ -128,7 +152,7 @@ async function uploadChunked(http: RegistryHttp, repo: string, descriptor: Descr
     }
     try {
       if (state.committed < descriptor.size) {
-        await sendChunk(http, repo, descriptor, open, state, options.chunkSize, what);
+        await sendChunk(http, repo, descriptor, open, state, { chunkSize: options.chunkSize, what, onProgress: options.onProgress });
         failures = 0;
         continue;
       }
@@ -169,8 +193,7 @@ async function sendChunk(
   descriptor: Descriptor,
   open: OpenBlobStream,
   state: ChunkState,
-  chunkSize: number,
-  what: string,
+  { chunkSize, what, onProgress }: { chunkSize: number; what: string; onProgress: BlobUploadOptions['onProgress'] },
 ): Promise<void> {
   const start = state.committed;
   const length = Math.min(Math.max(chunkSize, state.session.minChunkLength ?? 0), descriptor.size - start);
@@ -183,8 +206,8 @@ async function sendChunk(
       length,
       open: async () => {
         chunkHash = state.hash.copy();
-        const verifier = new DigestVerifier(descriptor, { hash: chunkHash, offset: start, verifyAtEnd: false });
-        return pipeThrough(sliceStream(await open(start), length), verifier);
+        const verifier = new DigestVerifier(descriptor, { hash: chunkHash, offset: start, verifyAtEnd: false, onBytes: progress({ onProgress }, start) });
+        return pipeThrough(sliceStream(await open(start, start + length), length), verifier);
       },
     },
     scopes: pushScopes(repo),
@@ -222,7 +245,7 @@ async function resume(http: RegistryHttp, repo: string, descriptor: Descriptor, 
   if (status.offset > state.committed) {
     const extra = status.offset - state.committed;
     const hash = state.hash.copy();
-    for await (const chunk of sliceStream(await open(state.committed), extra)) hash.update(chunk as Buffer);
+    for await (const chunk of sliceStream(await open(state.committed, status.offset), extra)) hash.update(chunk as Buffer);
     http.log(`resuming ${descriptor.digest} at ${status.offset} (the registry kept ${extra} bytes of the failed chunk)`);
     return { session: status, committed: status.offset, hash };
   }

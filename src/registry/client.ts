@@ -24,9 +24,7 @@ import { DEFAULT_TIMEOUT_MS } from './transport.js';
 export type { FetchedManifest } from './manifests.js';
 export type { OpenBlobStream } from './blob-source.js';
 
-/** Blobs larger than this are pushed in chunks by default: 64 MiB. */
-export const DEFAULT_CHUNKED_THRESHOLD = 64 * 1024 * 1024;
-/** Default bytes per PATCH: 16 MiB. */
+/** Default bytes per PATCH (when a registry asks for chunks, or a threshold is set): 16 MiB. */
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
 
 export interface RegistryClientOptions {
@@ -46,7 +44,10 @@ export interface RegistryClientOptions {
    * the host; a client that passes a value changes the shared limit).
    */
   maxConcurrentRequests?: number;
-  /** Blobs larger than this are pushed in chunks. Default 64 MiB. */
+  /**
+   * Blobs larger than this are pushed in chunks. Default none: one request per blob, in chunks
+   * only when the registry refuses a body that large (413).
+   */
   chunkedUploadThreshold?: number;
   /** Bytes per chunk. Default 16 MiB. */
   chunkSize?: number;
@@ -76,10 +77,15 @@ export interface RegistryClientOptions {
 }
 
 export interface PushBlobOptions {
-  /** `auto` (default) picks chunked above `chunkedUploadThreshold`. */
+  /**
+   * `auto` (default): chunked above `chunkedUploadThreshold`, else one request, falling back to
+   * chunks when the registry asks for them.
+   */
   mode?: 'auto' | UploadMode;
   /** Skip the upload when the registry already has the blob (one HEAD first). Default true. */
   skipExisting?: boolean;
+  /** Hears how many bytes of the blob have been sent, as they leave. Default none. */
+  onProgress?: (sent: number) => void;
 }
 
 export class RegistryClient {
@@ -104,7 +110,7 @@ export class RegistryClient {
     private readonly derived?: { root: RegistryHttp; signal: AbortSignal },
   ) {
     this.registry = registry;
-    this.chunkedThreshold = options.chunkedUploadThreshold ?? DEFAULT_CHUNKED_THRESHOLD;
+    this.chunkedThreshold = options.chunkedUploadThreshold ?? Number.POSITIVE_INFINITY;
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.root = derived?.root ?? RegistryClient.createHttp(registry, options);
     this.http = this.root.withSignal(anySignal(options.signal, derived?.signal));
@@ -171,40 +177,53 @@ export class RegistryClient {
     assertDigest(descriptor.digest, 'blob digest');
     return this.limited(async () => {
       if ((options.skipExisting ?? true) && (await hasBlob(this.http, repo, descriptor.digest))) return 'existed';
-      const mode = options.mode === undefined || options.mode === 'auto' ? (descriptor.size > this.chunkedThreshold ? 'chunked' : 'monolithic') : options.mode;
       await uploadBlob(this.http, repo, descriptor, openStream, {
-        mode,
+        mode: this.uploadMode(descriptor, options.mode),
         chunkSize: this.chunkSize,
         exists: () => hasBlob(this.http, repo, descriptor.digest),
+        onProgress: options.onProgress,
       });
       return 'uploaded';
     });
+  }
+
+  private uploadMode(descriptor: Descriptor, asked: PushBlobOptions['mode']): UploadMode | 'auto' {
+    if (asked !== undefined && asked !== 'auto') return asked;
+    return descriptor.size > this.chunkedThreshold ? 'chunked' : 'auto';
   }
 
   /**
    * Mounts a blob from `fromRepo` of the same registry. If the registry declines (202), uploads it
    * from `openStream`, or without one copies it out of `fromRepo`.
    */
-  mountBlob(repo: string, descriptor: Descriptor, fromRepo: string, openStream?: OpenBlobStream): Promise<'mounted' | 'uploaded'> {
+  mountBlob(
+    repo: string,
+    descriptor: Descriptor,
+    fromRepo: string,
+    openStream?: OpenBlobStream,
+    options: Pick<PushBlobOptions, 'onProgress'> = {},
+  ): Promise<'mounted' | 'uploaded'> {
     assertDigest(descriptor.digest, 'blob digest');
     return this.limited(() =>
       mountBlob(this.http, repo, descriptor, fromRepo, {
         openStream,
         exists: () => hasBlob(this.http, repo, descriptor.digest),
         chunkSize: this.chunkSize,
-        chunked: descriptor.size > this.chunkedThreshold,
+        mode: this.uploadMode(descriptor, 'auto'),
+        onProgress: options.onProgress,
       }),
     );
   }
 
   /**
-   * The blob as a stream (redirects followed, digest checked at the end). Read it fully or destroy
-   * it. Takes no slot: a read is limited by the transfer that consumes it (a copy holds the
-   * destination's slot), so a copy between two repositories of one host needs one slot, not two.
+   * The blob as a stream (redirects followed, digest checked at the end unless `verify` is false
+   * or it starts at `start`). Read it fully or destroy it. Takes no slot: a read is limited by the
+   * transfer that consumes it (a copy holds the destination's slot), so a copy between two
+   * repositories of one host needs one slot, not two.
    */
-  getBlob(repo: string, digest: string): Promise<Readable> {
+  getBlob(repo: string, digest: string, options: { start?: number; verify?: boolean } = {}): Promise<Readable> {
     assertDigest(digest);
-    return getBlob(this.http, repo, digest);
+    return getBlob(this.http, repo, digest, options);
   }
 
   /** A manifest or index by tag or digest; `accept` defaults to OCI and Docker v2 types. */

@@ -3,7 +3,7 @@
  * (loopback) registry, forwards requests streaming both ways, rewrites `Location` headers that
  * point at the upstream so they point at the proxy, and can be scripted per test to answer
  * 5xx/429, drop a connection part-way through a request body, add latency, or decline
- * cross-repository mounts. It counts every request it sees.
+ * cross-repository mounts. It counts every request it sees and the body bytes it forwards.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +26,8 @@ export interface RecordedRequest {
   url: string;
   outcome: 'forwarded' | 'injected' | 'dropped';
   status?: number;
+  /** Request body bytes forwarded to the registry. */
+  bodyBytes: number;
 }
 
 type Action =
@@ -64,6 +66,8 @@ export interface FaultProxy {
   readonly requests: readonly RecordedRequest[];
   /** Requests seen matching method and path. */
   count(method?: string, path?: RegExp): number;
+  /** Request body bytes forwarded to the registry by requests matching method and path. */
+  bodyBytes(method?: string, path?: RegExp): number;
   /** Forget the rules and the recorded requests. */
   reset(): void;
   close(): Promise<void>;
@@ -133,6 +137,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       }
     });
     if (dropAfter === undefined) {
+      req.on('data', (chunk: Buffer) => (record.bodyBytes += chunk.length));
       req.pipe(upstreamReq);
       return;
     }
@@ -141,6 +146,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       if (record.outcome === 'dropped') return;
       if (seen + chunk.length >= dropAfter) {
         upstreamReq.write(chunk.subarray(0, dropAfter - seen));
+        record.bodyBytes += dropAfter - seen;
         seen = dropAfter;
         record.outcome = 'dropped';
         upstreamReq.destroy();
@@ -148,6 +154,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         return;
       }
       seen += chunk.length;
+      record.bodyBytes += chunk.length;
       if (!upstreamReq.write(chunk)) {
         req.pause();
         upstreamReq.once('drain', () => req.resume());
@@ -161,7 +168,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const server = http.createServer((req, res) => {
     const method = req.method ?? 'GET';
     let url = req.url ?? '/';
-    const record: RecordedRequest = { method, url, outcome: 'forwarded' };
+    const record: RecordedRequest = { method, url, outcome: 'forwarded', bodyBytes: 0 };
     requests.push(record);
     const action = take(method, url, Number(req.headers['content-length'] ?? 0));
     req.on('error', () => {});
@@ -224,6 +231,9 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     });
   };
 
+  const matching = (method: string | undefined, path: RegExp | undefined): RecordedRequest[] =>
+    requests.filter((r) => (method === undefined || r.method === method.toUpperCase()) && (path === undefined || path.test(r.url)));
+
   return {
     address,
     failNext: (match) => add(match, { kind: 'status', status: match.status, retryAfter: match.retryAfter }),
@@ -234,8 +244,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     get requests() {
       return requests;
     },
-    count: (method, path) =>
-      requests.filter((r) => (method === undefined || r.method === method.toUpperCase()) && (path === undefined || path.test(r.url))).length,
+    count: (method, path) => matching(method, path).length,
+    bodyBytes: (method, path) => matching(method, path).reduce((sum, r) => sum + r.bodyBytes, 0),
     reset: () => {
       rules = [];
       requests = [];
