@@ -56,6 +56,7 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
     .command(command('release <release-version>', 'Cut a release: push by digest, verify, tag all at once', () => import('./release-command.js')))
     .command(command('matrix', 'Print the CI job matrix (one job per platform, image, or both) as JSON', () => import('./matrix-command.js')))
     .command(command('merge <shards..>', 'Join CI shard reports into one manifest list per image, then tag all at once', () => import('./merge-command.js')))
+    .command(command('keygen', 'Write a signing key pair (ECDSA P-256 PEM) for release --sign-key and verify --key', () => import('./keygen-command.js')))
     .completion('completion', 'Print a shell completion script for bash or zsh (meshbuild completion >> ~/.bashrc)')
     .demandCommand(1, 'name a command: all, build, plan, list, release, matrix, merge, verify, mirror or push (meshbuild --help shows them)')
     .strict()

@@ -17,6 +17,7 @@ import { rerunCommand } from '../run/rerun-command.js';
 import { runTagPhase, tagReference } from '../publish/tag-phase.js';
 import { journalPath } from '../publish/tags-journal.js';
 import { registryClients, withPublishFlags, type RegistryFlags } from './push-command.js';
+import { isCosignTag } from '../sign/cosign-layout.js';
 import { formatVerifyReport } from './verify-command.js';
 
 type MirrorArgs = RegistryFlags & { source?: string; destination?: string; tag?: string; platforms?: string[]; 'from-report'?: string };
@@ -74,7 +75,10 @@ export default function mirrorCommand(io: CommandIo, setExit: (code: number) => 
           copied.flatMap((c) => c.tags),
           { signal, journalFile: journalPath(argv.out), rerun: rerunCommand(io.argv) },
         );
-        for (const result of results) io.stdout.write(`tagged ${tagReference(result)}${result.status === 'unchanged' ? ' (already)' : ''}\n`);
+        const cosignTags = results.filter((r) => isCosignTag(r.tag));
+        for (const result of results.filter((r) => !isCosignTag(r.tag)))
+          io.stdout.write(`tagged ${tagReference(result)}${result.status === 'unchanged' ? ' (already)' : ''}\n`);
+        if (cosignTags.length > 0) io.stdout.write(`tagged ${cosignTags.length} .sig/.att (signatures and attestations kept with the images)\n`);
       });
       io.stdout.write(`mirror: ${sources.length - failed} of ${sources.length} images copied and verified${failed > 0 ? '; no tag was written' : ''}\n`);
       setExit(failed === 0 ? 0 : EXIT_FAILED);
@@ -111,6 +115,7 @@ export function formatMirrorResult(result: MirrorResult): string {
     `${result.source} -> ${target}`,
     `  digest ${result.digest} (${result.listing.platforms.map((p) => p.name).join(', ')}; ${result.listing.attestations.length} attestation entries)`,
     result.alreadyThere ? '  already there: nothing copied' : `  ${blobsSent} blobs copied (${formatBytes(bytesSent)}), ${blobsSkipped} already there`,
+    `  signatures: ${result.signatures.signatures} .sig and ${result.signatures.attestations} .att manifests copied`,
   ];
   if (result.ok)
     lines.push(

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { EXIT_INTERRUPTED, MeshbuildError, stepError, usageError } from '../errors.js';
 import { createPlan } from '../plan/plan.js';
 import { cutRelease, type ReleaseFailure, type ReleaseOutcome } from '../release/release.js';
+import { loadSigningKey } from '../sign/signing-key.js';
 import { RegistryClients } from '../registry/client-pool.js';
 import { parseReleaseVersion, type ReleaseVersion } from '../release/versions.js';
 import { formatPlan } from '../report/plan-text.js';
@@ -20,7 +21,14 @@ import type { CommandIo } from './main.js';
 import { listValue, positiveWholeNumber, withBuildFlags, type BuildFlags } from './flags.js';
 import { loadGraph, planRequest } from './settings.js';
 
-type ReleaseArgs = BuildFlags & { 'release-version': string; force: boolean; 'minor-tag': boolean; latest: boolean; 'verify-run': boolean };
+type ReleaseArgs = BuildFlags & {
+  'release-version': string;
+  force: boolean;
+  'minor-tag': boolean;
+  latest: boolean;
+  'verify-run': boolean;
+  'sign-key'?: string;
+};
 
 /** Build flags that name what `release` decides itself. */
 const NOT_FOR_RELEASE = ['tag', 'push', 'push-by-digest', 'load', 'output', 'binaries-only'] as const;
@@ -41,6 +49,10 @@ export default function releaseCommand(io: CommandIo, setExit: (code: number) =>
           type: 'boolean',
           default: false,
           describe: "Verify by also starting each platform's image (needs a Docker Engine; qemu for foreign ones)",
+        })
+        .option('sign-key', {
+          type: 'string',
+          describe: 'Sign every index and platform manifest and attach SBOM + provenance attestations (cosign-compatible) with this PEM ECDSA P-256 key',
         })
         .hide('tag')
         .hide('push')
@@ -73,6 +85,8 @@ export default function releaseCommand(io: CommandIo, setExit: (code: number) =>
         return;
       }
 
+      const signingKey = argv['sign-key'] !== undefined ? await loadSigningKey(path.resolve(argv['sign-key'])) : undefined;
+      if (signingKey?.warning) io.stderr.write(`warning: ${signingKey.warning}\n`);
       const insecureRegistries = listValue(argv['insecure-registry']);
       // One lock for the whole release: its builds and the release files it stages after them.
       const outcome: ReleaseOutcome = await withOutFolder(request.outDir, () =>
@@ -89,6 +103,7 @@ export default function releaseCommand(io: CommandIo, setExit: (code: number) =>
             runPlan: (plan, reportFile) => executePlan(plan, { ...argv, report: reportFile }, io),
             signal,
             rerun: rerunCommand(io.argv),
+            ...(signingKey ? { signingKey } : {}),
             print: (line) => io.stdout.write(`${line}\n`),
           }),
         ),
@@ -142,6 +157,10 @@ function printOutcome(io: CommandIo, version: ReleaseVersion, outcome: ReleaseOu
   }
   for (const [reference, tags] of byReference) out(`  ${reference}  ${tags.join(', ')}`);
   for (const note of release.notes) out(`  note: ${note}`);
+  if (release.signed)
+    out(
+      `signed: ${release.signed.manifests} manifests, each with a signature and SBOM + provenance attestations (${release.signed.tags} .sig/.att tags written)`,
+    );
   if (release.files) out(`release files: ${release.files}`);
   for (const hub of outcome.report.hubs) out(`next: istioctl install --set hub=${hub} --set tag=${version.version}`);
 }

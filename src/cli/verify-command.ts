@@ -2,8 +2,10 @@
  * `meshbuild verify <ref...>`: checks published images: every platform listed, each platform's
  * config and ELF binaries built for it, and with --run each image's version command run on its
  * platform: `--version-args`, else the `versionArgs` of the same-named image in --targets/--source
- * when either is given, else `--version`. Exit 0 when every reference passes, 1 when any has a problem or cannot be read, 2 for bad input.
+ * when either is given, else `--version`; with --key, every manifest's cosign signature and
+ * attestations, and each SBOM against the Go binaries in the layers. Exit 0 when every reference passes, 1 when any has a problem or cannot be read, 2 for bad input.
  */
+import path from 'node:path';
 import { EXIT_FAILED, isMeshbuildError, usageError } from '../errors.js';
 import { parsePlatformList } from '../platform.js';
 import type { Graph } from '../graph/graph.js';
@@ -11,6 +13,7 @@ import { inspectReference, type VerifyReport } from '../release/verify.js';
 import { DEFAULT_VERSION_ARGS } from '../release/verify-run.js';
 import { parseReference } from '../registry/reference.js';
 import type { CommandParts } from './lazy-command.js';
+import { loadVerifyKey } from '../sign/signing-key.js';
 import type { CommandIo } from './main.js';
 import { formatError } from './print-error.js';
 import { withInterrupt } from '../run/interrupt.js';
@@ -26,6 +29,7 @@ type VerifyArgs = RegistryFlags & {
   'version-args'?: string;
   targets?: string;
   source?: string;
+  key?: string;
 };
 
 /**
@@ -64,6 +68,10 @@ export default function verifyCommand(io: CommandIo, setExit: (code: number) => 
         })
         .option('targets', { type: 'string', describe: "Read each image's versionArgs from this targets folder (images matched by repository name)" })
         .option('source', { type: 'string', describe: "Read versionArgs from the graph with this source's overlay (an Istio checkout)" })
+        .option('key', {
+          type: 'string',
+          describe: 'Public key (PEM): every manifest must carry a signature and SBOM + provenance attestations that verify with it',
+        })
         .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' })
         .example('$0 verify 127.0.0.1:5555/mesh/pilot:1.29.1 --platforms amd64,arm64', 'Both platforms listed, binaries built for each')
         .example('$0 verify 127.0.0.1:5555/mesh/pilot:1.29.1 --run', "Also start each platform's image and run its version command"),
@@ -73,6 +81,7 @@ export default function verifyCommand(io: CommandIo, setExit: (code: number) => 
       const references = argv.references.map(String);
       for (const reference of references) parseReference(reference); // bad input: exit 2 before any request
       const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : [];
+      const publicKey = argv.key !== undefined ? await loadVerifyKey(path.resolve(argv.key)) : undefined;
       const clients = registryClients(argv);
       // Only a graph asked for is read: plain references keep the default version command.
       const graph =
@@ -90,6 +99,7 @@ export default function verifyCommand(io: CommandIo, setExit: (code: number) => 
               versionArgs: versionArgsFor(reference, argv['version-args'], graph),
               insecureRegistries: clients.insecureRegistries,
               clientFor: (registry) => clients.for(registry),
+              ...(publicKey ? { publicKey } : {}),
               signal,
             });
             results.push(report);
@@ -117,6 +127,7 @@ export function formatVerifyReport(report: VerifyReport): string {
   lines.push(`  attestation entries: ${report.attestations.length === 0 ? 'none' : report.attestations.length}`);
   for (const attestation of report.attestations) lines.push(`    ${attestation}`);
   lines.push(`  ELF binaries checked: ${report.binaries}`);
+  if (report.signatures) lines.push(`  signed manifests: ${report.signatures.signed}, attestations verified: ${report.signatures.attestations}`);
   for (const run of report.runs)
     lines.push(`  run ${run.platform}: ${run.command.join(' ')} -> ${run.output.split('\n')[0] ?? ''}${run.exitCode === 0 ? '' : ` (exit ${run.exitCode})`}`);
   if (report.ok) {

@@ -15,6 +15,7 @@ import { RegistryStore } from '../publish/registry-store.js';
 import type { RegistryClients } from '../registry/client-pool.js';
 import { formatReference, parseHub, parseReference, referenceTarget, repositoryFromHub, type ImageReference } from '../registry/reference.js';
 import type { RunReport } from '../report/json-report.js';
+import { copySignatures } from '../sign/copy-signatures.js';
 import { inspectReference, listImage, type ImageListing, type VerifyReport } from './verify.js';
 
 export interface ImageTransfer {
@@ -114,8 +115,10 @@ export interface MirrorResult {
   verify: VerifyReport;
   /** True when the copy verified. */
   ok: boolean;
-  /** The tag to write once every image of the run is copied and verified (none if it failed). */
+  /** The tag to write once every image of the run is copied and verified (none if it failed), `.sig`/`.att` tags included. */
   tags: TagWrite[];
+  /** `.sig` and `.att` manifests copied with the image (cosign signatures and attestations). */
+  signatures: { signatures: number; attestations: number };
 }
 
 /**
@@ -149,7 +152,8 @@ export async function mirrorImage(source: string, dstHub: string, options: Mirro
     clientFor: (registry) => options.clients.for(registry),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  const tags = verify.ok ? await tagWrites([copied]) : [];
+  const signatures = verify.ok ? await copySignatures(from, to, root, options.signal) : { signatures: 0, attestations: 0, tags: [] };
+  const tags = verify.ok ? [...signatures.tags, ...(await tagWrites([copied]))] : [];
   return {
     source,
     repository,
@@ -161,6 +165,7 @@ export async function mirrorImage(source: string, dstHub: string, options: Mirro
     verify,
     ok: verify.ok,
     tags,
+    signatures: { signatures: signatures.signatures, attestations: signatures.attestations },
   };
 }
 

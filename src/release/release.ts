@@ -25,11 +25,13 @@ import { journalPath } from '../publish/tags-journal.js';
 import { repositoryName } from './merge.js';
 import { checksumsFor, formatReleaseNotes, ISTIOCTL_ARCHIVES, releaseDir, writeIstioctlArchives, type ReleasedImage } from './release-files.js';
 import { buildFailures, checkVersionTags, verifyTargets, type ReleaseTarget } from './release-checks.js';
+import { signRelease } from '../sign/release-signing.js';
+import type { SigningKey } from '../sign/signing-key.js';
 import { deriveReleaseTags, type ReleaseVersion, type TagChoices } from './versions.js';
 
 /** What went wrong, per image x platform x hub where that is known. */
 export interface ReleaseFailure {
-  step: 'build' | 'conflict' | 'verify' | 'files' | 'tag';
+  step: 'build' | 'conflict' | 'verify' | 'sign' | 'files' | 'tag';
   image?: string;
   platforms?: string[];
   hubs?: string[];
@@ -55,6 +57,8 @@ export interface ReleaseReport extends RunReport {
     failures: ReleaseFailure[];
     /** The folder of the release files, once written. */
     files?: string;
+    /** With --sign-key: manifests signed and attested, and the `.sig`/`.att` tags written for them. */
+    signed?: { manifests: number; tags: number };
   };
 }
 
@@ -75,6 +79,8 @@ export interface ReleaseRequest {
   signal: AbortSignal;
   /** The command that finishes the tags if the tag phase cannot, for its messages. */
   rerun: string;
+  /** Sign and attest every image (after it is verified, before any tag) with this key. Default: unsigned. */
+  signingKey?: SigningKey;
   print(line: string): void;
 }
 
@@ -102,6 +108,8 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
   const notes = new Map<string, string[]>();
   let tagOutcomes: TagResult[] = [];
   let plannedTags: TagWrite[] = [];
+  let signatureTags: TagWrite[] = [];
+  let signed: { manifests: number; tags: number } | undefined;
   let interrupted = false;
   let filesDir: string | undefined;
   // Under out/.tmp, never /tmp: a killed release leaves nothing outside out/, and the next run clears it.
@@ -133,6 +141,26 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
     await collect(failures, 'verify', () => verifyTargets(release, imagesPlan, targets, failures));
     if (failures.length > 0 || (interrupted = release.signal.aborted)) return finish();
 
+    // 3b. Sign and attest every manifest, stored by digest; their tags go first in the tag phase.
+    const signingKey = release.signingKey;
+    if (signingKey) {
+      release.print(`signing and attesting ${targets.length} image references`);
+      await collect(failures, 'sign', async () => {
+        const result = await signRelease(targets, {
+          key: signingKey,
+          version: version.version,
+          sourceDir: graph.sourceDir,
+          revision: request.git?.revision ?? 'unknown',
+          clientFor: release.clientFor,
+          signal: release.signal,
+          print: release.print,
+        });
+        signatureTags = result.tags;
+        signed = { manifests: result.manifests, tags: 0 };
+      });
+      if (failures.length > 0 || (interrupted = release.signal.aborted)) return finish();
+    }
+
     // 4. Stage the release files (tags are not written if this fails), then derive the tags.
     const staging = await makeTempDir(request.outDir, `release-${version.version}`);
     try {
@@ -147,12 +175,10 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
 
       // 5. Every tag, now that everything else succeeded: all of them, or (undone) none.
       try {
-        tagOutcomes = await runTagPhase(plannedTags, {
-          signal: release.signal,
-          journalFile: journalPath(request.outDir),
-          rerun: release.rerun,
-          progress: release.print,
-        });
+        const phase = { signal: release.signal, journalFile: journalPath(request.outDir), rerun: release.rerun, progress: release.print };
+        // Signatures before the tags that name what they sign: a tag never names an unsigned release.
+        if (signatureTags.length > 0 && signed) signed.tags = (await runTagPhase(signatureTags, phase)).filter((t) => t.status === 'written').length;
+        tagOutcomes = await runTagPhase(plannedTags, phase);
       } catch (error) {
         if (!isMeshbuildError(error)) throw error;
         interrupted = error instanceof InterruptedError;
@@ -217,6 +243,7 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
         notes: noteLines(notes),
         failures,
         ...(filesDir ? { files: filesDir } : {}),
+        ...(signed ? { signed } : {}),
       },
     };
     return { ok, interrupted, unchanged: ok && tagOutcomes.every((o) => o.status === 'unchanged'), report };

@@ -5,6 +5,7 @@
  * with `run`, each platform's executable answers its version command (under qemu where foreign)
  * and, where its output names a platform, names its own.
  */
+import type { KeyObject } from 'node:crypto';
 import { stepError } from '../errors.js';
 import { isIndexMediaType } from '../oci/media-types.js';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, OciPlatform } from '../oci/types.js';
@@ -13,6 +14,7 @@ import type { ImageStore } from '../publish/image-store.js';
 import { RegistryStore } from '../publish/registry-store.js';
 import { RegistryClient } from '../registry/client.js';
 import { formatReference, parseReference, referenceTarget } from '../registry/reference.js';
+import { verifySignatures } from '../sign/verify-signatures.js';
 import { canCheckElf, scanLayerForForeignBinaries } from './elf-scan.js';
 import { runVersion } from './verify-run.js';
 
@@ -25,6 +27,8 @@ export interface VerifyOptions {
   versionArgs?: readonly string[];
   /** Registry hosts that may be reached over plain HTTP besides loopback ones. Default none. */
   insecureRegistries?: string[];
+  /** Also check the signature and SBOM + provenance attestations of every manifest with this public key. Default: not checked. */
+  publicKey?: KeyObject;
   signal?: AbortSignal;
 }
 
@@ -62,6 +66,8 @@ export interface VerifyReport extends VerifyResult {
   /** ELF binaries whose machine was checked, over all platforms. */
   binaries: number;
   runs: RunCheck[];
+  /** With `publicKey`: manifests whose signature verified, and attestations that did. */
+  signatures?: { signed: number; attestations: number };
 }
 
 export interface InspectOptions extends VerifyOptions {
@@ -189,6 +195,17 @@ async function inspectImage(store: ImageStore, root: Descriptor, reference: stri
       continue;
     }
     await checkPlatform(store, entry, platform, report, problem, options);
+  }
+  if (options.publicKey) {
+    const subjects = [{ descriptor: root }, ...listing.platforms.map((p) => ({ descriptor: p.descriptor, platform: p.name }))];
+    const check = await verifySignatures(
+      store,
+      listing.isIndex ? subjects : [{ descriptor: root, platform: listing.platforms[0]?.name }],
+      options.publicKey,
+      options.signal,
+    );
+    report.signatures = { signed: check.signed, attestations: check.attestations };
+    for (const finding of check.problems) problem(finding);
   }
   report.ok = report.problems.length === 0;
   return report;
