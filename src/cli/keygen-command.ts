@@ -6,7 +6,8 @@ const keygenCommand: CommandFactory<{ out: string }> = (io, setExit) => ({
   builder: (yargs) =>
     yargs
       .option('out', { type: 'string', demandOption: true, describe: 'Folder to write meshbuild.key (mode 0600) and meshbuild.pub into' })
-      .example('$0 keygen --out keys', 'keys/meshbuild.key for release --sign-key, keys/meshbuild.pub for verify --key and cosign verify --key'),
+      .example('$0 keygen --out keys', 'keys/meshbuild.key for release --sign-key, keys/meshbuild.pub for verify --key')
+      .example('$0 release 1.0.0 --hub HUB --sign-key keys/meshbuild.key', 'Sign and attest every manifest of the release with it'),
   handler: async (argv) => {
     const { writeKeyPair } = await import('../sign/key-files.js');
     const { privateKey, publicKey } = await writeKeyPair(path.resolve(argv.out));

@@ -61,6 +61,10 @@ export default function releaseCommand(io: CommandIo, setExit: (code: number) =>
         .hide('output')
         .hide('binaries-only')
         .example('$0 release 1.29.1 --hub 127.0.0.1:5555/mesh', 'Push every image by digest, verify, then tag 1.29.1 (and 1.29, latest when highest)')
+        .example(
+          '$0 release 1.29.1 --hub 127.0.0.1:5555/mesh --sign-key keys/meshbuild.key',
+          'Also sign every manifest and attach SBOM + provenance for cosign',
+        )
         .example('$0 release 1.30.0-rc.1 --hub docker.io/me --no-latest --dry-run', 'The plan of a release candidate that leaves latest alone'),
     handler: async (argv) => {
       const version = parseReleaseVersion(String(argv['release-version']));

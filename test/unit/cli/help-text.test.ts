@@ -27,7 +27,7 @@ async function run(args: string[]): Promise<{ exitCode: number; stdout: string; 
   return { exitCode, stdout: stripAnsi(stdout.text), stderr: stripAnsi(stderr.text) };
 }
 
-const COMMANDS = ['all', 'build', 'plan', 'list', 'graph', 'verify', 'mirror', 'push', 'release', 'matrix', 'merge'];
+const COMMANDS = ['all', 'build', 'plan', 'list', 'graph', 'verify', 'mirror', 'push', 'release', 'matrix', 'merge', 'keygen'];
 
 describe('--help', () => {
   it('meshbuild --help lists every command', async () => {
