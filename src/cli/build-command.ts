@@ -20,7 +20,13 @@ const buildCommand: CommandFactory<BuildArgs> = (io, setExit) => ({
 export default buildCommand;
 
 /** Plans `targets` and runs the plan (or prints it with --dry-run); failures end in their exit code. */
-export async function runBuild(targets: string[], argv: ArgumentsCamelCase<BuildArgs>, io: CommandIo, setExit: (code: number) => void): Promise<void> {
+export async function runBuild(
+  targets: string[],
+  argv: ArgumentsCamelCase<BuildArgs>,
+  io: CommandIo,
+  setExit: (code: number) => void,
+  command: 'all' | 'build' = 'build',
+): Promise<void> {
   positiveWholeNumber(argv.jobs, '--jobs');
   positiveWholeNumber(argv['registry-concurrency'], '--registry-concurrency');
   const [{ loadGraph, planRequest }, { createPlan }, { formatPlan }] = await Promise.all([
@@ -35,24 +41,39 @@ export async function runBuild(targets: string[], argv: ArgumentsCamelCase<Build
     setExit(0);
     return;
   }
-  const { executePlan } = await import('./execute.js');
+  const [{ executePlan }, { describeDestination, summarizeReport }, { printSummary }] = await Promise.all([
+    import('./execute.js'),
+    import('../report/run-summary.js'),
+    import('./run-output.js'),
+  ]);
   const summary = await executePlan(plan, argv, io);
+  const view = summarizeReport(summary.report, {
+    command,
+    output: plan.jobs.some((j) => j.kind === 'image-build') ? describeDestination(plan.output, plan.hubs) : `binaries in ${plan.outDir}`,
+    durationMs: summary.durationMs,
+  });
   if (summary.ok) {
+    await printSummary(io, argv, view, summary.timeline);
     setExit(0);
     return;
   }
   if (summary.interrupted) {
+    await printSummary(io, argv, view, summary.timeline);
     // The tag phase's own interruption says what it put back: prefer it to a bare one.
     const own = summary.failures.map((f) => f.error).find((e): e is InterruptedError => e instanceof InterruptedError && e.detail !== undefined);
     throw own ?? new InterruptedError();
   }
-  if (summary.failures.length === 0) throw stepError(`${summary.skipped.length} jobs did not run`);
+  if (summary.failures.length === 0) {
+    await printSummary(io, argv, view, summary.timeline);
+    throw stepError(`${summary.skipped.length} jobs did not run`);
+  }
   // The CI log already showed each failure's tool output as it happened; the TTY view did not.
   for (const { failure } of summary.failures) {
     io.stderr.write(`error: ${failure.message}\n`);
     if (io.interactive && failure.detail) io.stderr.write(`${failure.detail.replace(/^/gm, '    | ')}\n`);
     if (failure.hint) io.stderr.write(`hint: ${failure.hint}\n`);
   }
+  await printSummary(io, argv, view, summary.timeline);
   const usage = summary.failures.some((f) => isMeshbuildError(f.error) && f.error.exitCode === EXIT_USAGE);
   setExit(usage ? EXIT_USAGE : EXIT_FAILED);
 }

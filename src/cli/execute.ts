@@ -6,8 +6,8 @@ import { sourceTreeState } from '../go/build-stamp.js';
 import { checkGoToolchain, runGoBuild } from '../go/go-build.js';
 import { fetchArtifact } from '../fetch/fetch-artifact.js';
 import type { Plan } from '../plan/types.js';
-import { CiReporter } from '../report/ci-reporter.js';
-import { JsonReportWriter } from '../report/json-report.js';
+import { JsonReportWriter, type RunReport } from '../report/json-report.js';
+import { TimelineRecorder, type Timeline } from '../report/timeline.js';
 import { TraceFileWriter } from '../report/trace-file.js';
 import { isMeshbuildError } from '../errors.js';
 import { withOutFolder } from '../run/atomic-files.js';
@@ -26,6 +26,7 @@ import type { LayerCompression } from '../oci/layer.js';
 import { isLoopbackHost } from '../registry/insecure-policy.js';
 import { parseReference } from '../registry/reference.js';
 import type { CommandIo } from './main.js';
+import { viewReporter } from './run-output.js';
 import { listValue, type BuildFlags } from './flags.js';
 
 /**
@@ -50,13 +51,20 @@ function layerCompressionFor(plan: Plan): LayerCompression {
   return plan.hubs.every((hub) => isLoopbackHost(parseReference(`${hub}/x`).registry)) ? 'none' : 'gzip';
 }
 
+/** A finished run: the scheduler's summary, the report the events made, and the run's timeline. */
+export interface ExecutedRun extends RunSummary {
+  report: RunReport;
+  timeline: Timeline;
+}
+
 /** Runs the plan holding the lock of --out: a second run on the same folder is exit 2, naming the first. */
-export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<RunSummary> {
+export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<ExecutedRun> {
   return withOutFolder(plan.outDir, () => executeLocked(plan, flags, io));
 }
 
-async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<RunSummary> {
-  const report = flags.report !== undefined ? new JsonReportWriter(flags.report) : undefined;
+async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<ExecutedRun> {
+  // Kept in memory for the summary in any case; written to --report FILE when asked.
+  const report = new JsonReportWriter(flags.report);
   // Ctrl-C's signal exists only once the run starts (withInterrupt below); registry clients are made
   // before that, so they get a signal that follows it.
   const registryInterrupt = sharedAbortController();
@@ -70,7 +78,7 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
   try {
     ({ goVersion, buildxNodes } = await checkTools(plan, flags, destinations));
   } catch (error) {
-    if (report && isMeshbuildError(error)) {
+    if (flags.report !== undefined && isMeshbuildError(error)) {
       report.recordStartFailure(plan, error);
       await report.close();
     }
@@ -91,9 +99,8 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     perPlatform: buildxNodes > 1,
     keepGoing: flags['keep-going'],
   });
-  // listr2 is loaded only for a terminal: CI logs and pipes start faster without it.
-  const reporters: Reporter[] = [io.interactive ? new (await import('../report/tty-reporter.js')).TtyReporter() : new CiReporter(io.stderr)];
-  if (report) reporters.push(report);
+  const timeline = new TimelineRecorder();
+  const reporters: Reporter[] = [await viewReporter(io, flags), report, { onEvent: (event) => timeline.onEvent(event), close: async () => {} }];
   if (flags.trace !== undefined) reporters.push(new TraceFileWriter(flags.trace));
   const reporter = new CombinedReporter(reporters);
 
@@ -106,8 +113,9 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     publish: (job, context) => publish(job, context, plan, destinations, rerunCommand(io.argv)),
   };
 
+  let summary: RunSummary;
   try {
-    return await withInterrupt((signal) => {
+    summary = await withInterrupt((signal) => {
       signal.addEventListener('abort', () => registryInterrupt.abort(signal.reason), { once: true });
       const emit = (event: RunEvent) => {
         reporter.onEvent(event);
@@ -118,4 +126,5 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
   } finally {
     await reporter.close();
   }
+  return { ...summary, report: report.report(), timeline: timeline.timeline() };
 }

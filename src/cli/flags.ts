@@ -31,8 +31,15 @@ export interface PlanFlags extends GraphFlags {
   output?: string;
 }
 
+/** How a run is shown (src/cli/run-output.ts). */
+export interface OutputFlags {
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
 /** Everything `all` and `build` take: the plan's flags and how to run it. */
-export interface BuildFlags extends PlanFlags {
+export interface BuildFlags extends PlanFlags, OutputFlags {
   jobs: number;
   'dry-run': boolean;
   'keep-going': boolean;
@@ -120,9 +127,18 @@ export function withRegistryFlags<T>(yargs: Argv<T>) {
     .option('registry-concurrency', { type: 'number', default: 8, describe: 'Requests in flight per registry host' });
 }
 
+/** --json, --quiet, --verbose: for every command that ends with a summary. */
+export function withOutputFlags<T>(yargs: Argv<T>) {
+  return yargs
+    .option('json', { type: 'boolean', describe: 'Print the summary as JSON on stdout', group: 'Output:' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Show only errors and the summary', group: 'Output:' })
+    .option('verbose', { type: 'boolean', describe: "Show tools' output (go, buildx) as it comes", group: 'Output:' })
+    .conflicts('quiet', 'verbose');
+}
+
 /** `all`, `build` and `release`: the plan, where images go, and how the run goes. */
 export function withBuildFlags<T>(yargs: Argv<T>) {
-  return withRegistryFlags(withDestinationFlags(withPlanFlags(yargs)))
+  return withOutputFlags(withRegistryFlags(withDestinationFlags(withPlanFlags(yargs))))
     .option('jobs', { alias: 'j', type: 'number', default: 4, describe: 'Jobs run at once' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Print the plan, run nothing' })
     .option('keep-going', { type: 'boolean', default: false, describe: 'After a failure, let independent jobs finish (tags are still all-or-nothing)' })

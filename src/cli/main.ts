@@ -4,7 +4,7 @@
  * exit codes.
  */
 import yargs from 'yargs';
-import { EXIT_USAGE, usageError } from '../errors.js';
+import { EXIT_USAGE, MeshbuildError, usageError } from '../errors.js';
 import { formatError } from './print-error.js';
 import { lazyCommand, type CommandFactory } from './lazy-command.js';
 import { RedactedOutput } from '../report/redacted-output.js';
@@ -80,6 +80,11 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
   } catch (error) {
     const { text, exitCode: code } = formatError(error);
     io.stderr.write(text);
+    // On GitHub Actions the error is also an annotation: on the targets file's line when it names one.
+    if (io.env.GITHUB_ACTIONS === 'true' || io.env.GITHUB_STEP_SUMMARY) {
+      const { annotationsOf } = await import('../report/github-actions.js');
+      if (error instanceof MeshbuildError) io.stderr.write(annotationsOf(error, io.env.GITHUB_WORKSPACE));
+    }
     return code === 0 ? EXIT_USAGE : code;
   }
 }

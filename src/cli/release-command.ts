@@ -15,11 +15,14 @@ import { writeFileAtomic } from '../run/atomic-files.js';
 import { withInterrupt } from '../run/interrupt.js';
 import { withOutFolder } from '../run/atomic-files.js';
 import { rerunCommand } from '../run/rerun-command.js';
+import { summarizeReport } from '../report/run-summary.js';
+import type { Timeline } from '../report/timeline.js';
 import { executePlan } from './execute.js';
 import type { CommandParts } from './lazy-command.js';
 import type { CommandIo } from './main.js';
 import { listValue, positiveWholeNumber, withBuildFlags, type BuildFlags } from './flags.js';
 import { loadGraph, planRequest } from './settings.js';
+import { printSummary } from './run-output.js';
 
 type ReleaseArgs = BuildFlags & {
   'release-version': string;
@@ -91,6 +94,10 @@ export default function releaseCommand(io: CommandIo, setExit: (code: number) =>
 
       const signingKey = argv['sign-key'] !== undefined ? await loadSigningKey(path.resolve(argv['sign-key'])) : undefined;
       if (signingKey?.warning) io.stderr.write(`warning: ${signingKey.warning}\n`);
+      const started = Date.now();
+      // With --json, stdout is the summary's JSON alone; the lines along the way go to stderr.
+      const lines = argv.json ? io.stderr : io.stdout;
+      const timelines: Timeline[] = [];
       const insecureRegistries = listValue(argv['insecure-registry']);
       // One lock for the whole release: its builds and the release files it stages after them.
       const outcome: ReleaseOutcome = await withOutFolder(request.outDir, () =>
@@ -104,23 +111,33 @@ export default function releaseCommand(io: CommandIo, setExit: (code: number) =>
             verifyRun: argv['verify-run'],
             insecureRegistries,
             clientFor: new RegistryClients({ insecureRegistries, maxConcurrentRequests: argv['registry-concurrency'] }).lookup,
-            runPlan: (plan, reportFile) => executePlan(plan, { ...argv, report: reportFile }, io),
+            runPlan: async (plan, reportFile) => {
+              const run = await executePlan(plan, { ...argv, report: reportFile }, io);
+              timelines.push(run.timeline);
+              return run;
+            },
             signal,
             rerun: rerunCommand(io.argv),
             ...(signingKey ? { signingKey } : {}),
-            print: (line) => io.stdout.write(`${line}\n`),
+            print: (line) => lines.write(`${line}\n`),
           }),
         ),
       );
       if (argv.report !== undefined) await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(outcome.report, null, 2)}\n`);
-      printOutcome(io, version, outcome);
+      // The summary comes last, also when the release failed (what was pushed, by digest).
+      const view = summarizeReport(outcome.report, { command: 'release', output: hubs.join(', '), durationMs: Date.now() - started });
+      try {
+        printOutcome(lines, version, outcome);
+      } finally {
+        await printSummary(io, argv, view, timelines[0]);
+      }
       setExit(0);
     },
   };
 }
 
 /** Prints what the release did, or throws what stopped it (exit 1, or 130 for Ctrl-C). */
-function printOutcome(io: CommandIo, version: ReleaseVersion, outcome: ReleaseOutcome): void {
+function printOutcome(stream: NodeJS.WritableStream, version: ReleaseVersion, outcome: ReleaseOutcome): void {
   const { release } = outcome.report;
   if (outcome.interrupted) {
     const tagPhase = release.failures.find((f) => f.step === 'tag');
@@ -146,7 +163,7 @@ function printOutcome(io: CommandIo, version: ReleaseVersion, outcome: ReleaseOu
         : 'fix the cause and run the same command again: what is already pushed is not sent again',
     });
   }
-  const out = (line: string) => io.stdout.write(`${line}\n`);
+  const out = (line: string) => stream.write(`${line}\n`);
   if (outcome.unchanged) {
     out(`release ${version.version} is already published with this content: nothing to do (every tag already names it)`);
   } else {
@@ -166,7 +183,6 @@ function printOutcome(io: CommandIo, version: ReleaseVersion, outcome: ReleaseOu
       `signed: ${release.signed.manifests} manifests, each with a signature and SBOM + provenance attestations (${release.signed.tags} .sig/.att tags written)`,
     );
   if (release.files) out(`release files: ${release.files}`);
-  for (const hub of outcome.report.hubs) out(`next: istioctl install --set hub=${hub} --set tag=${version.version}`);
 }
 
 /**

@@ -69,14 +69,19 @@ export async function runGoBuild(job: GoBuildJob, context: JobContext, options: 
   try {
     let go;
     try {
-      go = await runProcess('go', goBuildArgs(job, temp), { cwd: job.sourceDir, env: goBuildEnv(job), signal: context.signal });
+      go = await runProcess('go', withPackageList(goBuildArgs(job, temp)), {
+        cwd: job.sourceDir,
+        env: goBuildEnv(job),
+        signal: context.signal,
+        onOutput: countPackages(context),
+      });
     } catch (error) {
       if (error instanceof CommandNotFoundError) throw goMissing();
       throw error;
     }
     if (go.exitCode !== 0) {
       throw stepError(`go build failed for ${job.binaries.map((b) => b.name).join(', ')} (${formatPlatform(job.platform)})`, {
-        detail: go.output.trim(),
+        detail: withoutPackageLines(go.output).trim(),
       });
     }
     for (const binary of job.binaries) {
@@ -88,6 +93,36 @@ export async function runGoBuild(job: GoBuildJob, context: JobContext, options: 
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
+}
+
+/** `go build -v`: go names each package as it compiles it, which is the job's progress. */
+function withPackageList(args: string[]): string[] {
+  return [args[0]!, '-v', ...args.slice(1)];
+}
+
+/** A line of `go build -v` naming a package (an import path: no spaces, no `file:line:`). */
+const PACKAGE_LINE = /^[A-Za-z0-9_.~\-/]+$/;
+
+function countPackages(context: JobContext): (text: string) => void {
+  let done = 0;
+  let partial = '';
+  return (text) => {
+    context.output?.('stderr', text);
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    const compiled = lines.filter((line) => PACKAGE_LINE.test(line)).length;
+    if (compiled === 0) return;
+    done += compiled;
+    context.progress(`${done} packages compiled`, { unit: 'packages', done });
+  };
+}
+
+/** Compiler output without the package names -v adds, for error messages. */
+export function withoutPackageLines(output: string): string {
+  return output
+    .split('\n')
+    .filter((line) => !PACKAGE_LINE.test(line))
+    .join('\n');
 }
 
 function goMissing() {

@@ -5,9 +5,11 @@
  */
 import { stepError, usageError } from '../errors.js';
 import { formatPlatform } from '../platform.js';
+import type { Descriptor } from '../oci/types.js';
 import type { ImageBuildJob, Plan } from '../plan/types.js';
 import { copyImage } from '../publish/copy-image.js';
 import type { Destinations } from '../publish/destinations.js';
+import { compressedSize } from '../publish/image-size.js';
 import { LayoutStore } from '../publish/layout-store.js';
 import type { JobContext } from '../run/scheduler.js';
 import type { BuiltImage } from './built-image.js';
@@ -51,14 +53,31 @@ export async function buildImage(job: ImageBuildJob, context: JobContext, deps: 
   const missing = job.platforms.map(formatPlatform).filter((p) => !built.platforms.some((b) => b.platform === p));
   if (missing.length > 0) throw stepError(`image ${job.image} was built without ${missing.join(', ')}`);
 
+  const source = await LayoutStore.at(built.layoutDir, false);
+  for (const platform of built.platforms) platform.compressedSize = await compressedSize(source, platform.descriptor);
   const destinations = await deps.destinations.forImage(job);
   if (destinations.length > 0) {
-    const source = await LayoutStore.at(built.layoutDir, false);
     for (const destination of destinations) {
-      const stats = await copyImage(source, destination.store, built.index, { signal: context.signal });
+      const onBlobProgress = uploadProgress(context, destination.store.name);
+      const stats = await copyImage(source, destination.store, built.index, { signal: context.signal, onBlobProgress });
       context.progress(`stored by digest in ${destination.store.name}: ${stats.blobsSent} blobs sent, ${stats.blobsSkipped} already there`);
       built.storedIn.push(destination.store.name);
     }
   }
   return built;
+}
+
+/** Blobs smaller than this go by too fast to be worth a progress line. */
+const LARGE_BLOB = 1024 * 1024;
+
+/** Byte counts of large blobs as progress events, one per MiB sent and one at the end. */
+function uploadProgress(context: JobContext, where: string): (blob: Descriptor, sent: number) => void {
+  const reported = new Map<string, number>();
+  return (blob, sent) => {
+    if (blob.size < LARGE_BLOB) return;
+    const last = reported.get(blob.digest) ?? -LARGE_BLOB;
+    if (sent - last < LARGE_BLOB && sent < blob.size && sent >= last) return;
+    reported.set(blob.digest, sent);
+    context.progress(`sending ${blob.digest.slice(0, 19)} to ${where}`, { unit: 'bytes', done: sent, total: blob.size, item: blob.digest });
+  };
 }

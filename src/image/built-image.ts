@@ -8,6 +8,8 @@ export interface BuiltPlatformImage {
   /** `linux/arm64` */
   platform: string;
   descriptor: Descriptor;
+  /** Compressed bytes of its layers (absent for images loaded into the engine). */
+  compressedSize?: number;
 }
 
 export interface BuiltImage {

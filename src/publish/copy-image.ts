@@ -4,6 +4,7 @@
  * Nothing is tagged here: naming comes last, in one step, once every copy succeeded. The first
  * failed transfer cancels its siblings unless `keepGoing`.
  */
+import { Transform, type Readable } from 'node:stream';
 import { MeshbuildError, stepError } from '../errors.js';
 import { isIndexMediaType } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.js';
@@ -24,6 +25,8 @@ export interface CopyOptions {
    * the first failure aborts the transfers still running, which stop before it is thrown.
    */
   keepGoing?: boolean;
+  /** Called as a blob's bytes are read for sending: how many of `blob.size` so far (from 0 again on a retry). */
+  onBlobProgress?: (blob: Descriptor, sent: number) => void;
 }
 
 /**
@@ -33,7 +36,7 @@ export interface CopyOptions {
 export async function copyImage(from: ImageStore, to: ImageStore, root: Descriptor, options: CopyOptions = {}): Promise<CopyStats> {
   throwIfAborted(options.signal);
   const stats: CopyStats = { blobsSent: 0, blobsSkipped: 0, bytesSent: 0 };
-  await copyTree(from, to, root, stats, { signal: options.signal, keepGoing: options.keepGoing ?? false });
+  await copyTree(from, to, root, stats, { signal: options.signal, keepGoing: options.keepGoing ?? false, onBlobProgress: options.onBlobProgress });
   return stats;
 }
 
@@ -42,9 +45,9 @@ async function copyTree(
   to: ImageStore,
   root: Descriptor,
   stats: CopyStats,
-  options: { signal: AbortSignal | undefined; keepGoing: boolean },
+  options: { signal: AbortSignal | undefined; keepGoing: boolean; onBlobProgress: CopyOptions['onBlobProgress'] },
 ): Promise<void> {
-  const { signal } = options;
+  const { signal, onBlobProgress } = options;
   const bytes = await from.readManifest(root, signal);
   if (await to.hasManifest(root, signal)) {
     stats.blobsSkipped++;
@@ -66,7 +69,12 @@ async function copyTree(
           return;
         }
         // Read unchecked from the offset the upload asks for: the destination hashes the bytes as it takes them.
-        await to.putBlob(blob, (start, end) => from.openBlob(blob, group, { start, ...(end !== undefined ? { end } : {}), verify: false }), group);
+        const open = (start: number, end?: number) => from.openBlob(blob, group, { start, ...(end !== undefined ? { end } : {}), verify: false });
+        await to.putBlob(
+          blob,
+          onBlobProgress ? async (start, end) => counted(await open(start, end), (read) => onBlobProgress(blob, start + read)) : open,
+          group,
+        );
         stats.blobsSent++;
         stats.bytesSent += blob.size;
       }),
@@ -74,6 +82,21 @@ async function copyTree(
     );
   }
   await to.putManifest(root, bytes, undefined, signal);
+}
+
+/** `source` as it is read, telling `onRead` the bytes read so far. */
+function counted(source: Readable, onRead: (bytes: number) => void): Readable {
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      onRead(bytes);
+      done(null, chunk);
+    },
+  });
+  source.once('error', (error) => counter.destroy(error));
+  counter.once('close', () => source.destroy());
+  return source.pipe(counter);
 }
 
 /**

@@ -17,8 +17,11 @@ export const REPORT_SCHEMA_VERSION = 1;
 export interface ReportedPlatformImage {
   platform: string;
   digest: string;
+  /** Bytes of the platform's manifest (its descriptor's size), not of the image: see compressedSize. */
   size: number;
   mediaType: string;
+  /** What the image weighs: the compressed bytes of its layers. Absent where the manifest was not read. */
+  compressedSize?: number;
 }
 
 export interface ReportedImage {
@@ -31,8 +34,11 @@ export interface ReportedImage {
   /** The index (manifest list) digest. */
   digest: string;
   mediaType: string;
+  /** Bytes of the index (its descriptor's size); the image's weight is each platform's compressedSize. */
   size: number;
   platforms: ReportedPlatformImage[];
+  /** How long the job that built it ran (absent when this run did not build it). */
+  durationMs?: number;
 }
 
 export interface ReportedJob {
@@ -74,7 +80,11 @@ export class JsonReportWriter implements Reporter {
   private finished: Extract<RunEvent, { type: 'run-finished' }> | undefined;
   private startError: RunReport['error'];
 
-  constructor(private readonly file: string) {}
+  /** Image build time by `image` and variant, for the images the publish job reports. */
+  private readonly buildTimes = new Map<string, number>();
+
+  /** `file`: where close() writes the report; none keeps it in memory for the summary only. */
+  constructor(private readonly file?: string) {}
 
   onEvent(event: RunEvent): void {
     switch (event.type) {
@@ -93,10 +103,16 @@ export class JsonReportWriter implements Reporter {
           durationMs: event.durationMs,
           ...(event.type === 'job-up-to-date' ? { upToDate: true } : {}),
         });
-        if (event.job.kind === 'publish') this.images.push(...(event.result as { images: ReportedImage[] }).images);
+        if (event.job.kind === 'image-build') for (const v of event.job.variants) this.buildTimes.set(`${event.job.image}\0${v.variant}`, event.durationMs);
+        if (event.job.kind === 'publish') {
+          for (const image of (event.result as { images: ReportedImage[] }).images) {
+            const durationMs = this.buildTimes.get(`${image.image}\0${image.variant}`);
+            this.images.push(durationMs === undefined ? image : { ...image, durationMs });
+          }
+        }
         // Pushed by digest with no publish step (CI shards): report the digests for `merge`.
         if (event.job.kind === 'image-build' && !this.plan?.jobs.some((j) => j.kind === 'publish')) {
-          this.images.push(...reportedByDigest(event.job, event.result as BuiltImage));
+          this.images.push(...reportedByDigest(event.job, event.result as BuiltImage).map((image) => ({ ...image, durationMs: event.durationMs })));
         }
         break;
       case 'job-failed': {
@@ -144,7 +160,7 @@ export class JsonReportWriter implements Reporter {
   }
 
   async close(): Promise<void> {
-    await writeFileAtomic(this.file, `${JSON.stringify(this.report(), null, 2)}\n`);
+    if (this.file !== undefined) await writeFileAtomic(this.file, `${JSON.stringify(this.report(), null, 2)}\n`);
   }
 }
 
@@ -165,7 +181,13 @@ export function reportedByDigest(job: ImageBuildJob, built: BuiltImage): Reporte
 }
 
 export function reportedPlatforms(built: BuiltImage): ReportedPlatformImage[] {
-  return built.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest, size: p.descriptor.size, mediaType: p.descriptor.mediaType }));
+  return built.platforms.map((p) => ({
+    platform: p.platform,
+    digest: p.descriptor.digest,
+    size: p.descriptor.size,
+    mediaType: p.descriptor.mediaType,
+    ...(p.compressedSize !== undefined ? { compressedSize: p.compressedSize } : {}),
+  }));
 }
 
 /** Parses a report written by meshbuild, checking its schema version and its shape (exit 2 naming the file and field). */

@@ -50,7 +50,7 @@ export function checkReportShape(value: Record<string, unknown>, file: string): 
       if (typeof v !== 'string' || !allowed.includes(v)) wrong(at, `one of ${allowed.join(', ')}`, v);
     };
 
-  const platformImage = object({ platform: string, digest: string, size: number, mediaType: string });
+  const platformImage = object({ platform: string, digest: string, size: number, mediaType: string, compressedSize: optional(number) });
   const image = object({
     image: string,
     variant: string,
@@ -60,6 +60,7 @@ export function checkReportShape(value: Record<string, unknown>, file: string): 
     mediaType: string,
     size: number,
     platforms: array(platformImage),
+    durationMs: optional(number),
   });
   const job = object({
     id: string,

@@ -1,98 +1,134 @@
 /**
- * The interactive view: a listr2 task list with one line per job. listr2 wants tasks that run
- * functions; here each task just waits for its job's events, so the scheduler stays in charge.
+ * The interactive view: finished jobs are printed once, as a log that scrolls; below them a live
+ * area (redrawn a few times a second) shows the running jobs with their elapsed time and progress
+ * and the jobs still waiting. The live area is drawn by renderLiveView; this class keeps the state,
+ * the timer and the cursor. With `verbose`, tools' output is printed above the live area as it comes.
  */
-import { Listr, type ListrTaskWrapper, type DefaultRenderer, type SimpleRenderer } from 'listr2';
 import type { Reporter, RunEvent } from '../run/events.js';
-import { formatDuration } from './format.js';
 import { redactText } from '../registry/redact.js';
+import { formatDuration } from './format.js';
+import { recordCount, renderLiveView, type LiveJob } from './live-view.js';
 
-type Task = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
-
-interface Pending {
-  task?: Task;
-  settle?: (outcome: { ok: true } | { ok: false; message: string } | { skipped: string }) => void;
-  early?: { ok: true } | { ok: false; message: string } | { skipped: string };
-  title: string;
-  started: boolean;
+export interface TerminalOutput {
+  write(text: string): unknown;
+  columns?: number;
+  rows?: number;
 }
 
+export interface TtyReporterOptions {
+  /** Print tools' output (go, buildx) live. Default false. */
+  verbose?: boolean;
+  /** Redraws per second. Default 8. */
+  fps?: number;
+  now?: () => number;
+}
+
+const CLEAR_LINE = '\x1b[2K';
+const UP = (n: number) => (n > 0 ? `\x1b[${n}A` : '');
+const HIDE_CURSOR = '\x1b[?25l';
+const SHOW_CURSOR = '\x1b[?25h';
+const GREEN = (t: string) => `\x1b[32m${t}\x1b[39m`;
+const RED = (t: string) => `\x1b[31m${t}\x1b[39m`;
+const DIM = (t: string) => `\x1b[2m${t}\x1b[22m`;
+
 export class TtyReporter implements Reporter {
-  private readonly pending = new Map<string, Pending>();
-  private running: Promise<unknown> | undefined;
+  private readonly jobs = new Map<string, LiveJob>();
+  private drawn = 0;
+  private frame = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly out: TerminalOutput,
+    private readonly options: TtyReporterOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   onEvent(event: RunEvent): void {
     switch (event.type) {
-      case 'run-started': {
-        const list = new Listr(
-          event.plan.jobs.map((job) => {
-            const entry: Pending = { title: job.title, started: false };
-            this.pending.set(job.id, entry);
-            return {
-              title: `${job.title} (waiting)`,
-              task: (_: unknown, task: Task) =>
-                new Promise<void>((resolve, reject) => {
-                  entry.task = task;
-                  if (entry.started) task.title = entry.title;
-                  entry.settle = (outcome) => {
-                    if ('skipped' in outcome) task.skip(redactText(`${entry.title}: ${outcome.skipped}`));
-                    if ('ok' in outcome && !outcome.ok) reject(new Error(redactText(outcome.message)));
-                    else resolve();
-                  };
-                  if (entry.early) entry.settle(entry.early);
-                }),
-            };
-          }),
-          // listr2's own SIGINT handler calls process.exit(127) mid-run: Ctrl-C belongs to the
-          // scheduler (src/run/interrupt.ts), which stops the jobs, clears out/.tmp and exits 130.
-          { concurrent: true, exitOnError: false, registerSignalListeners: false, renderer: 'default', rendererOptions: { collapseErrors: false } },
-        );
-        this.running = list.run().catch(() => undefined);
+      case 'run-started':
+        for (const job of event.plan.jobs) this.jobs.set(job.id, { title: job.title, state: 'waiting', counts: new Map() });
+        this.out.write(HIDE_CURSOR);
+        this.timer = setInterval(() => this.draw(), 1000 / (this.options.fps ?? 8));
+        this.timer.unref();
         break;
-      }
       case 'job-started':
-        this.update(event.job.id, (entry) => {
-          entry.started = true;
-          if (entry.task) entry.task.title = entry.title;
-        });
+        this.update(event.job.id, (job) => Object.assign(job, { state: 'running', startedAt: event.at }));
         break;
       case 'job-progress':
-        this.update(event.job.id, (entry) => {
-          if (entry.task) entry.task.output = redactText(event.message);
+        this.update(event.job.id, (job) => {
+          job.message = redactText(event.message);
+          if (event.count) recordCount(job, event.count, event.at);
         });
         break;
+      case 'job-output':
+        if (this.options.verbose) this.above(event.text.replace(/\n$/, '').replace(/^/gm, DIM(`${event.job.id} | `)));
+        break;
       case 'job-succeeded':
-        this.finish(event.job.id, { ok: true }, `${event.job.title} (${formatDuration(event.durationMs)})`);
+        this.settle(event.job.id, `${GREEN('✔')} ${event.job.title} (${formatDuration(event.durationMs)})`);
         break;
       case 'job-up-to-date':
-        this.finish(event.job.id, { ok: true }, `${event.job.title} (up to date)`);
+        this.settle(event.job.id, `${GREEN('✔')} ${event.job.title} (up to date)`);
         break;
       case 'job-failed':
-        this.finish(event.job.id, { ok: false, message: event.failure.message }, event.job.title);
+        this.settle(event.job.id, `${RED('✖')} ${event.job.title} (${formatDuration(event.durationMs)}): ${redactText(event.failure.message)}`);
         break;
       case 'job-skipped':
-        this.finish(event.job.id, { skipped: event.reason }, event.job.title);
+        this.settle(event.job.id, `${DIM('↓')} ${event.job.title}: ${redactText(event.reason)}`);
         break;
-      default:
+      case 'info':
+        this.above(redactText(event.message));
+        break;
+      case 'run-finished':
+        this.stop();
         break;
     }
   }
 
-  private update(id: string, change: (entry: Pending) => void): void {
-    const entry = this.pending.get(id);
-    if (entry) change(entry);
+  private update(id: string, change: (job: LiveJob) => void): void {
+    const job = this.jobs.get(id);
+    if (job) change(job);
+    this.draw();
   }
 
-  private finish(id: string, outcome: NonNullable<Pending['early']>, title: string): void {
-    this.update(id, (entry) => {
-      entry.title = title;
-      if (entry.task) entry.task.title = title;
-      if (entry.settle) entry.settle(outcome);
-      else entry.early = outcome;
+  private settle(id: string, line: string): void {
+    this.jobs.delete(id);
+    this.above(line);
+  }
+
+  /** Prints `text` into the scrolling log, above the live area. */
+  private above(text: string): void {
+    this.out.write(`${this.erase()}${text}\n`);
+    this.drawn = 0;
+    this.draw();
+  }
+
+  private erase(): string {
+    if (this.drawn === 0) return '';
+    return `${UP(this.drawn)}${`${CLEAR_LINE}\n`.repeat(this.drawn)}${UP(this.drawn)}`;
+  }
+
+  private draw(): void {
+    if (this.timer === undefined) return;
+    this.frame++;
+    const lines = renderLiveView([...this.jobs.values()], this.now(), this.frame, {
+      width: Math.max(20, (this.out.columns ?? 100) - 1),
+      rows: Math.max(3, (this.out.rows ?? 24) - 4),
     });
+    this.out.write(`${this.erase()}${lines.map((line) => `${CLEAR_LINE}${line}\n`).join('')}`);
+    this.drawn = lines.length;
+  }
+
+  private stop(): void {
+    if (this.timer === undefined) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.out.write(`${this.erase()}${SHOW_CURSOR}`);
+    this.drawn = 0;
   }
 
   async close(): Promise<void> {
-    await this.running;
+    this.stop();
   }
 }

@@ -49,6 +49,9 @@ class CapturedOutput extends Writable {
 
 function cliEnv(options: CliOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
+  // Tests choose GitHub Actions' output themselves: a runner's own variables would change every log.
+  delete env.GITHUB_ACTIONS;
+  delete env.GITHUB_STEP_SUMMARY;
   for (const [key, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[key];
     else env[key] = value;
