@@ -2,9 +2,14 @@
  * The composition root of a run: picks reporters, checks the tools the plan needs, wires each
  * job kind to its executor, ties Ctrl-C to cancellation, and runs the scheduler.
  */
-import { sourceTreeState } from '../go/build-stamp.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { sourceTreeState } from '../go/source-tree-state.js';
 import { checkGoToolchain, runGoBuild } from '../go/go-build.js';
+import { goBuildFreshness } from '../go/go-freshness.js';
 import { fetchArtifact } from '../fetch/fetch-artifact.js';
+import { fetchFreshness } from '../fetch/fetch-freshness.js';
+import type { Descriptor } from '../oci/types.js';
 import type { Plan } from '../plan/types.js';
 import { JsonReportWriter, type RunReport } from '../report/json-report.js';
 import { TimelineRecorder, type Timeline } from '../report/timeline.js';
@@ -18,8 +23,14 @@ import { sharedAbortController, withInterrupt } from '../run/interrupt.js';
 import { CombinedReporter, type Reporter, type RunEvent } from '../run/events.js';
 import { runPlan, type Executors, type RunSummary } from '../run/scheduler.js';
 import { buildImage } from '../image/build-image.js';
+import { imageFreshness } from '../image/image-freshness.js';
+import { FileDigests } from '../run/file-digests.js';
+import { FileRecordStore, recordsDir } from '../run/job-records.js';
+import { skipUnchanged } from '../run/skip-unchanged.js';
+import { KnownTags } from '../publish/known-tags.js';
 import { checkBuildx } from '../image/docker-preflight.js';
 import { BuildxSession, buildxSessionJobs, withSessionNeeds } from '../image/buildx-session.js';
+import { sessionLinkedJobs } from '../image/image-freshness.js';
 import { Destinations } from '../publish/destinations.js';
 import { publish } from '../publish/publish.js';
 import type { LayerCompression } from '../oci/layer.js';
@@ -104,13 +115,35 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
   if (flags.trace !== undefined) reporters.push(new TraceFileWriter(flags.trace));
   const reporter = new CombinedReporter(reporters);
 
+  // Jobs whose inputs and outputs are those of their last successful run are skipped (up to date).
+  const digests = await new FileDigests(path.join(recordsDir(plan.outDir), 'file-digests.json')).load();
+  const skip = { records: new FileRecordStore(recordsDir(plan.outDir)), digests };
   let sourceTreeWalk: Promise<string> | undefined;
-  const sourceTree = () => (sourceTreeWalk ??= sourceTreeState(plan.sourceDir, [plan.outDir]));
+  const sourceTree = () => (sourceTreeWalk ??= sourceTreeState(plan.sourceDir, [plan.outDir], { digests }));
+  const knownTags = new KnownTags();
+  const registryBases = new Map<string, Promise<Descriptor>>();
+  const resolveBase = (reference: string) => {
+    let resolved = registryBases.get(reference);
+    if (!resolved) registryBases.set(reference, (resolved = destinations.openImage(reference).then((opened) => opened.index)));
+    return resolved;
+  };
+  const localRoots = localArtifactRoots(flags.targets, plan.sourceDir);
+  const imageSettings = {
+    meshbuild: await meshbuildVersion(),
+    output: plan.output?.kind,
+    native: { compression: nativeOptions.compression, sourceDateEpoch: epoch },
+    buildx: { attest: flags.attest, sourceDateEpoch: io.env.SOURCE_DATE_EPOCH ?? '0', builderName: flags['builder-name'], nodes: buildxNodes },
+  };
+  const linkedInSession = sessionLinkedJobs(buildxJobs);
   const executors: Executors = {
-    'go-build': (job, context) => runGoBuild(job, context, { outDir: plan.outDir, goVersion, env: io.env, sourceTree }),
-    fetch: (job, context) => fetchArtifact(job, context, plan.outDir, localArtifactRoots(flags.targets, plan.sourceDir)),
-    'image-build': (job, context) => buildImage(job, context, { plan, destinations, buildxSession, native: nativeOptions }),
-    publish: (job, context) => publish(job, context, plan, destinations, rerunCommand(io.argv)),
+    'go-build': skipUnchanged((job, context) => runGoBuild(job, context, plan.outDir), goBuildFreshness({ goVersion, env: io.env, sourceTree }), skip),
+    fetch: skipUnchanged((job, context) => fetchArtifact(job, context, plan.outDir, localRoots), fetchFreshness(digests, localRoots), skip),
+    'image-build': skipUnchanged(
+      (job, context) => buildImage(job, context, { plan, destinations, buildxSession, native: nativeOptions }),
+      imageFreshness({ plan, destinations, knownTags, digests, settings: imageSettings, resolveBase, linkedInSession }),
+      skip,
+    ),
+    publish: (job, context) => publish(job, context, plan, destinations, rerunCommand(io.argv), knownTags),
   };
 
   let summary: RunSummary;
@@ -124,7 +157,14 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
       return runPlan(withSessionNeeds(plan, buildxJobs), executors, { jobs: flags.jobs, keepGoing: flags['keep-going'], signal, emit });
     });
   } finally {
+    await digests.save();
     await reporter.close();
   }
   return { ...summary, report: report.report(), timeline: timeline.timeline() };
+}
+
+/** meshbuild's own version: a new meshbuild may build the same inputs differently. */
+async function meshbuildVersion(): Promise<string> {
+  const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
 }

@@ -30,8 +30,8 @@ export interface FetchResult {
  * followed (a `{env:NAME}` value or a symlink can still point at any file of the build machine).
  */
 export async function fetchArtifact(job: FetchJob, context: JobContext, outDir: string, localRoots?: PathRoots): Promise<FetchResult> {
+  checkLocalArtifact(job, localRoots);
   const what = `${job.artifact} (${formatPlatform(job.platform)})`;
-  if (job.localPath !== undefined && job.localPathFrom === undefined && localRoots !== undefined) checkLocalPath(job.localPath, localRoots, what);
   if (!insideRoots(path.resolve(job.output), { dirs: [path.resolve(outDir)], name: '--out' })) {
     throw usageError(`artifact ${what} would be written to ${job.output}, outside --out (${outDir})`, {
       hint: 'its fileName must be one file name, without "/" or ".."',
@@ -72,6 +72,12 @@ export async function fetchArtifact(job: FetchJob, context: JobContext, outDir: 
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
+}
+
+/** A targets file's local `path:` must stay inside `localRoots` (checked before the file is read at all). */
+export function checkLocalArtifact(job: FetchJob, localRoots: PathRoots | undefined): void {
+  if (job.localPath !== undefined && job.localPathFrom === undefined && localRoots !== undefined)
+    checkLocalPath(job.localPath, localRoots, `${job.artifact} (${formatPlatform(job.platform)})`);
 }
 
 function checkLocalPath(localPath: string, roots: PathRoots, what: string): void {

@@ -10,14 +10,11 @@ import { formatPlatform, goEnvironment } from '../platform.js';
 import type { GoBuildJob } from '../plan/types.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import { CommandNotFoundError, runProcess } from '../run/process.js';
-import { checkStamp, stampFile, writeStamp, type StampInputs } from './build-stamp.js';
 import type { JobContext } from '../run/scheduler.js';
 
 export interface GoBuildResult {
   platform: string;
   binaries: Array<{ name: string; output: string }>;
-  /** Nothing changed since the last successful build: go was not run. */
-  upToDate: boolean;
 }
 
 /** The `go build` arguments for a job, output into `outputDir`. Exported for plan printing and tests. */
@@ -33,38 +30,12 @@ export function goBuildEnv(job: GoBuildJob): Record<string, string> {
   return { CGO_ENABLED: job.cgo ? '1' : '0', ...goEnvironment(job.platform) };
 }
 
-export interface GoBuildOptions {
-  outDir: string;
-  /** `go version` output: part of what decides whether a build is up to date. */
-  goVersion: string;
-  /** The caller's environment; its GO* and CGO_* variables change what go builds. */
-  env: NodeJS.ProcessEnv;
-  /** The source tree's state (`sourceTreeState`), taken once per run and shared by every go job. */
-  sourceTree: () => Promise<string>;
-}
-
-export async function runGoBuild(job: GoBuildJob, context: JobContext, options: GoBuildOptions): Promise<GoBuildResult> {
-  const { outDir } = options;
+/** Runs go for the job (whether it is up to date is decided around it: go-freshness.ts). */
+export async function runGoBuild(job: GoBuildJob, context: JobContext, outDir: string): Promise<GoBuildResult> {
   const result: GoBuildResult = {
     platform: formatPlatform(job.platform),
     binaries: job.binaries.map((b) => ({ name: b.name, output: b.output })),
-    upToDate: false,
   };
-  const stamp = stampFile(outDir, job.id);
-  const outputs = job.binaries.map((b) => b.output);
-  const inputs: StampInputs = {
-    goVersion: options.goVersion,
-    args: goBuildArgs(job, '<out>'),
-    env: { ...Object.fromEntries(Object.entries(options.env).filter(([key]) => /^(GO|CGO_|CC$|CXX$)/.test(key))), ...goBuildEnv(job) },
-    sourceTree: await options.sourceTree(),
-    outputs,
-  };
-  const { upToDate, fingerprint } = await checkStamp(stamp, inputs);
-  if (upToDate) {
-    context.progress('up to date');
-    return { ...result, upToDate: true };
-  }
-  await rm(stamp, { force: true });
   const temp = await makeTempDir(outDir, 'go');
   try {
     let go;
@@ -88,7 +59,6 @@ export async function runGoBuild(job: GoBuildJob, context: JobContext, options: 
       const built = path.join(temp, path.posix.basename(binary.package) + (job.platform.os === 'windows' ? '.exe' : ''));
       await moveIntoPlace(built, binary.output);
     }
-    await writeStamp(stamp, fingerprint, outputs);
     return result;
   } finally {
     await rm(temp, { recursive: true, force: true });

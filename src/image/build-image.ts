@@ -38,16 +38,24 @@ export async function buildImage(job: ImageBuildJob, context: JobContext, deps: 
       hint: 'use --builder buildx with --load, or write an OCI layout / push instead',
     });
   }
+  // What each registry base named when it was read: a later run rebuilds when one moves.
+  const externalBases: Record<string, string> = {};
+  const openExternalBase: NativeOptions['openExternalBase'] = async (reference) => {
+    const opened = await deps.native.openExternalBase(reference);
+    externalBases[reference] = opened.index.digest;
+    return opened;
+  };
   const built =
     job.builder === 'native'
-      ? await buildNative(job, contextDir, bases, context, { ...deps.native, outDir: plan.outDir })
+      ? await buildNative(job, contextDir, bases, context, { ...deps.native, openExternalBase, outDir: plan.outDir })
       : await buildWithBuildx(job, contextDir, bases, context, {
           // A registry base is read as the native builder reads it, through meshbuild's registry client.
-          openExternalBase: deps.native.openExternalBase,
+          openExternalBase,
           session: deps.buildxSession,
           outDir: plan.outDir,
           ...(loadNames ? { loadNames } : {}),
         });
+  if (Object.keys(externalBases).length > 0) built.externalBases = externalBases;
   if (loadNames) return built;
 
   const missing = job.platforms.map(formatPlatform).filter((p) => !built.platforms.some((b) => b.platform === p));

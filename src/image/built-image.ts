@@ -22,6 +22,8 @@ export interface BuiltImage {
   platforms: BuiltPlatformImage[];
   /** How images built on this one name it in a buildx named context (`oci-layout://DIR@sha256:...`). */
   namedContext: string;
+  /** Registry bases the build read (`FROM <reference>`), and the index digest each named then. */
+  externalBases?: Record<string, string>;
   /** Where the index already lives by digest (registry repositories it was pushed to). */
   storedIn: string[];
 }

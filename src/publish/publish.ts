@@ -14,13 +14,26 @@ import { indexPlatforms } from './copy-image.js';
 import type { Destinations } from './destinations.js';
 import { runTagPhase, type TagWrite } from './tag-phase.js';
 import { journalPath } from './tags-journal.js';
+import type { KnownTags } from './known-tags.js';
+import { LayoutStore } from './layout-store.js';
 
 export interface PublishResult {
   images: ReportedImage[];
 }
 
-/** `rerun`: the command that finishes the tags if the tag phase cannot (for its messages). */
-export async function publish(job: PublishJob, context: JobContext, plan: Plan, destinations: Destinations, rerun: string): Promise<PublishResult> {
+/**
+ * `rerun`: the command that finishes the tags if the tag phase cannot (for its messages).
+ * `knownTags`: tags seen naming their image's index earlier in the run; such an image's index is
+ * neither read from nor checked in that destination again (it was, before those tags were written).
+ */
+export async function publish(
+  job: PublishJob,
+  context: JobContext,
+  plan: Plan,
+  destinations: Destinations,
+  rerun: string,
+  knownTags?: KnownTags,
+): Promise<PublishResult> {
   const builds = job.images.map((id) => {
     const planned = plan.jobs.find((j): j is ImageBuildJob => j.id === id && j.kind === 'image-build');
     const built = context.resultOf(id) as BuiltImage | undefined;
@@ -33,8 +46,10 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
   const wanted = plan.platforms.map(formatPlatform);
   for (const { planned, built } of builds) {
     for (const destination of await destinations.forImage(planned)) {
-      context.progress(`checking ${built.image} in ${destination.store.name}`);
-      const bytes = await destination.store.readManifest(built.index);
+      const tagsHere = planned.variants.flatMap((v) => v.refs.map((ref) => destination.tagFor(ref))).filter((t): t is string => t !== undefined);
+      const known = knownTags !== undefined && tagsHere.length > 0 && tagsHere.every((tag) => knownTags.names(destination.store, tag, built.index.digest));
+      if (!known) context.progress(`checking ${built.image} in ${destination.store.name}`);
+      const bytes = known ? await (await LayoutStore.at(built.layoutDir, false)).readManifest(built.index) : await destination.store.readManifest(built.index);
       const index = JSON.parse(bytes.toString('utf8')) as ImageIndex;
       const listed = indexPlatforms(index);
       const missing = wanted.filter((p) => !listed.includes(p));
@@ -43,7 +58,7 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
           hint: 'build the missing platforms and run again',
         });
       }
-      for (const child of index.manifests) {
+      for (const child of known ? [] : index.manifests) {
         if (!(await destination.store.hasManifest(child)))
           throw stepError(`${destination.store.name} lacks ${child.digest} of ${built.image}; no tag was written`);
       }
@@ -68,6 +83,7 @@ export async function publish(job: PublishJob, context: JobContext, plan: Plan, 
     journalFile: journalPath(plan.outDir),
     rerun,
     progress: (line) => context.progress(line),
+    ...(knownTags ? { alreadyNamed: (write: TagWrite) => knownTags.names(write.store, write.tag, write.index.digest) } : {}),
   });
   return { images: reported };
 }

@@ -44,6 +44,11 @@ export interface TagPhaseOptions {
   /** First wait between attempts; doubles up to 30 s. Default 1 s. */
   baseDelayMs?: number;
   progress?(line: string): void;
+  /**
+   * Tags seen naming their target earlier in this run (an up-to-date image's check): counted as
+   * already right without reading them again. Default: every tag is read.
+   */
+  alreadyNamed?(write: TagWrite): boolean;
 }
 
 const DEFAULT_DEADLINE_MS = 5 * 60_000;
@@ -72,6 +77,7 @@ export async function runTagPhase(writes: readonly TagWrite[], options: TagPhase
   options.progress?.(`reading ${unique.length} tags`);
   const results = await Promise.all(
     unique.map(async (write): Promise<TagResult> => {
+      if (options.alreadyNamed?.(write)) return { ...write, before: write.index, status: 'unchanged' };
       const before = await retry(`read ${tagReference(write)}`, (signal) => write.store.resolveTag(write.tag, signal));
       return { ...write, before, status: before?.digest === write.index.digest ? 'unchanged' : 'written' };
     }),

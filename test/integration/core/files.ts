@@ -61,7 +61,13 @@ export async function listFiles(dir: string): Promise<string[]> {
   return entries
     .filter((e) => !e.isDirectory())
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .filter((f) => !isRecord(f))
     .sort();
+}
+
+/** meshbuild's up-to-date records (`<out>/.records/`): bookkeeping, not an output; listFiles leaves them out. */
+export function isRecord(file: string): boolean {
+  return file.startsWith(`.records${path.sep}`);
 }
 
 /** arm64 binaries run here through qemu-user, registered with binfmt_misc by scripts/env-up. */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { EXIT_USAGE, MeshbuildError } from '../../../src/errors.js';
-import { checkStamp, writeStamp } from '../../../src/go/build-stamp.js';
+import { goBuildFingerprint } from '../../../src/go/go-freshness.js';
 import { LDFLAGS_PLACEHOLDERS, NO_GIT, expandLdflags, unknownLdflagsPlaceholders, type GitStamp } from '../../../src/go/ldflags.js';
 import { goBuildArgs } from '../../../src/go/go-build.js';
 import { createPlan } from '../../../src/plan/plan.js';
@@ -155,19 +155,10 @@ describe('an unknown placeholder in a targets file', () => {
   });
 });
 
-describe('the up-to-date stamp', () => {
-  const dirs: string[] = [];
-  afterAll(async () => {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
-
-  it('holds the expanded ldflags: a new git revision relinks, the same one does not', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'meshbuild-stamp-'));
-    dirs.push(dir);
-    const output = path.join(dir, 'pilot-discovery');
-    await writeFile(output, 'binary');
+describe('the up-to-date fingerprint', () => {
+  it('holds the expanded ldflags: a new git revision relinks, the same one does not', () => {
     const graph = loadShippedGraph();
-    const argsAt = (revision: string) => {
+    const jobAt = (revision: string) => {
       const request = planRequest({
         targets: ['binary:pilot-discovery'],
         platforms: [platform('linux/amd64')],
@@ -175,15 +166,10 @@ describe('the up-to-date stamp', () => {
         output: null,
         git: { ...GIT, revision },
       });
-      const build = createPlan(graph, request).jobs.find((j): j is GoBuildJob => j.kind === 'go-build')!;
-      return goBuildArgs(build, '<out>');
+      return createPlan(graph, request).jobs.find((j): j is GoBuildJob => j.kind === 'go-build')!;
     };
-    const inputs = (revision: string) => ({ goVersion: 'go1.24', args: argsAt(revision), env: {}, sourceTree: 'tree', outputs: [output] });
-    const stamp = path.join(dir, 'stamp.json');
-
-    const first = await checkStamp(stamp, inputs('aaaa'));
-    await writeStamp(stamp, first.fingerprint, [output]);
-    expect((await checkStamp(stamp, inputs('aaaa'))).upToDate).toBe(true);
-    expect((await checkStamp(stamp, inputs('bbbb'))).upToDate).toBe(false);
+    const fingerprint = (revision: string) => goBuildFingerprint(jobAt(revision), { goVersion: 'go1.24', env: {} }, 'tree');
+    expect(fingerprint('aaaa')).toBe(fingerprint('aaaa'));
+    expect(fingerprint('bbbb')).not.toBe(fingerprint('aaaa'));
   });
 });

@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sourceTreeState, type GitRunner } from '../../../src/go/build-stamp.js';
+import { sourceTreeState, type GitRunner } from '../../../src/go/source-tree-state.js';
 import { CommandNotFoundError } from '../../../src/run/process.js';
 import { useTempDirs } from '../../support/temp-dirs.js';
 

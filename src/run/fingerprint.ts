@@ -1,0 +1,23 @@
+/**
+ * A job's input fingerprint: one sha256 over a canonical JSON of everything that decides what the
+ * job produces (its resolved plan data, the content digests of what it reads, tool versions).
+ * Object keys are sorted, so the same inputs give the same fingerprint whatever built the object.
+ */
+import { createHash } from 'node:crypto';
+
+/** Bumped when what goes into fingerprints, or what meshbuild builds from the same inputs, changes. */
+export const FINGERPRINT_FORMAT = 1;
+
+export function fingerprintOf(inputs: unknown): string {
+  return `sha256:${createHash('sha256')
+    .update(canonicalJson([FINGERPRINT_FORMAT, inputs]))
+    .digest('hex')}`;
+}
+
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
