@@ -73,7 +73,7 @@ function withPackageList(args: string[]): string[] {
 /** A line of `go build -v` naming a package (an import path: no spaces, no `file:line:`). */
 const PACKAGE_LINE = /^[A-Za-z0-9_.~\-/]+$/;
 
-function countPackages(context: JobContext): (text: string) => void {
+export function countPackages(context: Pick<JobContext, 'progress' | 'output'>): (text: string) => void {
   let done = 0;
   let partial = '';
   return (text) => {
