@@ -3,11 +3,11 @@
  * runs; this file names them for yargs and is the one place errors are printed and turned into
  * exit codes.
  */
-import yargs from 'yargs';
 import { EXIT_USAGE, MeshbuildError, usageError } from '../errors.js';
 import { formatError } from './print-error.js';
 import { lazyCommand, type CommandFactory } from './lazy-command.js';
 import { RedactedOutput } from '../report/redacted-output.js';
+import { packageVersion } from './paths.js';
 
 export interface CommandIo {
   stdout: NodeJS.WritableStream;
@@ -42,6 +42,12 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
     exitCode = code;
   };
   const command = <A>(name: string, describe: string, load: () => Promise<{ default: CommandFactory<A> }>) => lazyCommand(io, setExit, name, describe, load);
+  // `meshbuild --version` alone is answered before yargs loads: it is most of the start-up time.
+  if (argv.length === 1 && argv[0] === '--version') {
+    io.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  const { default: yargs } = await import('yargs');
   const cli = yargs(argv)
     .scriptName('meshbuild')
     .usage('$0 <command> [options]\n\nMulti-architecture release builds for a service mesh: Go binaries for every platform, multi-arch images, manifest lists.')
@@ -69,7 +75,7 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
     })
     .exitProcess(false)
     .help()
-    .version();
+    .version(packageVersion());
   try {
     // yargs hands what it would print (help, version, the completion script) to this callback,
     // so it goes to io.stdout like everything else.

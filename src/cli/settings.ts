@@ -10,11 +10,11 @@ import { resolveArtifactOverrides } from '../fetch/artifact-overrides.js';
 import { readIstioDeps } from '../fetch/istio-deps.js';
 import { readCheckoutBuildArgs, runBuildArgs } from '../image/run-build-args.js';
 import { readGitStamp } from '../go/git-stamp.js';
+import { NO_GIT, type GitStamp } from '../go/ldflags.js';
 import { buildGraph, type Graph } from '../graph/graph.js';
 import { parsePlatformList } from '../platform.js';
 import type { PlanRequest } from '../plan/plan.js';
 import type { ImageOutput } from '../plan/types.js';
-import { runProcess } from '../run/process.js';
 import type { CommandIo } from './main.js';
 import { listValue, type GraphFlags, type PlanFlags } from './flags.js';
 import { chooseSourceDir } from './source-dir.js';
@@ -45,7 +45,8 @@ export async function planRequest(flags: PlanFlags, targets: string[], graph: Gr
     }
   }
   let tags = listValue(flags.tag).length > 0 ? listValue(flags.tag) : listValue(env.TAG ? [env.TAG] : []);
-  if (tags.length === 0) tags = [await defaultTag(flags, graph.sourceDir)];
+  const git = await readGitStamp(graph.sourceDir);
+  if (tags.length === 0) tags = [defaultTag(flags, graph.sourceDir, git)];
   for (const tag of tags) {
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
       throw usageError(`--tag: "${tag}" is not a valid image tag`, { hint: 'tags are up to 128 letters, digits, _ . - and may not start with . or -' });
@@ -66,7 +67,7 @@ export async function planRequest(flags: PlanFlags, targets: string[], graph: Gr
     env,
     deps: readIstioDeps(graph.sourceDir),
     artifactOverrides: resolveArtifactOverrides({ flags: flags.artifact ?? [], env, graph, platforms }),
-    git: await readGitStamp(graph.sourceDir),
+    git,
     buildArgs: runBuildArgs(readCheckoutBuildArgs(graph.sourceDir), env, flags['build-arg'] ?? []),
   };
 }
@@ -94,29 +95,16 @@ function imageOutput(flags: PlanFlags, hubs: string[]): ImageOutput {
 }
 
 /**
- * Istio's default TAG: the source's git HEAD (with -dirty when it has changes). Outside git there
- * is no such name: `latest` will do for local outputs, but a push would overwrite the registry's
- * `latest` with whatever this is, so `--push` asks for a tag instead.
+ * Istio's default TAG: the source's git HEAD, short, with -dirty when it has changes. Outside git
+ * there is no such name: `latest` will do for local outputs, but a push would overwrite the
+ * registry's `latest` with whatever this is, so `--push` asks for a tag instead.
  */
-async function defaultTag(flags: PlanFlags, sourceDir: string): Promise<string> {
-  const head = await tagFromGit(sourceDir);
-  if (head !== undefined) return head;
+function defaultTag(flags: PlanFlags, sourceDir: string, git: GitStamp): string {
+  if (git.revision !== NO_GIT.revision) return `${git.revision.slice(0, 12)}${git.revision.endsWith('-dirty') ? '-dirty' : ''}`;
   if (flags.push) {
     throw usageError(`--push needs --tag (or the TAG environment variable): ${sourceDir} is not in a git checkout, so there is no commit to tag by`, {
       hint: 'e.g. --tag 1.29.1; without it the images would be pushed as latest',
     });
   }
   return 'latest';
-}
-
-/** The short commit of `sourceDir`'s HEAD, `-dirty` with changes; undefined outside git. */
-async function tagFromGit(sourceDir: string): Promise<string | undefined> {
-  try {
-    const head = await runProcess('git', ['-C', sourceDir, 'rev-parse', '--verify', '--short=12', 'HEAD']);
-    if (head.exitCode !== 0) return undefined;
-    const status = await runProcess('git', ['-C', sourceDir, 'status', '--porcelain', '--', '.']);
-    return `${head.stdout.trim()}${status.stdout.trim() !== '' ? '-dirty' : ''}`;
-  } catch {
-    return undefined;
-  }
 }

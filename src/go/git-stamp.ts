@@ -2,7 +2,7 @@
  * Reads the source tree's git state once per run, for the `{git.*}` ldflags placeholders, the way
  * Istio's common/scripts/report_build_info.sh does (revision, -dirty, Clean/Modified, describe).
  */
-import { CommandNotFoundError, runProcess } from '../run/process.js';
+import { CommandNotFoundError, queryProcess } from '../run/process.js';
 import { NO_GIT, type GitStamp } from './ldflags.js';
 
 /**
@@ -12,7 +12,7 @@ import { NO_GIT, type GitStamp } from './ldflags.js';
  */
 export async function readGitStamp(sourceDir: string): Promise<GitStamp> {
   const git = async (...args: string[]) => {
-    const result = await runProcess('git', ['-C', sourceDir, ...args]);
+    const result = await queryProcess('git', ['-C', sourceDir, ...args]);
     return result.exitCode === 0 ? result.stdout.trim() : undefined;
   };
   try {

@@ -3,10 +3,12 @@
  * with escape codes stripped. A flag added or reworded shows here: regenerate with
  * `npx vitest run test/unit/cli/help-text.test.ts -u` and read the diff.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import { stripAnsi } from '../../support/cli.js';
+import { REPO_ROOT, stripAnsi } from '../../support/cli.js';
 
 class Captured extends Writable {
   text = '';
@@ -62,5 +64,11 @@ describe('--help', () => {
     const planFlags = (await run(['--get-yargs-completions', 'meshbuild', 'plan', '--'])).stdout.split('\n');
     expect(planFlags).toContain('--json');
     expect(planFlags).not.toContain('--push');
+  });
+
+  it('--version alone and after a command print the package version', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await run(['--version'])).toEqual({ exitCode: 0, stdout: `${version}\n`, stderr: '' });
+    expect(await run(['plan', '--version'])).toEqual({ exitCode: 0, stdout: `${version}\n`, stderr: '' });
   });
 });

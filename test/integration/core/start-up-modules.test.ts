@@ -1,0 +1,61 @@
+/**
+ * What `meshbuild --version`, `--help` and `plan` load: no module of a command that is not run, and
+ * none of the libraries that only running needs (execa, listr2, dockerode, semver). Read from the
+ * modules the real process resolves (Node module hooks), not from timings.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, REPO_ROOT, ensureDistBuilt } from '../../support/cli.js';
+
+const HOOKS = pathToFileURL(path.join(REPO_ROOT, 'test', 'support', 'module-log-hooks.mjs')).href;
+const REGISTER = `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(HOOKS)});`;
+
+/** Package names and dist/ modules the CLI resolves for `args`. */
+async function loadedModules(args: string[]): Promise<{ packages: Set<string>; own: Set<string> }> {
+  const run = await execa(process.execPath, ['--import', REGISTER, CLI_BIN, ...args], { cwd: REPO_ROOT, reject: false, env: { CI: '1' } });
+  expect(run.exitCode, run.stderr).toBe(0);
+  const urls = run.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('module '))
+    .map((line) => line.slice('module '.length));
+  const packages = new Set(urls.map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]).filter((name): name is string => name !== undefined));
+  const own = new Set(urls.map((url) => /\/dist\/(.+)\.js$/.exec(url)?.[1]).filter((name): name is string => name !== undefined));
+  return { packages, own };
+}
+
+const RUN_ONLY = ['execa', 'listr2', 'dockerode', 'semver'];
+
+/** The command modules among `own` (cli/<name>-command; lazy-command is the loader itself). */
+function commandModules(own: Set<string>): string[] {
+  return [...own].filter((m) => /^cli\/.+-command$/.test(m) && m !== 'cli/lazy-command');
+}
+
+describe('start-up loads only what the command needs', () => {
+  beforeAll(async () => {
+    await ensureDistBuilt();
+  });
+
+  it('--version: no yargs, no command', async () => {
+    const { packages, own } = await loadedModules(['--version']);
+    expect([...packages]).toEqual([]);
+    expect(commandModules(own)).toEqual([]);
+  });
+
+  it('--help: yargs, and no command module', async () => {
+    const { packages, own } = await loadedModules(['--help']);
+    expect(packages).toContain('yargs');
+    for (const name of [...RUN_ONLY, 'js-yaml']) expect(packages).not.toContain(name);
+    expect(commandModules(own)).toEqual([]);
+  });
+
+  it('plan: its own command module, the graph and planner; nothing that runs jobs', async () => {
+    const { packages, own } = await loadedModules(['plan', '--source', path.join(REPO_ROOT, 'examples', 'mesh')]);
+    for (const name of RUN_ONLY) expect(packages).not.toContain(name);
+    expect(own).toContain('cli/plan-command');
+    expect(own).toContain('plan/plan');
+    expect(commandModules(own)).toEqual(['cli/plan-command']);
+    for (const module of ['cli/execute', 'run/scheduler', 'registry/client', 'publish/publish']) expect(own).not.toContain(module);
+  });
+});
