@@ -86,14 +86,15 @@ export default function releaseCommand(io: CommandIo, setExit: (code: number) =>
         throw usageError('release needs --hub (or the HUB environment variable)', { hint: 'e.g. meshbuild release 1.2.3 --hub docker.io/myhub' });
       const { graph } = loadGraph(argv, io);
       const request = await planRequest({ ...argv, hub: hubs, tag: [version.version], 'push-by-digest': true }, ['all'], graph, io.env);
+      // Read before anything runs: a bad key is exit 2 at once, a dry run included.
+      const signingKey = argv['sign-key'] !== undefined ? await loadSigningKey(path.resolve(argv['sign-key'])) : undefined;
+      if (signingKey?.warning) io.stderr.write(`warning: ${signingKey.warning}\n`);
       if (argv['dry-run']) {
         io.stdout.write(formatPlan(createPlan(graph, request)));
         setExit(0);
         return;
       }
 
-      const signingKey = argv['sign-key'] !== undefined ? await loadSigningKey(path.resolve(argv['sign-key'])) : undefined;
-      if (signingKey?.warning) io.stderr.write(`warning: ${signingKey.warning}\n`);
       const started = Date.now();
       // With --json, stdout is the summary's JSON alone; the lines along the way go to stderr.
       const lines = argv.json ? io.stderr : io.stdout;
