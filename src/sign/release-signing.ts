@@ -13,7 +13,7 @@ import { RegistryStore } from '../publish/registry-store.js';
 import type { RegistryClient } from '../registry/client.js';
 import { parseReference } from '../registry/reference.js';
 import type { ReleaseTarget } from '../release/release-checks.js';
-import { runProcess } from '../run/process.js';
+import { queryProcess } from '../run/process.js';
 import { meshbuildVersion } from './meshbuild-version.js';
 import { signImage } from './sign-image.js';
 import type { SigningKey } from './signing-key.js';
@@ -116,7 +116,7 @@ async function hashFile(file: string): Promise<string | undefined> {
 
 /** The `origin` remote of the source's checkout (user info removed), else a file URL of the folder. */
 async function sourceRepository(sourceDir: string): Promise<string> {
-  const result = await runProcess('git', ['-C', sourceDir, 'remote', 'get-url', 'origin']).catch(() => undefined);
+  const result = await queryProcess('git', ['-C', sourceDir, 'remote', 'get-url', 'origin']).catch(() => undefined);
   const url = result?.exitCode === 0 ? result.stdout.trim() : '';
   if (url === '') return `file://${path.resolve(sourceDir)}`;
   try {
