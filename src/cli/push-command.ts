@@ -40,7 +40,7 @@ export function withPublishFlags<T>(yargs: Argv<T>) {
   });
 }
 
-export function registryClients(flags: RegistryFlags): RegistryClients {
+export function registryClients(flags: Omit<RegistryFlags, 'out'>): RegistryClients {
   const concurrency = flags['registry-concurrency'];
   positiveWholeNumber(concurrency, '--registry-concurrency');
   return new RegistryClients({ insecureRegistries: listValue(flags['insecure-registry']), maxConcurrentRequests: concurrency });

@@ -17,11 +17,12 @@ import { loadVerifyKey } from '../sign/signing-key.js';
 import type { CommandIo } from './main.js';
 import { formatError } from './print-error.js';
 import { withInterrupt } from '../run/interrupt.js';
-import { registryClients, withPublishFlags, type RegistryFlags } from './push-command.js';
+import { withRegistryFlags } from './flags.js';
+import { registryClients, type RegistryFlags } from './push-command.js';
 import { DEFAULT_SOURCE_DIR, DEFAULT_TARGETS_DIR } from './paths.js';
 import { loadGraph } from './settings.js';
 
-type VerifyArgs = RegistryFlags & {
+type VerifyArgs = Omit<RegistryFlags, 'out'> & {
   references: string[];
   platforms?: string[];
   run: boolean;
@@ -53,7 +54,7 @@ interface UnreadableReference {
 export default function verifyCommand(io: CommandIo, setExit: (code: number) => void): CommandParts<VerifyArgs> {
   return {
     builder: (yargs) =>
-      withPublishFlags(yargs)
+      withRegistryFlags(yargs)
         .positional('references', { type: 'string', array: true, demandOption: true, describe: 'Image references: host/repo:tag or host/repo@sha256:...' })
         .option('platforms', { type: 'string', array: true, describe: 'Platforms each image must have', defaultDescription: 'every platform its index lists' })
         .option('run', {
