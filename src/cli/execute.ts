@@ -30,7 +30,6 @@ import { skipUnchanged } from '../run/skip-unchanged.js';
 import { KnownTags } from '../publish/known-tags.js';
 import { checkBuildx } from '../image/docker-preflight.js';
 import { BuildxSession, buildxSessionJobs, withSessionNeeds } from '../image/buildx-session.js';
-import { sessionLinkedJobs } from '../image/image-freshness.js';
 import { Destinations } from '../publish/destinations.js';
 import { publish } from '../publish/publish.js';
 import type { LayerCompression } from '../oci/layer.js';
@@ -134,13 +133,12 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     native: { compression: nativeOptions.compression, sourceDateEpoch: epoch },
     buildx: { attest: flags.attest, sourceDateEpoch: io.env.SOURCE_DATE_EPOCH ?? '0', builderName: flags['builder-name'], nodes: buildxNodes },
   };
-  const linkedInSession = sessionLinkedJobs(buildxJobs);
   const executors: Executors = {
     'go-build': skipUnchanged((job, context) => runGoBuild(job, context, plan.outDir), goBuildFreshness({ goVersion, env: io.env, sourceTree }), skip),
     fetch: skipUnchanged((job, context) => fetchArtifact(job, context, plan.outDir, localRoots), fetchFreshness(digests, localRoots), skip),
     'image-build': skipUnchanged(
       (job, context) => buildImage(job, context, { plan, destinations, buildxSession, native: nativeOptions }),
-      imageFreshness({ plan, destinations, knownTags, digests, settings: imageSettings, resolveBase, linkedInSession }),
+      imageFreshness({ plan, destinations, knownTags, digests, settings: imageSettings, resolveBase, sessionJobs: new Set(buildxJobs.map((j) => j.id)) }),
       skip,
     ),
     publish: (job, context) => publish(job, context, plan, destinations, rerunCommand(io.argv), knownTags),

@@ -23,6 +23,8 @@ import type { JobContext } from '../run/scheduler.js';
 import { bakeArgs, bakeDefinition, type BakeImage, type BakeTarget } from './bake-definition.js';
 import { BakeProgress, type BakeStepFailure } from './bake-progress.js';
 import { descriptorFromMetadata } from './buildx-results.js';
+import type { BuiltImage } from './built-image.js';
+import { namedContextsOf } from './buildx-builder.js';
 import { dockerMissing } from './docker-preflight.js';
 import { explainBakeFailure } from './bake-failure.js';
 
@@ -72,6 +74,8 @@ export class BuildxSession {
   private readonly order: string[];
   private readonly awaited: Set<string>;
   private readonly entries = new Map<string, Entry>();
+  /** Session images that were up to date (never handed in): what images built on them link to instead. */
+  private readonly upToDate = new Map<string, BuiltImage>();
   private started = false;
 
   constructor(
@@ -111,6 +115,7 @@ export class BuildxSession {
   /** From the run's event stream: a session job that ended (failed, skipped, up to date) before handing its image in never will. */
   onEvent(event: RunEvent): void {
     const ended = event.type === 'job-skipped' || event.type === 'job-failed' || event.type === 'job-succeeded' || event.type === 'job-up-to-date';
+    if (event.type === 'job-up-to-date' && this.has(event.job.id)) this.upToDate.set(event.job.id, event.result as BuiltImage);
     if (ended && this.awaited.delete(event.job.id)) this.startWhenComplete();
   }
 
@@ -125,9 +130,18 @@ export class BuildxSession {
     const signal = entries[0]!.context.signal;
     let temp: string | undefined;
     try {
+      // A base that was up to date is linked to the layout its last build left, as a native-built one.
+      for (const entry of entries) {
+        const upToDateBases = entry.image.job.bases.filter((b) => this.upToDate.has(b.jobId));
+        if (upToDateBases.length === 0) continue;
+        const contexts = namedContextsOf({ ...entry.image.job, bases: upToDateBases }, [...this.upToDate.values()]);
+        entry.image = { ...entry.image, contexts: { ...entry.image.contexts, ...contexts } };
+      }
       // An image on a base that was never handed in (its job failed) cannot be linked to it.
       const ready = entries.filter((e) => {
-        const missing = e.image.job.bases.find((b) => this.has(b.jobId) && !entries.some((x) => x.image.job.id === b.jobId && !x.settled));
+        const missing = e.image.job.bases.find(
+          (b) => this.has(b.jobId) && !this.upToDate.has(b.jobId) && !entries.some((x) => x.image.job.id === b.jobId && !x.settled),
+        );
         if (missing) e.reject(stepError(`image ${e.image.job.image} was not built: its base image ${missing.name} failed`));
         return !missing;
       });

@@ -2,7 +2,8 @@
  * What decides whether an image must be built again: the job as planned (Dockerfile path, build
  * args, platforms, builder, context entries, variants; not the tags it gets, which the publish
  * step writes), the builders' settings and meshbuild's version, the content of the Dockerfile and
- * of every staged file, the digests of the in-graph bases this run built, and the digests the
+ * of every staged file, the digests of the in-graph bases (or, for a base in the same buildx
+ * session, its fingerprint), and the digests the
  * registry bases it read last time still have. The OCI layout it wrote must be intact; on a skip,
  * each destination is checked cheaply (a registry: the tags, one request each; a layout: a file).
  */
@@ -29,27 +30,8 @@ export interface ImageInputs {
   settings: Record<string, unknown>;
   /** Resolves a registry base to its index now (one request, shared by every image of the run). */
   resolveBase(reference: string): Promise<Descriptor>;
-  /** Ids of buildx-session images linked to another image of the session (`sessionLinkedJobs`). */
-  linkedInSession: ReadonlySet<string>;
-}
-
-/**
- * Images of the buildx session that are a base of another session image, or built on one. bake
- * links them by target, so an image rebuilt there needs its base built in the same session: such
- * images are always built (a skipped base would never be handed in). Rare: bases are mostly
- * native-built or read from a registry.
- */
-export function sessionLinkedJobs(sessionJobs: readonly ImageBuildJob[]): Set<string> {
-  const ids = new Set(sessionJobs.map((j) => j.id));
-  const linked = new Set<string>();
-  for (const job of sessionJobs) {
-    for (const base of job.bases) {
-      if (!ids.has(base.jobId)) continue;
-      linked.add(job.id);
-      linked.add(base.jobId);
-    }
-  }
-  return linked;
+  /** Ids of the images the buildx session builds: they do not wait for their bases of the session. */
+  sessionJobs: ReadonlySet<string>;
 }
 
 /** The job's own data that decides the image (its tags and repositories do not: publishing does). */
@@ -60,17 +42,7 @@ export function plannedImage(job: ImageBuildJob): unknown {
 
 export function imageFreshness(inputs: ImageInputs): Freshness<ImageBuildJob> {
   return {
-    fingerprint: async (job, context) => {
-      // An image loaded into the Docker Engine lives where meshbuild cannot cheaply check it.
-      if (inputs.plan.output?.kind === 'docker' || inputs.linkedInSession.has(job.id)) return undefined;
-      const dockerfile = await inputs.digests.digestOf(job.dockerfile);
-      if (dockerfile === undefined) return undefined; // the build says what is wrong
-      const staged = await Promise.all(
-        job.context.map(async (entry) => [entry.to, await inputs.digests.treeDigest(await realpath(entry.from).catch(() => entry.from))]),
-      );
-      const bases = job.bases.map((b) => [b.name, (context.resultOf(b.jobId) as BuiltImage | undefined)?.index.digest]);
-      return fingerprintOf({ planned: plannedImage(job), settings: inputs.settings, dockerfile, staged, bases });
-    },
+    fingerprint: (job, context) => imageFingerprint(job, context, inputs),
     outputs: async (_job, result) => layoutFiles((result as BuiltImage).layoutDir),
     drift: async (_job, result) => {
       for (const [reference, digest] of Object.entries((result as BuiltImage).externalBases ?? {})) {
@@ -80,6 +52,33 @@ export function imageFreshness(inputs: ImageInputs): Freshness<ImageBuildJob> {
     },
     reuse: (job, result, context) => storeAgain(job, { ...(result as BuiltImage), storedIn: [] }, inputs, context),
   };
+}
+
+/**
+ * Undefined (always built) for images loaded into the Docker Engine, which meshbuild cannot cheaply
+ * check, and when a base's digest is not known yet. A base of the same buildx session has no result
+ * yet (bake builds it with this one): its own fingerprint stands for it.
+ */
+async function imageFingerprint(job: ImageBuildJob, context: JobContext, inputs: ImageInputs): Promise<string | undefined> {
+  if (inputs.plan.output?.kind === 'docker') return undefined;
+  const dockerfile = await inputs.digests.digestOf(job.dockerfile);
+  if (dockerfile === undefined) return undefined; // the build says what is wrong
+  const bases: Array<[string, string]> = [];
+  for (const base of job.bases) {
+    let digest: string | undefined;
+    if (inputs.sessionJobs.has(job.id) && inputs.sessionJobs.has(base.jobId)) {
+      const baseJob = inputs.plan.jobs.find((j): j is ImageBuildJob => j.id === base.jobId && j.kind === 'image-build');
+      digest = baseJob && (await imageFingerprint(baseJob, context, inputs));
+    } else {
+      digest = (context.resultOf(base.jobId) as BuiltImage | undefined)?.index.digest;
+    }
+    if (digest === undefined) return undefined;
+    bases.push([base.name, digest]);
+  }
+  const staged = await Promise.all(
+    job.context.map(async (entry) => [entry.to, await inputs.digests.treeDigest(await realpath(entry.from).catch(() => entry.from))]),
+  );
+  return fingerprintOf({ planned: plannedImage(job), settings: inputs.settings, dockerfile, staged, bases });
 }
 
 /** Every file of a layout; blobs are named by their digest, so they need not be read to be recorded. */

@@ -105,6 +105,29 @@ describe('a run with nothing to do', () => {
   );
 });
 
+describe('buildx images in one bake session', () => {
+  it(
+    'are up to date the second time; one rebuilt on an up-to-date base of the session links the base it left',
+    async () => {
+      const source = await copySample(path.join(await tempDir(), 'mesh'));
+      const out = path.join(await tempDir(), 'out');
+      const build = () => runCli(['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--source', source, '--tag', '1.0.0', '--out', out]);
+      expectOk(await build(), 'the first buildx run');
+      const second = await build();
+      expectOk(second, 'the second buildx run');
+      expect(outcomes(second).built).toEqual([]);
+      expect(second.stderr).not.toMatch(/buildx bake/);
+
+      await appendFile(path.join(source, 'istioctl', 'cmd', 'istioctl', 'main.go'), '\nvar edited = "yes"\n\nfunc init() { _ = edited }\n');
+      const third = await build();
+      expectOk(third, 'the buildx run after the edit');
+      expect(outcomes(third).built.filter((id) => id.startsWith('image:'))).toEqual(['image:istioctl']);
+      expect(outcomes(third).upToDate).toContain('image:base');
+    },
+    TIMEOUT,
+  );
+});
+
 describe('a push with nothing to do', () => {
   let proxy: FaultProxy;
   beforeAll(async () => {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { goBuildFingerprint } from '../../../src/go/go-freshness.js';
-import { plannedImage, sessionLinkedJobs } from '../../../src/image/image-freshness.js';
+import { plannedImage } from '../../../src/image/image-freshness.js';
 import type { Descriptor } from '../../../src/oci/types.js';
 import type { GoBuildJob, ImageBuildJob } from '../../../src/plan/types.js';
 import { KnownTags } from '../../../src/publish/known-tags.js';
@@ -133,18 +133,5 @@ describe('what goes into a fingerprint', () => {
     expect(goBuildFingerprint(job, inputs, 'tree2')).not.toBe(base);
     expect(goBuildFingerprint({ ...job, tags: [] }, inputs, 'tree1')).not.toBe(base);
     expect(goBuildFingerprint({ ...job, ldflags: '-X version=1.1' }, inputs, 'tree1')).not.toBe(base);
-  });
-
-  it('buildx images linked to another image of the session (its base, or built on it) are never skipped', () => {
-    const base: ImageBuildJob = { ...imageJob, id: 'image:base', image: 'base', builder: 'buildx' };
-    const onBase: ImageBuildJob = { ...imageJob, id: 'image:app', image: 'app', builder: 'buildx', bases: [{ name: 'base', jobId: 'image:base' }] };
-    const onNative: ImageBuildJob = {
-      ...imageJob,
-      id: 'image:echo',
-      image: 'echo',
-      builder: 'buildx',
-      bases: [{ name: 'distroless', jobId: 'image:distroless' }],
-    };
-    expect([...sessionLinkedJobs([base, onBase, onNative])].sort()).toEqual(['image:app', 'image:base']);
   });
 });
