@@ -85,7 +85,10 @@ export function bakeDefinition(images: BakeImage[], options: BakeOptions): { fil
       const layoutDir = image.loadNames ? undefined : `${image.outputDir}/${part.layout}`;
       // Not rewrite-timestamp for --load: the engine's image exporter always unpacks, and buildx
       // refuses rewrite-timestamp together with unpack.
-      const output = image.loadNames ? `type=image,"name=${image.loadNames.join(',')}"` : `type=oci,dest=${layoutDir},tar=false,rewrite-timestamp=true`;
+      // Layers uncompressed: meshbuild gzips them itself where the run wants gzip (gzip-layout-layers.ts).
+      const output = image.loadNames
+        ? `type=image,"name=${image.loadNames.join(',')}"`
+        : `type=oci,dest=${layoutDir},tar=false,rewrite-timestamp=true,compression=uncompressed`;
       file.target[name] = {
         context: image.contextDir,
         dockerfile: job.dockerfile,

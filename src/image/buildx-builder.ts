@@ -27,6 +27,7 @@ import type { JobContext } from '../run/scheduler.js';
 import type { BuiltImage } from './built-image.js';
 import { joinPlatformLayouts, wrapInIndex } from './buildx-results.js';
 import type { BuildxSession } from './buildx-session.js';
+import { gzipLayoutLayers } from './gzip-layout-layers.js';
 import { expandVariables, parseDockerfile, splitWords, type Dockerfile } from './dockerfile.js';
 import { platformArgs } from './native/build-steps.js';
 import { pickPlatformManifest } from './native/platform-manifest.js';
@@ -38,6 +39,8 @@ export interface BuildxOptions {
   session: BuildxSession;
   /** Build into the local engine under these names instead of an OCI layout. */
   loadNames?: string[];
+  /** Gzip the layers (BuildKit exports them uncompressed); off for loopback registries, as the native builder does. */
+  gzipLayers: boolean;
   /**
    * Resolves a `FROM <reference>` that is not an image of the graph, through meshbuild's registry
    * client (credentials, --insecure-registry). Without it such a base is left to BuildKit to pull.
@@ -159,7 +162,11 @@ export async function buildWithBuildx(
     const outside = { ...job, bases: job.bases.filter((b) => !options.session.has(b.jobId)) };
     const contexts = { ...external, ...namedContextsOf(outside, bases) };
     const image = { job, contextDir, contexts, outputDir: temp, ...(options.loadNames ? { loadNames: options.loadNames } : {}) };
-    const targets = await context.waitWithoutSlot(options.session.build(image, context));
+    const built = await context.waitWithoutSlot(options.session.build(image, context));
+    const targets =
+      options.loadNames || !options.gzipLayers
+        ? built
+        : await Promise.all(built.map(async (t) => ({ ...t, descriptor: await gzipLayoutLayers(t.layoutDir!, t.descriptor, context.signal) })));
     let index = targets[0]!.descriptor;
     if (!options.loadNames && targets.length > 1) {
       const parts = targets.map((t) => ({ platform: t.platforms[0]!, layoutDir: t.layoutDir!, descriptor: t.descriptor }));

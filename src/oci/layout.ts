@@ -267,6 +267,12 @@ export class OciLayout {
     return removed;
   }
 
+  /** Makes every `index.json` entry that names `digest` name `descriptor` instead (its annotations kept). */
+  async replaceEntry(digest: string, descriptor: Descriptor): Promise<void> {
+    const { mediaType, size } = descriptor;
+    await this.updateIndex((manifests) => manifests.map((m) => (m.digest === digest ? { ...m, mediaType, digest: descriptor.digest, size } : m)));
+  }
+
   private async updateIndex(change: (manifests: Descriptor[]) => Descriptor[]): Promise<void> {
     await this.serialiseIndexUpdate(async () => this.writeIndex(change((await this.readIndex()).manifests)));
   }

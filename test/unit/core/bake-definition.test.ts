@@ -37,7 +37,7 @@ describe('bake definition from a plan', () => {
         'gcr.io/istio-release/base': 'target:base',
         'gcr.io/istio-release/distroless': 'target:distroless',
       },
-      output: ['type=oci,dest=/out/.tmp/pilot/layout,tar=false,rewrite-timestamp=true'],
+      output: ['type=oci,dest=/out/.tmp/pilot/layout,tar=false,rewrite-timestamp=true,compression=uncompressed'],
     });
     expect(targets.find((t) => t.name === 'pilot')!.layoutDir).toBe('/out/.tmp/pilot/layout');
     expect(file.target.base!.contexts).toBeUndefined();
@@ -59,7 +59,7 @@ describe('bake definition from a plan', () => {
     expect(file.target.pilot__linux_arm64!.contexts).toMatchObject({
       'gcr.io/istio-release/base': 'target:base__linux_arm64',
     });
-    expect(file.target.pilot__linux_amd64!.output).toEqual(['type=oci,dest=/out/.tmp/pilot/layout-0,tar=false,rewrite-timestamp=true']);
+    expect(file.target.pilot__linux_amd64!.output).toEqual(['type=oci,dest=/out/.tmp/pilot/layout-0,tar=false,rewrite-timestamp=true,compression=uncompressed']);
     expect(targets.filter((t) => t.jobId === 'image:pilot').map((t) => t.layoutDir)).toEqual(['/out/.tmp/pilot/layout-0', '/out/.tmp/pilot/layout-1']);
   });
 
