@@ -17,26 +17,29 @@ import { tagReference } from '../publish/tag-phase.js';
 import { journalPath } from '../publish/tags-journal.js';
 import type { CommandParts } from './lazy-command.js';
 import type { CommandIo } from './main.js';
-import { listValue, withGraphFlags, type GraphFlags } from './flags.js';
+import { listValue, withGraphFlags, withOutputFlags, type GraphFlags, type OutputFlags } from './flags.js';
+import { printSummary, progressLines } from './run-output.js';
+import { summarizeReport } from '../report/run-summary.js';
 import { loadGraph } from './settings.js';
 
-type MergeArgs = GraphFlags & {
-  shards: string[];
-  hub?: string[];
-  tag?: string[];
-  platforms?: string[];
-  report?: string;
-  'insecure-registry'?: string[];
-  'registry-concurrency': number;
-  out: string;
-};
+type MergeArgs = GraphFlags &
+  OutputFlags & {
+    shards: string[];
+    hub?: string[];
+    tag?: string[];
+    platforms?: string[];
+    report?: string;
+    'insecure-registry'?: string[];
+    'registry-concurrency': number;
+    out: string;
+  };
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 export default function mergeCommand(io: CommandIo, setExit: (code: number) => void): CommandParts<MergeArgs> {
   return {
     builder: (yargs) =>
-      withGraphFlags(yargs)
+      withOutputFlags(withGraphFlags(yargs))
         .positional('shards', { type: 'string', array: true, demandOption: true, describe: 'Reports written by --push-by-digest --report (shard-*.json)' })
         .option('tag', { type: 'string', array: true, describe: 'Tag to write (repeat or comma-separate for several); env TAG' })
         .option('hub', { type: 'string', array: true, describe: 'Hubs to assemble in (env HUB)', defaultDescription: 'every hub the shards pushed to' })
@@ -58,6 +61,8 @@ export default function mergeCommand(io: CommandIo, setExit: (code: number) => v
       const { graph } = loadGraph(argv, io);
       const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : graph.defaults.platforms;
       const shards = await readShards(argv.shards);
+      const started = Date.now();
+      const lines = progressLines(io, argv);
       const result = await withInterrupt((signal) =>
         mergeShards({
           shards,
@@ -77,15 +82,16 @@ export default function mergeCommand(io: CommandIo, setExit: (code: number) => v
           tagPhase: { signal, journalFile: journalPath(argv.out), rerun: rerunCommand(io.argv) },
         }),
       );
-      if (argv.report !== undefined)
-        await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(mergeReport(shards, tags, platforms.map(formatPlatform), result), null, 2)}\n`);
+      const report = mergeReport(shards, tags, platforms.map(formatPlatform), result, started);
+      if (argv.report !== undefined) await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(report, null, 2)}\n`);
       const written = result.tags.filter((t) => t.status === 'written').length;
       for (const image of result.images) {
-        io.stdout.write(`${image.group.repository}@${image.index.digest}  ${[...image.group.platforms.keys()].join(', ')}  tags ${image.tags.join(', ')}\n`);
+        lines.write(`${image.group.repository}@${image.index.digest}  ${[...image.group.platforms.keys()].join(', ')}  tags ${image.tags.join(', ')}\n`);
       }
-      io.stdout.write(
+      lines.write(
         `merged ${result.images.length} images from ${shards.length} shards: ${written} tags written, ${result.tags.length - written} already in place\n`,
       );
+      await printSummary(io, argv, summarizeReport(report, { command: 'merge', output: report.hubs.join(', ') }));
       setExit(0);
     },
   };
@@ -108,9 +114,15 @@ async function readShards(files: string[]): Promise<ShardFile[]> {
 }
 
 /** The merged images in the run report's shape (readable by parseReport). */
-function mergeReport(shards: ShardFile[], tags: string[], platforms: string[], result: MergeResult): RunReport {
-  const now = new Date().toISOString();
+function mergeReport(shards: ShardFile[], tags: string[], platforms: string[], result: MergeResult, started: number): RunReport {
+  const finished = Date.now();
   const written = new Set(result.tags.map(tagReference));
+  // Each shard weighed what it pushed: the merged index's platforms are those manifests.
+  const sizes = new Map(
+    shards.flatMap((s) =>
+      s.report.images.flatMap((i) => i.platforms.flatMap((p) => (p.compressedSize !== undefined ? [[p.digest, p.compressedSize] as const] : []))),
+    ),
+  );
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: 'meshbuild',
@@ -118,9 +130,9 @@ function mergeReport(shards: ShardFile[], tags: string[], platforms: string[], r
     platforms,
     hubs: [...new Set(result.images.map((i) => i.group.hub))],
     tags,
-    startedAt: now,
-    finishedAt: now,
-    durationMs: 0,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    durationMs: finished - started,
     ok: true,
     jobs: [],
     images: result.images.map(({ group, index, tags: imageTags }) => ({
@@ -136,6 +148,7 @@ function mergeReport(shards: ShardFile[], tags: string[], platforms: string[], r
         digest: descriptor.digest,
         size: descriptor.size,
         mediaType: descriptor.mediaType,
+        ...(sizes.has(descriptor.digest) ? { compressedSize: sizes.get(descriptor.digest)! } : {}),
       })),
     })),
   };

@@ -19,13 +19,20 @@ import { journalPath } from '../publish/tags-journal.js';
 import { registryClients, withPublishFlags, type RegistryFlags } from './push-command.js';
 import { isCosignTag } from '../sign/cosign-layout.js';
 import { formatVerifyReport } from './verify-command.js';
+import { withOutputFlags, type OutputFlags } from './flags.js';
+import { printSummary, progressLines } from './run-output.js';
+import { REPORT_SCHEMA_VERSION, type RunReport } from '../report/json-report.js';
+import { summarizeReport } from '../report/run-summary.js';
+import { compressedSize } from '../publish/image-size.js';
+import { RegistryStore } from '../publish/registry-store.js';
+import type { RegistryClients } from '../registry/client-pool.js';
 
-type MirrorArgs = RegistryFlags & { source?: string; destination?: string; tag?: string; platforms?: string[]; 'from-report'?: string };
+type MirrorArgs = RegistryFlags & OutputFlags & { source?: string; destination?: string; tag?: string; platforms?: string[]; 'from-report'?: string };
 
 export default function mirrorCommand(io: CommandIo, setExit: (code: number) => void): CommandParts<MirrorArgs> {
   return {
     builder: (yargs) =>
-      withPublishFlags(yargs)
+      withOutputFlags(withPublishFlags(yargs))
         .usage(
           '$0 mirror <src-ref> <dst-hub> [--tag T] [--platforms ...]\n$0 mirror --from-report REPORT <dst-hub>\n\nCopy images with every platform (digests unchanged) to <dst-hub>/<image name>, verify the copy, then tag it',
         )
@@ -41,7 +48,10 @@ export default function mirrorCommand(io: CommandIo, setExit: (code: number) => 
       const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : undefined;
       for (const source of sources) mirrorDestination(source.reference, hub, argv.tag); // bad input: exit 2 before any copy
       const clients = registryClients(argv);
+      const started = Date.now();
+      const lines = progressLines(io, argv);
       let failed = 0;
+      let tagged = false;
       const copied: MirrorResult[] = [];
       await withInterrupt(async (signal) => {
         clients.abortOn(signal);
@@ -60,7 +70,7 @@ export default function mirrorCommand(io: CommandIo, setExit: (code: number) => 
                   'nodes of any other architecture that pull it fail with "exec format error"\n',
               );
             }
-            io.stdout.write(formatMirrorResult(result));
+            lines.write(formatMirrorResult(result));
             if (result.ok) copied.push(result);
             else failed++;
           } catch (error) {
@@ -77,10 +87,13 @@ export default function mirrorCommand(io: CommandIo, setExit: (code: number) => 
         );
         const cosignTags = results.filter((r) => isCosignTag(r.tag));
         for (const result of results.filter((r) => !isCosignTag(r.tag)))
-          io.stdout.write(`tagged ${tagReference(result)}${result.status === 'unchanged' ? ' (already)' : ''}\n`);
-        if (cosignTags.length > 0) io.stdout.write(`tagged ${cosignTags.length} .sig/.att (signatures and attestations kept with the images)\n`);
+          lines.write(`tagged ${tagReference(result)}${result.status === 'unchanged' ? ' (already)' : ''}\n`);
+        if (cosignTags.length > 0) lines.write(`tagged ${cosignTags.length} .sig/.att (signatures and attestations kept with the images)\n`);
+        tagged = true;
       });
-      io.stdout.write(`mirror: ${sources.length - failed} of ${sources.length} images copied and verified${failed > 0 ? '; no tag was written' : ''}\n`);
+      lines.write(`mirror: ${sources.length - failed} of ${sources.length} images copied and verified${failed > 0 ? '; no tag was written' : ''}\n`);
+      const report = await mirrorReport(copied, { hub, started, tagged, ok: failed === 0, clients });
+      await printSummary(io, argv, summarizeReport(report, { command: 'mirror', output: hub }));
       setExit(failed === 0 ? 0 : EXIT_FAILED);
     },
   };
@@ -125,4 +138,46 @@ export function formatMirrorResult(result: MirrorResult): string {
     );
   else lines.push('  the copy failed verification: no tag was written', formatVerifyReport(result.verify).trimEnd().replace(/^/gm, '  '));
   return `${lines.join('\n')}\n`;
+}
+
+/** The mirrored images in the run report's shape, for the summary: references, platforms, compressed sizes. */
+async function mirrorReport(
+  copied: MirrorResult[],
+  context: { hub: string; started: number; tagged: boolean; ok: boolean; clients: RegistryClients },
+): Promise<RunReport> {
+  const images: RunReport['images'] = [];
+  for (const result of copied) {
+    const slash = result.repository.indexOf('/');
+    const store = new RegistryStore(context.clients.for(result.repository.slice(0, slash)), result.repository.slice(slash + 1));
+    const platforms = [];
+    for (const p of result.listing.platforms) {
+      const { digest, size, mediaType } = p.descriptor;
+      platforms.push({ platform: p.name, digest, size, mediaType, compressedSize: await compressedSize(store, p.descriptor) });
+    }
+    images.push({
+      image: result.repository.slice(result.repository.lastIndexOf('/') + 1),
+      variant: 'default',
+      repository: result.repository,
+      refs: context.tagged && result.tag !== undefined ? [`${result.repository}:${result.tag}`] : [],
+      digest: result.digest,
+      mediaType: result.listing.root.mediaType,
+      size: result.listing.root.size,
+      platforms,
+    });
+  }
+  const finished = Date.now();
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: 'meshbuild',
+    version: '',
+    platforms: [...new Set(images.flatMap((i) => i.platforms.map((p) => p.platform)))],
+    hubs: [context.hub],
+    tags: [...new Set(copied.flatMap((c) => (c.tag !== undefined ? [c.tag] : [])))],
+    startedAt: new Date(context.started).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    durationMs: finished - context.started,
+    ok: context.ok,
+    jobs: [],
+    images,
+  };
 }

@@ -23,7 +23,10 @@ import { REPORT_SCHEMA_VERSION, type ReportedImage, type ReportedJob, type RunRe
 import { writeFileAtomic } from '../run/atomic-files.js';
 import type { CommandParts } from './lazy-command.js';
 import type { CommandIo } from './main.js';
-import { listValue, positiveWholeNumber, withRegistryFlags } from './flags.js';
+import { listValue, positiveWholeNumber, withOutputFlags, withRegistryFlags, type OutputFlags } from './flags.js';
+import { printSummary, progressLines } from './run-output.js';
+import { summarizeReport } from '../report/run-summary.js';
+import { compressedSize } from '../publish/image-size.js';
 
 export interface RegistryFlags {
   'insecure-registry'?: string[];
@@ -91,12 +94,12 @@ export function selectLayoutRefs(refs: readonly string[], tags: readonly string[
   return selections;
 }
 
-type PushArgs = RegistryFlags & { from: string; hub?: string[]; tag?: string[]; platforms?: string[]; report?: string };
+type PushArgs = RegistryFlags & OutputFlags & { from: string; hub?: string[]; tag?: string[]; platforms?: string[]; report?: string };
 
 export default function pushCommand(io: CommandIo, setExit: (code: number) => void): CommandParts<PushArgs> {
   return {
     builder: (yargs) =>
-      withPublishFlags(yargs)
+      withOutputFlags(withPublishFlags(yargs))
         .option('from', { type: 'string', demandOption: true, describe: 'OCI layout folder written by meshbuild (refs image:tag), e.g. out/images' })
         .option('hub', { type: 'string', array: true, describe: 'Registry and namespace to publish to (repeat or comma-separate for several); env HUB' })
         .option('tag', {
@@ -117,6 +120,7 @@ export default function pushCommand(io: CommandIo, setExit: (code: number) => vo
       const tags = listValue(argv.tag);
       const platforms = argv.platforms !== undefined ? parsePlatformList(argv.platforms) : undefined;
       const clients = registryClients(argv);
+      const lines = progressLines(io, argv);
       const layout = await LayoutStore.at(path.resolve(argv.from), false);
       const selections = selectLayoutRefs(await layout.layout.listRefs(), tags);
       const transfers: ImageTransfer[] = [];
@@ -146,14 +150,17 @@ export default function pushCommand(io: CommandIo, setExit: (code: number) => vo
       }
       const outcome = await withInterrupt((signal) => {
         clients.abortOn(signal);
-        return publishTransfers(transfers, signal, io, argv.out);
+        return publishTransfers(transfers, signal, io, argv.out, lines);
       });
-      const report = pushReport(outcome, { hubs, platforms, started });
+      const sizes = new Map<string, number>();
+      for (const copy of outcome.copies) for (const p of copy.listing.platforms) sizes.set(p.descriptor.digest, await compressedSize(layout, p.descriptor));
+      const report = pushReport(outcome, { hubs, platforms, started, sizes });
       if (argv.report !== undefined) await writeFileAtomic(path.resolve(argv.report), `${JSON.stringify(report, null, 2)}\n`);
+      await printSummary(io, argv, summarizeReport(report, { command: 'push', output: hubs.join(', ') }));
       if (outcome.error !== undefined) throw outcome.error;
       const total = outcome.copies.reduce<CopyStats>((sum, c) => addStats(sum, c.stats), { blobsSent: 0, blobsSkipped: 0, bytesSent: 0 });
       const present = outcome.copies.filter((c) => c.alreadyThere).length;
-      io.stdout.write(
+      lines.write(
         `pushed ${outcome.copies.length} images from ${layout.name} (${present} already there): ${total.blobsSent} blobs sent (${formatBytes(total.bytesSent)}), ` +
           `${total.blobsSkipped} blobs already there; ${outcome.written.length} tags written in ${formatDuration(Date.now() - started)}\n`,
       );
@@ -171,7 +178,13 @@ interface PushOutcome {
 }
 
 /** Copies every image, then writes every tag; a failure stops before any tag is written. */
-async function publishTransfers(transfers: ImageTransfer[], signal: AbortSignal, io: CommandIo, outDir: string): Promise<PushOutcome> {
+async function publishTransfers(
+  transfers: ImageTransfer[],
+  signal: AbortSignal,
+  io: CommandIo,
+  outDir: string,
+  lines: { write(text: string): unknown },
+): Promise<PushOutcome> {
   const outcome: PushOutcome = { transfers, copies: [], written: [] };
   for (const transfer of transfers) {
     const started = Date.now();
@@ -179,7 +192,7 @@ async function publishTransfers(transfers: ImageTransfer[], signal: AbortSignal,
       if (signal.aborted) throw signal.reason;
       const copy = await copyAndCheck(transfer, signal);
       outcome.copies.push(copy);
-      io.stdout.write(
+      lines.write(
         `${transfer.label} -> ${transfer.to.name}@${transfer.root.digest} (${copy.listing.platforms.map((p) => p.name).join(', ')}): ${describeCopy(copy)}\n`,
       );
     } catch (error) {
@@ -192,7 +205,7 @@ async function publishTransfers(transfers: ImageTransfer[], signal: AbortSignal,
   try {
     const results = await runTagPhase(await tagWrites(outcome.copies), { signal, journalFile: journalPath(outDir), rerun: rerunCommand(io.argv) });
     outcome.written = results.map(tagReference);
-    for (const result of results) io.stdout.write(`tagged ${tagReference(result)}${result.status === 'unchanged' ? ' (already)' : ''}\n`);
+    for (const result of results) lines.write(`tagged ${tagReference(result)}${result.status === 'unchanged' ? ' (already)' : ''}\n`);
   } catch (error) {
     outcome.error = error;
   }
@@ -207,7 +220,10 @@ export function describeCopy(copy: CopiedImage): string {
 }
 
 /** The run as a --report file: one job per image copied, one image entry per image tagged. */
-function pushReport(outcome: PushOutcome, context: { hubs: string[]; platforms: Platform[] | undefined; started: number }): RunReport {
+function pushReport(
+  outcome: PushOutcome,
+  context: { hubs: string[]; platforms: Platform[] | undefined; started: number; sizes: Map<string, number> },
+): RunReport {
   const finished = Date.now();
   const jobs: ReportedJob[] = outcome.transfers.map((transfer) => {
     const id = `push:${transfer.label}:${transfer.to.name}`;
@@ -234,7 +250,7 @@ function pushReport(outcome: PushOutcome, context: { hubs: string[]; platforms: 
   });
   const tagged = outcome.error === undefined;
   const images: ReportedImage[] = tagged
-    ? outcome.copies.map(({ transfer, listing }) => ({
+    ? outcome.copies.map(({ transfer, listing, durationMs }) => ({
         image: transfer.label.slice(0, transfer.label.lastIndexOf(':')),
         // The layout does not record variants; a variant's tag carries its suffix (-distroless).
         variant: 'default',
@@ -248,7 +264,9 @@ function pushReport(outcome: PushOutcome, context: { hubs: string[]; platforms: 
           digest: p.descriptor.digest,
           size: p.descriptor.size,
           mediaType: p.descriptor.mediaType,
+          ...(context.sizes.has(p.descriptor.digest) ? { compressedSize: context.sizes.get(p.descriptor.digest)! } : {}),
         })),
+        durationMs,
       }))
     : [];
   const allTags = [...new Set(outcome.transfers.flatMap((t) => t.tags))];

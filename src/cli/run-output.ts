@@ -23,7 +23,12 @@ export async function viewReporter(io: CommandIo, flags: OutputFlags): Promise<R
     const terminal = process.stderr;
     return new TtyReporter({ write: (text) => io.stderr.write(text), columns: terminal.columns, rows: terminal.rows }, { verbose: flags.verbose ?? false });
   }
-  return new CiReporter(io.stderr, undefined, { quiet: flags.quiet ?? false, verbose: flags.verbose ?? false, github });
+  return new CiReporter(io.stderr, undefined, {
+    quiet: flags.quiet ?? false,
+    verbose: flags.verbose ?? false,
+    github,
+    ...(io.env.GITHUB_WORKSPACE ? { workspace: io.env.GITHUB_WORKSPACE } : {}),
+  });
 }
 
 /**
@@ -36,4 +41,13 @@ export async function printSummary(io: CommandIo, flags: OutputFlags, view: RunS
   else io.stdout.write(formatSummaryText(view, io.interactive ? TERMINAL : PLAIN));
   const file = io.env.GITHUB_STEP_SUMMARY;
   if (file !== undefined && file !== '') await appendFile(file, formatStepSummary(view, timeline));
+}
+
+/**
+ * Where a command's lines along the way go (what was copied, which tags were written): stdout,
+ * or stderr with --json (stdout is the summary's JSON alone), or nowhere with --quiet.
+ */
+export function progressLines(io: CommandIo, flags: OutputFlags): { write(text: string): unknown } {
+  if (flags.quiet) return { write: () => true };
+  return flags.json ? io.stderr : io.stdout;
 }

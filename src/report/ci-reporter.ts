@@ -17,6 +17,8 @@ export interface CiReporterOptions {
   verbose?: boolean;
   /** Write GitHub Actions workflow commands (annotations, folded groups). Default false. */
   github?: boolean;
+  /** $GITHUB_WORKSPACE: annotated files are named relative to it. */
+  workspace?: string;
 }
 
 export class CiReporter implements Reporter {
@@ -67,7 +69,9 @@ export class CiReporter implements Reporter {
         if (event.failure.hint) line(`       hint: ${event.failure.hint}`);
         if (this.options.github) {
           const message = event.failure.hint ? `${event.failure.message}\n${event.failure.hint}` : event.failure.message;
-          this.out.write(errorCommand({ title: event.job.title, message }));
+          this.out.write(
+            errorCommand({ title: event.job.title, message, ...(event.failure.location ? { location: event.failure.location } : {}) }, this.options.workspace),
+          );
         }
         this.flushOutput(event.job.id, event.job.title);
         break;

@@ -2,6 +2,7 @@
  * Everything observable about a run, as data. Jobs never print: they emit these, and reporters
  * (TTY task list, CI lines, JSON report) each turn the same stream into their own output.
  */
+import type { SourceLocation } from '../errors.js';
 import type { Job, Plan } from '../plan/types.js';
 
 export interface JobFailure {
@@ -9,6 +10,8 @@ export interface JobFailure {
   /** Tool output that explains it (compiler errors, buildx's message). */
   detail?: string;
   hint?: string;
+  /** The file and line it is about (a Dockerfile, a targets file), when it names one. */
+  location?: SourceLocation;
 }
 
 /**

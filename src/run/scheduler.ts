@@ -156,6 +156,7 @@ function toFailure(error: unknown): JobFailure {
     const failure: JobFailure = { message: error.message };
     if (error.detail !== undefined) failure.detail = error.detail;
     if (error.hint !== undefined) failure.hint = error.hint;
+    if (error.location !== undefined) failure.location = error.location;
     return failure;
   }
   return { message: `Internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` };

@@ -87,6 +87,25 @@ describe('the summary of build pilot --push on GitHub Actions', () => {
     expect(json.stderr).not.toContain('::error');
   });
 
+  it('mirror --json ends with the same summary: the copy keeps the digest and the sizes', async () => {
+    const pilot = view.images.find((row) => row.image === 'pilot')!;
+    const destination = `${hub}-mirror`;
+    const mirror = await runCli(['mirror', `${hub}/pilot:s1`, destination, '--json', '--out', path.join(await tempDir(), 'out')]);
+    expect(mirror.exitCode, mirror.stderr).toBe(0);
+    const mirrored = JSON.parse(mirror.stdout) as RunSummaryView;
+    expect(mirrored).toMatchObject({ command: 'mirror', ok: true, output: destination });
+    expect(mirrored.images).toEqual([
+      {
+        image: 'pilot',
+        variant: 'default',
+        platforms: pilot.platforms,
+        reference: `${destination}/pilot@${pilot.reference.split('@')[1]!}`,
+        tags: ['s1'],
+        compressedSize: pilot.compressedSize,
+      },
+    ]);
+  });
+
   it('ends the CI log with the table (golden, digests, sizes and times normalized)', async () => {
     const dir = await tempDir();
     const args = ['build', 'pilot', '--source', SAMPLE, '--builder', 'native', '--hub', hub, '--tag', 's1', '--push', '--out', path.join(dir, 'out')];

@@ -70,3 +70,18 @@ describe('CiReporter on GitHub Actions', () => {
     expect(log(failing, { quiet: true })).toContain('FAILED go:linux_arm64');
   });
 });
+
+describe('CiReporter annotations of located failures', () => {
+  it('puts a failure that names a file and line on that line, relative to the workspace', () => {
+    let text = '';
+    const reporter = new CiReporter({ write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WritableStream, () => 'T', {
+      github: true,
+      workspace: '/ws',
+    });
+    const failing = runEvents([['image:base', 0, 900, 'fail']], 1000).map((e) =>
+      e.type === 'job-failed' ? { ...e, failure: { message: 'RUN needs buildx', location: { file: '/ws/docker/Dockerfile.base', line: 4, column: 1 } } } : e,
+    );
+    for (const event of failing) reporter.onEvent(event);
+    expect(text).toContain('::error file=docker/Dockerfile.base,line=4,col=1,title=base::RUN needs buildx\n');
+  });
+});
