@@ -16,15 +16,16 @@ export async function readGitStamp(sourceDir: string): Promise<GitStamp> {
     return result.exitCode === 0 ? result.stdout.trim() : undefined;
   };
   try {
-    const head = await git('rev-parse', '--verify', 'HEAD');
+    // Two queries at once: the status names HEAD (`# branch.oid`) and lists the changes.
+    const [status, describe] = await Promise.all([git('status', '--porcelain=v2', '--branch', '--', '.'), git('describe', '--tags', '--always')]);
+    const head = /^# branch\.oid ([0-9a-f]+)$/m.exec(status ?? '')?.[1];
     if (head === undefined) return NO_GIT;
-    const changes = (await git('status', '--porcelain', '--', '.')) ?? '';
-    const lines = changes.split('\n').filter((line) => line !== '');
+    const changes = (status ?? '').split('\n').filter((line) => line !== '' && !line.startsWith('# '));
     // Istio: any change (untracked too) marks the revision -dirty; only tracked ones make it Modified.
     return {
-      revision: lines.length > 0 ? `${head}-dirty` : head,
-      status: lines.some((line) => !line.startsWith('??')) ? 'Modified' : 'Clean',
-      tag: (await git('describe', '--tags', '--always')) ?? NO_GIT.tag,
+      revision: changes.length > 0 ? `${head}-dirty` : head,
+      status: changes.some((line) => !line.startsWith('? ')) ? 'Modified' : 'Clean',
+      tag: describe ?? NO_GIT.tag,
     };
   } catch (error) {
     if (error instanceof CommandNotFoundError) return NO_GIT;
