@@ -1,6 +1,6 @@
 /**
- * Ctrl-C as people and pipelines send it: in a real pseudo-terminal (the interactive task list,
- * listr2) during Go builds and during a push, in CI mode (plain lines, no terminal) during a push,
+ * Ctrl-C as people and pipelines send it: in a real pseudo-terminal (the interactive live view)
+ * during Go builds and during a push, in CI mode (plain lines, no terminal) during a push,
  * and before any job starts. Either way:
  * exit 130, one `error: interrupted by SIGINT` line at the end, no temp folder left in out/, no
  * child process left behind, and (for the push) no tag written. The tests' timeouts only catch a

@@ -1,6 +1,6 @@
 /**
  * What `meshbuild --version`, `--help` and `plan` load: no module of a command that is not run, and
- * none of the libraries that only running needs (execa, listr2, dockerode, semver). Read from the
+ * none of the libraries that only running needs (execa, dockerode, semver). Read from the
  * modules the real process resolves (Node module hooks), not from timings.
  */
 import path from 'node:path';
@@ -25,7 +25,7 @@ async function loadedModules(args: string[]): Promise<{ packages: Set<string>; o
   return { packages, own };
 }
 
-const RUN_ONLY = ['execa', 'listr2', 'dockerode', 'semver'];
+const RUN_ONLY = ['execa', 'dockerode', 'semver'];
 
 /** The command modules among `own` (cli/<name>-command; lazy-command is the loader itself). */
 function commandModules(own: Set<string>): string[] {
