@@ -64,7 +64,7 @@ export async function buildImage(job: ImageBuildJob, context: JobContext, deps: 
 
   const source = await LayoutStore.at(built.layoutDir, false);
   for (const platform of built.platforms) platform.compressedSize = await compressedSize(source, platform.descriptor);
-  const destinations = await deps.destinations.forImage(job);
+  const destinations = await deps.destinations.forImage(job, Object.keys(built.externalBases ?? {}));
   if (destinations.length > 0) {
     for (const destination of destinations) {
       const onBlobProgress = uploadProgress(context, destination.store.name);

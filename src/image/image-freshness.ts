@@ -97,7 +97,7 @@ async function layoutFiles(layoutDir: string): Promise<Array<{ path: string; dig
 /** An up-to-date image in each destination again: confirmed by its tags, or copied (which finds it there by digest). */
 async function storeAgain(job: ImageBuildJob, built: BuiltImage, inputs: ImageInputs, context: JobContext): Promise<BuiltImage> {
   const tagged = inputs.plan.output?.kind === 'registry' && inputs.plan.output.tags;
-  for (const destination of await inputs.destinations.forImage(job)) {
+  for (const destination of await inputs.destinations.forImage(job, Object.keys(built.externalBases ?? {}))) {
     const tags = tagged ? job.variants.flatMap((v) => v.refs.map((ref) => destination.tagFor(ref))).filter((t): t is string => t !== undefined) : [];
     if (!(await inputs.knownTags.confirm(destination.store, tags, built.index, context.signal))) {
       await copyImage(await LayoutStore.at(built.layoutDir, false), destination.store, built.index, { signal: context.signal });

@@ -65,20 +65,25 @@ export class Destinations {
     return { store, index };
   }
 
-  /** The stores an image build is kept in by digest before anything is tagged. */
-  async forImage(job: ImageBuildJob): Promise<Destination[]> {
+  /**
+   * The stores an image build is kept in by digest before anything is tagged. `externalBases`:
+   * registry bases the build read (`host/repo:tag`); in the same registry, their layers are mounted.
+   */
+  async forImage(job: ImageBuildJob, externalBases: readonly string[] = []): Promise<Destination[]> {
     const output = this.plan.output;
     if (!output) return [];
     switch (output.kind) {
       case 'registry': {
-        // Blobs of in-graph bases are already in the bases' repositories: mount, don't send.
+        // Blobs of in-graph bases are already in the bases' repositories, and those of registry
+        // bases in theirs: mount, don't send.
         const siblings = new Map<string, string[]>();
-        for (const base of job.bases) {
-          const baseJob = this.plan.jobs.find((j): j is ImageBuildJob => j.id === base.jobId && j.kind === 'image-build');
-          for (const repository of baseJob?.repositories ?? []) {
-            const reference = parseReference(repository);
-            siblings.set(reference.registry, [...(siblings.get(reference.registry) ?? []), reference.repository]);
-          }
+        const sources = job.bases.flatMap(
+          (base) => this.plan.jobs.find((j): j is ImageBuildJob => j.id === base.jobId && j.kind === 'image-build')?.repositories ?? [],
+        );
+        for (const repository of [...sources, ...externalBases]) {
+          const reference = parseReference(repository);
+          const known = siblings.get(reference.registry) ?? [];
+          if (!known.includes(reference.repository)) siblings.set(reference.registry, [...known, reference.repository]);
         }
         return job.repositories.map((repository) => {
           const reference = parseReference(repository);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli, type CliResult } from '../../support/cli.js';
 import { entryPlatform, getManifest, manifestStatus, OCI_INDEX, requireDocker, uniqueNamespace, type IndexEntry } from '../../support/images.js';
+import { startFaultProxy } from '../../support/fault-proxy.js';
 import { localRegistry } from '../../support/registry.js';
 
 const ISTIO_LIKE = path.join(REPO_ROOT, 'test', 'fixtures', 'istio-like');
@@ -149,5 +150,34 @@ describe('FROM ${ISTIO_BASE_REGISTRY}/base:${BASE_VERSION} that no image of the 
     const app = await platformLayers(registry, `${namespace}/app`);
     expect(app.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
     for (const [i, platform] of app.entries()) expect(platform.layers.slice(0, -1)).toEqual(base[i]!.layers);
+  }, 600_000);
+
+  it("mounts the base's layers from its repository in the same registry instead of sending them again", async () => {
+    const proxy = await startFaultProxy(registry);
+    try {
+      const bases = `${proxy.address}/${namespace}-mount-bases`;
+      const pushed = await build(TARGETS, bases, []);
+      expect(pushed.exitCode, pushed.stderr).toBe(0);
+      proxy.reset();
+      const run = await build(path.join(REPO_ROOT, 'test', 'fixtures', 'images', 'registry-base'), `${proxy.address}/${namespace}-mount`, [
+        '--build-arg',
+        `BASE_VERSION=${TAG}`,
+        '--build-arg',
+        `ISTIO_BASE_REGISTRY=${bases}`,
+      ]);
+      expect(run.exitCode, run.stderr).toBe(0);
+      const baseLayers = new Set((await platformLayers(registry, `${namespace}-mount-bases/base`)).flatMap((p) => p.layers));
+      expect(baseLayers.size).toBeGreaterThan(0);
+      for (const digest of baseLayers) {
+        const mounts = proxy.requests.filter((r) => r.method === 'POST' && r.url.includes(`mount=${encodeURIComponent(digest)}`) && r.status === 201);
+        expect(mounts.length, `${digest} mounted`).toBeGreaterThan(0);
+        expect(proxy.requests.filter((r) => r.method === 'PUT' && r.url.includes(encodeURIComponent(digest)) && r.bodyBytes > 0)).toEqual([]);
+        expect(proxy.requests.filter((r) => r.method === 'PATCH' && r.bodyBytes > 0 && r.url.includes(digest))).toEqual([]);
+      }
+      const app = await platformLayers(registry, `${namespace}-mount/app`);
+      expect(app.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    } finally {
+      await proxy.close();
+    }
   }, 600_000);
 });
