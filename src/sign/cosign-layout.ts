@@ -74,10 +74,23 @@ export interface CosignManifest {
   layers: Descriptor[];
 }
 
-export function cosignManifest(layers: readonly Descriptor[]): CosignManifest {
+/**
+ * The manifest names the signed manifest as its `subject` (with cosign's OCI 1.1 artifact type):
+ * a registry with the OCI 1.1 referrers API lists it as a referrer of that manifest when it is
+ * stored, and a copy to such a registry does the same; registries without the API keep the field
+ * as it is, and cosign finds the manifest by its tag either way.
+ */
+export function cosignManifest(layers: readonly Descriptor[], subject: Descriptor, kind: CosignKind): CosignManifest {
   const configBytes = Buffer.from(JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) } }));
   const config: Descriptor = { mediaType: MEDIA_TYPE.ociConfig, digest: sha256Digest(configBytes), size: configBytes.length };
-  const manifest: ImageManifest = { schemaVersion: 2, mediaType: MEDIA_TYPE.ociManifest, config, layers: [...layers] };
+  const manifest: ImageManifest & { artifactType: string; subject: Descriptor } = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.ociManifest,
+    artifactType: `application/vnd.dev.cosign.artifact.${kind}.v1+json`,
+    config,
+    layers: [...layers],
+    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+  };
   const bytes = Buffer.from(JSON.stringify(manifest));
   return {
     descriptor: { mediaType: MEDIA_TYPE.ociManifest, digest: sha256Digest(bytes), size: bytes.length },

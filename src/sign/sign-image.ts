@@ -47,6 +47,8 @@ export interface SignedImage {
 /** What goes into one `.sig` or `.att` manifest for one digest. */
 interface Addition {
   digest: string;
+  /** The signed manifest, named as the `.sig`/`.att` manifest's subject. */
+  subject: Descriptor;
   kind: CosignKind;
   layers: CosignLayer[];
   /** Whether an existing layer already says this (same payload, verified with our key). */
@@ -65,10 +67,10 @@ export async function signImage(request: SignImageRequest): Promise<SignedImage>
   for (const entry of entries) platformInputs.push(await platformInput(request, entry.name, entry.descriptor));
 
   const additions: Addition[] = [];
-  for (const input of platformInputs) additions.push(...subjectAdditions(request, input.digest, platformSbom(input), input.platform));
+  for (const [i, input] of platformInputs.entries()) additions.push(...subjectAdditions(request, entries[i]!.descriptor, platformSbom(input), input.platform));
   const created = platformInputs.map((p) => p.created).sort()[0] ?? '1970-01-01T00:00:00Z';
   const sbom = indexSbom({ repository: request.repository, digest: root.digest, created, tool: request.tool }, platformInputs);
-  additions.push(...subjectAdditions(request, root.digest, sbom, undefined));
+  additions.push(...subjectAdditions(request, root, sbom, undefined));
 
   const tags: TagWrite[] = [];
   for (const addition of additions) {
@@ -96,7 +98,8 @@ async function platformInput(request: SignImageRequest, platform: string, descri
   };
 }
 
-function subjectAdditions(request: SignImageRequest, digest: string, sbom: object, platform: string | undefined): Addition[] {
+function subjectAdditions(request: SignImageRequest, subject: Descriptor, sbom: object, platform: string | undefined): Addition[] {
+  const digest = subject.digest;
   const payload = simpleSigningPayload(request.repository, digest);
   const provenance = slsaProvenance(request.provenance(platform));
   const statement = (type: string, predicate: object) => ({
@@ -112,6 +115,7 @@ function subjectAdditions(request: SignImageRequest, digest: string, sbom: objec
   return [
     {
       digest,
+      subject,
       kind: 'sig',
       layers: [signatureLayer(payload, signBytes(key, payload))],
       alreadyThere: (existing) => readSignatures(existing, key.publicKey).some((s) => s.payload.equals(payload)),
@@ -119,6 +123,7 @@ function subjectAdditions(request: SignImageRequest, digest: string, sbom: objec
     },
     {
       digest,
+      subject,
       kind: 'att',
       layers: statements.map((s) => attestationLayer(Buffer.from(JSON.stringify(signEnvelope(key, IN_TOTO_PAYLOAD_TYPE, s.bytes))), s.type)),
       alreadyThere: (existing) => {
@@ -137,7 +142,11 @@ async function storeAddition(store: ImageStore, addition: Addition, signal?: Abo
   const existing = current ? await readCosignLayers(store, current, signal) : [];
   if (addition.alreadyThere(existing)) return undefined;
   const layers = [...existing.filter((layer) => !addition.replaces(layer)), ...addition.layers];
-  const manifest = cosignManifest(layers.map((l) => l.descriptor));
+  const manifest = cosignManifest(
+    layers.map((l) => l.descriptor),
+    addition.subject,
+    addition.kind,
+  );
   const blobs = [manifest.config, ...layers];
   for (const blob of blobs) {
     if (!(await store.hasBlob(blob.descriptor, signal))) {

@@ -96,13 +96,16 @@ describe('meshbuild release --sign-key', () => {
     expectNoKey(await readFile(path.join(work, 'report.json'), 'utf8'));
   });
 
-  it('stores a .sig and an .att tag for every index and platform manifest of every image', async () => {
+  it('stores a .sig and an .att manifest, tagged and naming it as subject, for every index and platform manifest of every image', async () => {
     for (const image of ALL_IMAGES) {
       const tags = await listTags(registry, `${namespace}/${image}`);
       for (const { digest } of manifests.get(image)!) {
         const hex = digest.replace('sha256:', '');
         expect(tags, image).toContain(`sha256-${hex}.sig`);
         expect(tags, image).toContain(`sha256-${hex}.att`);
+        // Named as the subject too: a registry with the OCI 1.1 referrers API lists them as referrers.
+        for (const kind of ['sig', 'att'])
+          expect((await getManifest(registry, `${namespace}/${image}`, `sha256-${hex}.${kind}`)).json.subject).toMatchObject({ digest });
       }
     }
   });

@@ -82,9 +82,13 @@ describe('cosign layout', () => {
     const tampered = { ...layer, descriptor: { ...layer.descriptor, annotations: { [SIGNATURE_ANNOTATION]: signature.toString('base64') } } };
     expect(readSignatures([tampered], key.publicKey)).toEqual([]);
 
-    const manifest = cosignManifest([layer.descriptor]);
-    const parsed = JSON.parse(manifest.bytes.toString()) as { layers: unknown[]; config: { digest: string } };
+    const subject = { mediaType: 'application/vnd.oci.image.index.v1+json', digest: DIGEST, size: 1234, annotations: { dropped: 'yes' } };
+    const manifest = cosignManifest([layer.descriptor], subject, 'sig');
+    const parsed = JSON.parse(manifest.bytes.toString()) as { layers: unknown[]; config: { digest: string }; subject: unknown; artifactType: string };
     expect(parsed.layers).toEqual([layer.descriptor]);
+    // A referrer of the signed index where the registry has the OCI 1.1 referrers API.
+    expect(parsed.subject).toEqual({ mediaType: 'application/vnd.oci.image.index.v1+json', digest: DIGEST, size: 1234 });
+    expect(parsed.artifactType).toBe('application/vnd.dev.cosign.artifact.sig.v1+json');
     expect(JSON.parse(manifest.config.bytes.toString())).toEqual({
       architecture: '',
       os: '',
