@@ -94,17 +94,16 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     }
     throw error;
   }
-  const epoch = io.env.SOURCE_DATE_EPOCH !== undefined && /^\d+$/.test(io.env.SOURCE_DATE_EPOCH) ? Number(io.env.SOURCE_DATE_EPOCH) : undefined;
   const nativeOptions = {
     compression: layerCompressionFor(plan),
-    ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+    sourceDateEpoch: plan.sourceDateEpoch,
     openExternalBase: (reference: string) => destinations.openImage(reference),
   };
   const buildxJobs = buildxSessionJobs(plan);
   const buildxSession = new BuildxSession(buildxJobs, {
     outDir: plan.outDir,
     attest: flags.attest,
-    sourceDateEpoch: io.env.SOURCE_DATE_EPOCH ?? '0',
+    sourceDateEpoch: String(plan.sourceDateEpoch),
     ...(flags['builder-name'] ? { builderName: flags['builder-name'] } : {}),
     perPlatform: buildxNodes > 1,
     keepGoing: flags['keep-going'],
@@ -130,8 +129,8 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
   const imageSettings = {
     meshbuild: await meshbuildVersion(),
     output: plan.output?.kind,
-    native: { compression: nativeOptions.compression, sourceDateEpoch: epoch },
-    buildx: { attest: flags.attest, sourceDateEpoch: io.env.SOURCE_DATE_EPOCH ?? '0', builderName: flags['builder-name'], nodes: buildxNodes },
+    native: { compression: nativeOptions.compression, sourceDateEpoch: plan.sourceDateEpoch },
+    buildx: { attest: flags.attest, sourceDateEpoch: String(plan.sourceDateEpoch), builderName: flags['builder-name'], nodes: buildxNodes },
   };
   const executors: Executors = {
     'go-build': skipUnchanged((job, context) => runGoBuild(job, context, plan.outDir), goBuildFreshness({ goVersion, env: io.env, sourceTree }), skip),

@@ -25,6 +25,10 @@ export interface PlanFlags extends GraphFlags {
   builder: BuilderChoice;
   artifact?: string[];
   'build-arg'?: string[];
+  label?: string[];
+  annotation?: string[];
+  /** Only `all`, `build` and `release` take it; with it `auto` picks buildx. */
+  attest?: boolean;
   push: boolean;
   'push-by-digest': boolean;
   load: boolean;
@@ -99,7 +103,9 @@ export function withPlanFlags<T>(yargs: Argv<T>) {
       array: true,
       describe:
         'Build arg NAME=VALUE for every image that declares it (repeatable); BASE_VERSION and ISTIO_BASE_REGISTRY default to <source>/Makefile.core.mk, then env of the same names',
-    });
+    })
+    .option('label', { type: 'string', array: true, describe: 'Config label KEY=VALUE on every image, over the defaults (repeatable)' })
+    .option('annotation', { type: 'string', array: true, describe: 'Annotation [index:|manifest:]KEY=VALUE on every image, over the defaults (repeatable)' });
 }
 
 /**
@@ -144,7 +150,7 @@ export function withBuildFlags<T>(yargs: Argv<T>) {
     .option('keep-going', { type: 'boolean', default: false, describe: 'After a failure, let independent jobs finish (tags are still all-or-nothing)' })
     .option('report', { type: 'string', describe: 'Write a JSON report of the run to FILE' })
     .option('trace', { type: 'string', describe: "Write the run's timeline to FILE as a Chrome trace (open in Perfetto or chrome://tracing)" })
-    .option('attest', { type: 'boolean', default: false, describe: 'Add provenance/SBOM attestations (off: they add unknown/unknown entries)' })
+    .option('attest', { type: 'boolean', default: false, describe: 'Add provenance/SBOM attestations (buildx only; they add unknown/unknown entries)' })
     .option('builder-name', { type: 'string', describe: 'buildx builder to use (e.g. a multi-node builder with native arm64 nodes)' });
 }
 

@@ -9,8 +9,10 @@ import { usageError } from '../errors.js';
 import { resolveArtifactOverrides } from '../fetch/artifact-overrides.js';
 import { readIstioDeps } from '../fetch/istio-deps.js';
 import { readCheckoutBuildArgs, runBuildArgs } from '../image/run-build-args.js';
-import { readGitStamp } from '../go/git-stamp.js';
+import { readGitStamp, readSourceOrigin } from '../go/git-stamp.js';
 import { NO_GIT, type GitStamp } from '../go/ldflags.js';
+import { mtimeFromSourceDateEpoch } from '../oci/tar-writer.js';
+import { parseAnnotationFlags, parseLabelFlags } from '../plan/image-metadata.js';
 import { buildGraph, type Graph } from '../graph/graph.js';
 import { parsePlatformList } from '../platform.js';
 import type { PlanRequest } from '../plan/plan.js';
@@ -53,6 +55,10 @@ export async function planRequest(flags: PlanFlags, targets: string[], graph: Gr
     }
   }
   const output = imageOutput(flags, hubs);
+  if (flags.attest && flags.builder === 'native') {
+    throw usageError('--attest needs the buildx builder: the native builder writes no attestations', { hint: 'use --builder buildx (or auto) with --attest' });
+  }
+  const sourceDateEpoch = mtimeFromSourceDateEpoch(env.SOURCE_DATE_EPOCH);
   return {
     targets,
     platforms,
@@ -69,6 +75,10 @@ export async function planRequest(flags: PlanFlags, targets: string[], graph: Gr
     artifactOverrides: resolveArtifactOverrides({ flags: flags.artifact ?? [], env, graph, platforms }),
     git,
     buildArgs: runBuildArgs(readCheckoutBuildArgs(graph.sourceDir), env, flags['build-arg'] ?? []),
+    origin: await readSourceOrigin(graph.sourceDir),
+    ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+    extraMetadata: { labels: parseLabelFlags(flags.label ?? []), ...parseAnnotationFlags(flags.annotation ?? []) },
+    attest: flags.attest ?? false,
   };
 }
 

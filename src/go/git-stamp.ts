@@ -32,3 +32,36 @@ export async function readGitStamp(sourceDir: string): Promise<GitStamp> {
     throw error;
   }
 }
+
+/** Where the source comes from, for image metadata (`org.opencontainers.image.source`, `revision`, `created`). */
+export interface SourceOrigin {
+  /** The remote as configured (`origin`, else the first one); undefined with none. */
+  remote?: string;
+  /** The full commit HEAD names. */
+  commit?: string;
+  /** HEAD's committer time, seconds since 1970. */
+  commitTime?: number;
+}
+
+/** The remote, commit and commit time of `sourceDir`'s checkout; empty outside a checkout or without git. */
+export async function readSourceOrigin(sourceDir: string): Promise<SourceOrigin> {
+  const git = async (...args: string[]) => {
+    const result = await queryProcess('git', ['-C', sourceDir, ...args]);
+    return result.exitCode === 0 ? result.stdout.trim() : undefined;
+  };
+  try {
+    const head = await git('log', '-1', '--format=%H %ct', 'HEAD');
+    const [commit, time] = head?.split(' ') ?? [];
+    const remotes = ((await git('remote')) ?? '').split('\n').filter((name) => name !== '');
+    const remoteName = remotes.includes('origin') ? 'origin' : remotes[0];
+    const remote = remoteName !== undefined ? await git('remote', 'get-url', remoteName) : undefined;
+    return {
+      ...(remote ? { remote } : {}),
+      ...(commit && /^[0-9a-f]{40,64}$/.test(commit) ? { commit } : {}),
+      ...(time && /^\d+$/.test(time) ? { commitTime: Number(time) } : {}),
+    };
+  } catch (error) {
+    if (error instanceof CommandNotFoundError) return {};
+    throw error;
+  }
+}

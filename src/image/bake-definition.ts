@@ -8,6 +8,7 @@ import { stepError } from '../errors.js';
 import { formatPlatform, platformDirName, samePlatform, type Platform } from '../platform.js';
 import type { ImageBuildJob } from '../plan/types.js';
 import { namedContextKey } from './buildx-builder.js';
+import { bakeMetadata } from './buildx-metadata.js';
 
 /** One image of the session, as its job hands it in. */
 export interface BakeImage {
@@ -44,6 +45,8 @@ interface BakeFileTarget {
   platforms: string[];
   args: Record<string, string>;
   contexts?: Record<string, string>;
+  labels: Record<string, string>;
+  annotations?: string[];
   output: string[];
 }
 
@@ -89,12 +92,15 @@ export function bakeDefinition(images: BakeImage[], options: BakeOptions): { fil
       const output = image.loadNames
         ? `type=image,"name=${image.loadNames.join(',')}"`
         : `type=oci,dest=${layoutDir},tar=false,rewrite-timestamp=true,compression=uncompressed`;
+      const metadata = bakeMetadata(job, image.contexts, { index: !image.loadNames && part.platforms.length > 1, manifests: !image.loadNames });
       file.target[name] = {
         context: image.contextDir,
         dockerfile: job.dockerfile,
         platforms: part.platforms.map(formatPlatform),
         args: Object.fromEntries(Object.entries(job.buildArgs).sort()),
         ...(Object.keys(contexts).length > 0 ? { contexts: Object.fromEntries(Object.entries(contexts).sort()) } : {}),
+        labels: metadata.labels,
+        ...(metadata.annotations.length > 0 ? { annotations: metadata.annotations } : {}),
         output: [output],
       };
       file.group.default.targets.push(name);

@@ -25,6 +25,8 @@ import { formatReference, parseReference } from '../registry/reference.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import type { JobContext } from '../run/scheduler.js';
 import type { BuiltImage } from './built-image.js';
+import { withBaseDigest } from '../plan/image-metadata.js';
+import { baseDigestOf } from './buildx-metadata.js';
 import { joinPlatformLayouts, wrapInIndex } from './buildx-results.js';
 import type { BuildxSession } from './buildx-session.js';
 import { gzipLayoutLayers } from './gzip-layout-layers.js';
@@ -162,6 +164,8 @@ export async function buildWithBuildx(
     const outside = { ...job, bases: job.bases.filter((b) => !options.session.has(b.jobId)) };
     const contexts = { ...external, ...namedContextsOf(outside, bases) };
     const image = { job, contextDir, contexts, outputDir: temp, ...(options.loadNames ? { loadNames: options.loadNames } : {}) };
+    // Where meshbuild writes the index itself (one platform, or one target per platform).
+    const indexAnnotations = withBaseDigest(job.metadata, baseDigestOf(job, contexts)).indexAnnotations;
     const built = await context.waitWithoutSlot(options.session.build(image, context));
     const targets =
       options.loadNames || !options.gzipLayers
@@ -170,12 +174,12 @@ export async function buildWithBuildx(
     let index = targets[0]!.descriptor;
     if (!options.loadNames && targets.length > 1) {
       const parts = targets.map((t) => ({ platform: t.platforms[0]!, layoutDir: t.layoutDir!, descriptor: t.descriptor }));
-      index = await joinPlatformLayouts(parts, layoutTemp);
+      index = await joinPlatformLayouts(parts, layoutTemp, indexAnnotations);
     }
     const layoutDir = path.join(options.outDir, 'build', job.id.replace(/[^a-zA-Z0-9._-]/g, '_'));
     if (!options.loadNames) {
       // buildx writes a lone manifest for a single platform; everything downstream takes an index.
-      if (!isIndexMediaType(index.mediaType) && job.platforms.length === 1) index = await wrapInIndex(layoutTemp, index, job.platforms[0]!);
+      if (!isIndexMediaType(index.mediaType) && job.platforms.length === 1) index = await wrapInIndex(layoutTemp, index, job.platforms[0]!, indexAnnotations);
       if (!isIndexMediaType(index.mediaType)) throw stepError(`buildx built ${job.image} as a single ${index.mediaType}, not an index of platforms`);
       await moveIntoPlace(layoutTemp, layoutDir);
     }

@@ -21,8 +21,8 @@ export function descriptorFromMetadata(metadata: Record<string, unknown>, image:
 }
 
 /** Stores an index listing the one manifest buildx built for `platform`, and returns its descriptor. */
-export async function wrapInIndex(layoutDir: string, manifest: Descriptor, platform: Platform): Promise<Descriptor> {
-  return writeIndex(layoutDir, [{ ...manifest, platform: ociPlatform(platform) }]);
+export async function wrapInIndex(layoutDir: string, manifest: Descriptor, platform: Platform, annotations?: Record<string, string>): Promise<Descriptor> {
+  return writeIndex(layoutDir, [{ ...manifest, platform: ociPlatform(platform) }], annotations);
 }
 
 /** One platform's build: the layout buildx wrote and the descriptor its metadata names. */
@@ -37,7 +37,7 @@ export interface PlatformLayout {
  * manifest (with its attestation entries, when buildx wrote an index for it). `into` is made from
  * the first build's folder; the others' blobs are linked into it.
  */
-export async function joinPlatformLayouts(parts: PlatformLayout[], into: string): Promise<Descriptor> {
+export async function joinPlatformLayouts(parts: PlatformLayout[], into: string, annotations?: Record<string, string>): Promise<Descriptor> {
   const manifests: Descriptor[] = [];
   for (const part of parts) {
     if (!isIndexMediaType(part.descriptor.mediaType)) {
@@ -60,11 +60,12 @@ export async function joinPlatformLayouts(parts: PlatformLayout[], into: string)
       await link(path.join(from, name), layout.blobPath(digest)).catch(() => copyFile(path.join(from, name), layout.blobPath(digest)));
     }
   }
-  return writeIndex(into, manifests);
+  return writeIndex(into, manifests, annotations);
 }
 
-async function writeIndex(layoutDir: string, manifests: Descriptor[]): Promise<Descriptor> {
-  const index = encodeImageIndex({ manifests });
+/** `annotations`: the image's index annotations (the plan's metadata). */
+async function writeIndex(layoutDir: string, manifests: Descriptor[], annotations?: Record<string, string>): Promise<Descriptor> {
+  const index = encodeImageIndex({ manifests, ...(annotations ? { annotations } : {}) });
   await (await OciLayout.open(layoutDir)).writeBlob(index.bytes, { digest: index.descriptor.digest });
   return index.descriptor;
 }

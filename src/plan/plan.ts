@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { usageError } from '../errors.js';
 import type { ArtifactOverride, IstioDeps } from '../fetch/artifact-template.js';
+import type { SourceOrigin } from '../go/git-stamp.js';
 import { NO_GIT, expandLdflags, type GitStamp } from '../go/ldflags.js';
 import { baseImagesOf, type FileTarget, type Graph, type ImageNode } from '../graph/graph.js';
 import { selectTargets } from '../graph/select.js';
@@ -12,6 +13,8 @@ import { fillImageArg } from '../image/image-args.js';
 import { fillStandsFor, fromLineArgs } from '../image/stands-for.js';
 import { formatPlatform, platformDirName, samePlatform, type Platform } from '../platform.js';
 import { chooseBuilder } from './builder-choice.js';
+import type { ExtraMetadata } from './image-metadata.js';
+import { buildMetadata, runEpoch, sourceMetadataOf } from './plan-metadata.js';
 import { istioDepsOf, planFetches } from './plan-fetches.js';
 import { orderJobs } from './order.js';
 import {
@@ -52,6 +55,14 @@ export interface PlanRequest {
    * (`runBuildArgs`: the checkout's BASE_VERSION / ISTIO_BASE_REGISTRY, Istio's variables, `--build-arg`). Default: none.
    */
   buildArgs?: Readonly<Record<string, string>>;
+  /** The source's remote, commit and commit time (`readSourceOrigin`), for image metadata. Default: none. */
+  origin?: SourceOrigin;
+  /** SOURCE_DATE_EPOCH, checked at the edge. Default: the commit time, else 0. */
+  sourceDateEpoch?: number;
+  /** `--label`, `--annotation`. Default: none. */
+  extraMetadata?: ExtraMetadata;
+  /** `--attest`: attestations, which only buildx writes (`auto` then picks it). Default off. */
+  attest?: boolean;
 }
 
 export function createPlan(graph: Graph, request: PlanRequest): Plan {
@@ -113,6 +124,7 @@ export function createPlan(graph: Graph, request: PlanRequest): Plan {
     tags: request.tags,
     outDir: request.outDir,
     sourceDir: graph.sourceDir,
+    sourceDateEpoch: runEpoch(request.sourceDateEpoch, request.origin),
     output: request.binariesOnly ? null : request.output,
     jobs: orderJobs(checkJobNeeds(jobs)),
   };
@@ -194,13 +206,15 @@ function planGoBuilds(graph: Graph, request: PlanRequest, wanted: Map<FileTarget
 function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fileJobs: Map<string, string>): ImageBuildJob[] {
   const jobs: ImageBuildJob[] = [];
   const argValues = { version: request.version, env: request.env, deps: istioDepsOf(graph, request) };
+  const run = sourceMetadataOf(request.version, runEpoch(request.sourceDateEpoch, request.origin), request.origin, request.extraMetadata);
+  const firstRefOf = (jobId: string) => jobs.find((j) => j.id === jobId)?.variants[0]?.refs[0];
   // (image, variant) -> the build job serving it.
   const buildFor = new Map<string, ImageBuildJob>();
   for (const image of images) {
     // --load hands images to a Docker Engine, which only buildx talks to.
     const { builder, reason } =
-      request.builder === 'auto' && request.output?.kind === 'docker'
-        ? { builder: 'buildx' as const, reason: 'auto: --load needs buildx' }
+      request.builder === 'auto' && (request.output?.kind === 'docker' || request.attest)
+        ? { builder: 'buildx' as const, reason: `auto: ${request.attest ? '--attest' : '--load'} needs buildx` }
         : chooseBuilder(image.parsedDockerfile, request.builder);
     const contextDir = path.join(request.outDir, 'context', image.name);
     const context = contextEntries(graph, image, request.platforms, request.outDir);
@@ -239,6 +253,7 @@ function planImages(graph: Graph, request: PlanRequest, images: ImageNode[], fil
           bases,
           variants: [],
           repositories: request.hubs.map((hub) => `${hub.replace(/\/+$/, '')}/${image.name}`),
+          metadata: buildMetadata(image, run, buildArgs, bases, request.platforms[0]!, firstRefOf),
         };
         byInputs.set(inputsKey, job);
         jobs.push(job);

@@ -3,6 +3,7 @@
  * `meshbuild plan --json`, compared in tests); the scheduler runs nothing that is not in it.
  */
 import type { Platform } from '../platform.js';
+import type { ImageMetadata } from './image-metadata.js';
 
 export const PLAN_SCHEMA_VERSION = 1;
 
@@ -98,6 +99,8 @@ export interface ImageBuildJob extends JobBase {
   variants: ImageVariantTags[];
   /** Repository names per hub the image is pushed to (`hub/image`), for registry output. */
   repositories: string[];
+  /** Annotations and labels the image gets (source, revision, version, created, title, base). */
+  metadata: ImageMetadata;
 }
 
 export interface PublishJob extends JobBase {
@@ -119,6 +122,11 @@ export interface Plan {
   outDir: string;
   /** The source tree built. */
   sourceDir: string;
+  /**
+   * Seconds since 1970 of every time in the images (config `created`, layer times, the `created`
+   * annotation): SOURCE_DATE_EPOCH, else the source's commit time, else 0.
+   */
+  sourceDateEpoch: number;
   output: ImageOutput | null;
   /** In an order that respects `needs`. */
   jobs: Job[];

@@ -13,6 +13,7 @@ import { encodeImageConfig, encodeImageIndex, encodeImageManifest } from '../../
 import type { TarInputEntry } from '../../oci/tar-writer.js';
 import type { Descriptor, HistoryEntry, ImageConfig, ImageConfigDetails, ImageManifest } from '../../oci/types.js';
 import { formatPlatform, type Platform } from '../../platform.js';
+import { OWN_LABELS, rfc3339, withBaseDigest } from '../../plan/image-metadata.js';
 import type { ImageBuildJob } from '../../plan/types.js';
 import { LayoutStore } from '../../publish/layout-store.js';
 import type { ImageStore } from '../../publish/image-store.js';
@@ -37,7 +38,7 @@ const LAYER_GZIP_LEVEL = 1;
 
 export interface NativeOptions {
   outDir: string;
-  /** Layer mtimes and, when set explicitly, the config's `created`. Default 0 and no `created`. */
+  /** Layer mtimes and the config's `created` (the plan's `sourceDateEpoch`). Default 0. */
   sourceDateEpoch?: number;
   /** `none` for registries on loopback (compressing costs more than sending). Default gzip. */
   compression: LayerCompression;
@@ -53,6 +54,8 @@ interface ImageState {
   /** The image's paths as its layers leave them (base layers listed, never unpacked). */
   paths: ImagePaths;
   cmdFromBase: boolean;
+  /** The index (or manifest) digest of the image the stage starts from; none for scratch. */
+  baseDigest?: string;
 }
 
 export async function buildNative(
@@ -68,7 +71,7 @@ export async function buildNative(
     const layoutDir = path.join(temp, 'layout');
     const layout = await LayoutStore.at(layoutDir);
     const buildPlatform: Platform = { os: 'linux', architecture: process.arch === 'arm64' ? 'arm64' : 'amd64' };
-    const assemble = async (platform: Platform): Promise<Descriptor> => {
+    const assemble = async (platform: Platform): Promise<{ manifest: Descriptor; baseDigest?: string }> => {
       if (context.signal.aborted) throw context.signal.reason;
       // FROM lines do not depend on base images, so a first reading finds the bases the target
       // needs; the second expands ENV against their Env (`ENV PATH=$PATH:/x`), as BuildKit does.
@@ -77,17 +80,18 @@ export async function buildNative(
       for (const name of baseImagesOf(outline, outline.target)) inputs.baseStates.set(name, await baseImageState(name, platform, inputs));
       const program = interpretDockerfile(dockerfile, job.buildArgs, platform, buildPlatform, (name) => inputs.baseStates.get(name)?.config.Env);
       const state = await buildStage(program, program.target, platform, inputs);
-      const manifest = await writeImage(state, platform, layout, options);
+      const manifest = await writeImage(state, platform, layout, job, options);
       context.progress(`assembled ${formatPlatform(platform)}`);
-      return manifest;
+      return { manifest, ...(state.baseDigest ? { baseDigest: state.baseDigest } : {}) };
     };
     // Platforms are assembled side by side (they share only content-addressed blobs); all are
     // waited for before the temp folder goes, and the first failure in platform order is reported.
     const settled = await Promise.allSettled(job.platforms.map(assemble));
     const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failure) throw failure.reason;
-    const manifests = settled.map((s) => (s as PromiseFulfilledResult<Descriptor>).value);
-    const index = encodeImageIndex({ manifests });
+    const assembled = settled.map((s) => (s as PromiseFulfilledResult<{ manifest: Descriptor; baseDigest?: string }>).value);
+    const manifests = assembled.map((a) => a.manifest);
+    const index = encodeImageIndex({ manifests, annotations: withBaseDigest(job.metadata, assembled[0]?.baseDigest).indexAnnotations });
     await layout.putManifest(index.descriptor, index.bytes);
     const finalDir = path.join(options.outDir, 'build', job.id.replace(/[^a-zA-Z0-9._-]/g, '_'));
     await moveIntoPlace(layoutDir, finalDir);
@@ -170,10 +174,11 @@ async function baseImageState(name: string, platform: Platform, inputs: StageInp
   for (const layer of manifest.layers) paths.applyListing(await listLayer(layer.digest, () => store.openBlob(layer)));
   return {
     layers: manifest.layers.map((descriptor, i) => ({ descriptor, diffId: diffIds[i]!, from: store })),
-    config: { ...(config.config ?? {}) },
+    config: withoutOwnLabels(config.config ?? {}),
     history: [...(config.history ?? [])],
     paths,
     cmdFromBase: (config.config?.Cmd ?? null) !== null,
+    baseDigest: root.digest,
   };
 }
 
@@ -275,23 +280,33 @@ async function addLayer(state: ImageState, entries: TarInputEntry[], inputs: Sta
   state.paths.applyListing(listing);
 }
 
-async function writeImage(state: ImageState, platform: Platform, layout: LayoutStore, options: NativeOptions): Promise<Descriptor> {
+/** A base's config without the labels that describe the base itself (its title, description, version...). */
+function withoutOwnLabels(config: ImageConfigDetails): ImageConfigDetails {
+  if (!config.Labels) return { ...config };
+  const labels = Object.fromEntries(Object.entries(config.Labels).filter(([key]) => !OWN_LABELS.includes(key)));
+  return { ...config, Labels: labels };
+}
+
+async function writeImage(state: ImageState, platform: Platform, layout: LayoutStore, job: ImageBuildJob, options: NativeOptions): Promise<Descriptor> {
   // Base layers are referenced, not rebuilt: their blobs are copied as they are into this layout.
   for (const layer of state.layers) {
     if (layer.from !== layout) await layout.putBlob(layer.descriptor, () => layer.from.openBlob(layer.descriptor, undefined, { verify: false }));
   }
-  const created = options.sourceDateEpoch !== undefined ? new Date(options.sourceDateEpoch * 1000).toISOString() : undefined;
+  const metadata = withBaseDigest(job.metadata, state.baseDigest);
+  // As buildx's --label: over the Dockerfile's own LABELs.
+  const labels = { ...(state.config.Labels ?? {}), ...metadata.labels };
   const config = encodeImageConfig({
     platform: { os: platform.os, architecture: platform.architecture, ...(platform.variant ? { variant: platform.variant } : {}) },
     diffIds: state.layers.map((l) => l.diffId),
-    config: state.config,
+    config: { ...state.config, ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}) },
     history: state.history,
-    ...(created ? { created } : {}),
+    created: rfc3339(options.sourceDateEpoch ?? 0),
   });
   await layout.layout.writeBlob(config.bytes, { digest: config.descriptor.digest });
   const manifest = encodeImageManifest({
     config: config.descriptor,
     layers: state.layers.map((l) => l.descriptor),
+    annotations: metadata.manifestAnnotations,
     platform: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}) },
   });
   await layout.putManifest(manifest.descriptor, manifest.bytes);

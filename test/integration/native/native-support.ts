@@ -108,7 +108,8 @@ export function comparableConfig(config: ImageConfig): ComparableConfig {
     Env: details.Env ?? null,
     User: details.User ?? '',
     WorkingDir: details.WorkingDir ?? '',
-    Labels: details.Labels ?? null,
+    // base.digest names the base as each builder made it: its bytes (and so its digest) differ by builder.
+    Labels: details.Labels ? Object.fromEntries(Object.entries(details.Labels).filter(([key]) => key !== 'org.opencontainers.image.base.digest')) : null,
     ExposedPorts: Object.keys(details.ExposedPorts ?? {}).sort(),
     Volumes: Object.keys(details.Volumes ?? {}).sort(),
     StopSignal: details.StopSignal ?? '',

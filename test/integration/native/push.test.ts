@@ -4,7 +4,8 @@
  * lists exactly linux/amd64 and linux/arm64, each config names its architecture, each main binary
  * (read out of the layers with the project's tar reader) has that architecture's ELF machine,
  * and the image runs under `docker run --platform`. Layers pushed to a loopback registry are
- * uncompressed tar.
+ * uncompressed tar. Built from a git checkout of the sample (with a remote), every index and
+ * manifest carries the five metadata annotations and each config `created` at the commit time.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,6 +30,7 @@ import {
   type IndexEntry,
   versionRunArgs,
 } from '../../support/images.js';
+import { COMMIT_CREATED, expectFiveAnnotations, gitCheckout, readPushedMetadata, type GitCheckout } from '../../support/image-metadata.js';
 import { requireStack } from './native-support.js';
 
 const TAG = '1.0.0-native';
@@ -46,14 +48,18 @@ describe('meshbuild all --builder native --platforms amd64,arm64 --push', () => 
   let tmp: string;
   let run: CliResult;
   let report: Report;
+  let checkout: GitCheckout;
   const pulled: string[] = [];
 
   beforeAll(async () => {
     registry = await requireStack();
     namespace = uniqueNamespace('native-push');
     tmp = await mkdtemp(path.join(os.tmpdir(), 'meshbuild-native-push-'));
+    checkout = await gitCheckout(path.join(tmp, 'source'), 'git@github.com:example/mesh.git', { copySample: true });
     run = await runCli([
       'all',
+      '--source',
+      checkout.dir,
       '--builder',
       'native',
       '--platforms',
@@ -112,7 +118,7 @@ describe('meshbuild all --builder native --platforms amd64,arm64 --push', () => 
       };
       expect(config.architecture).toBe(arch);
       expect(config.os).toBe('linux');
-      expect(config.created).toBeUndefined();
+      expect(config.created).toBe(COMMIT_CREATED);
 
       const layerDescriptors = manifest.json.layers as IndexEntry[];
       for (const layer of layerDescriptors) expect(layer.mediaType, layer.digest).toBe(UNCOMPRESSED_LAYER);
@@ -122,6 +128,10 @@ describe('meshbuild all --builder native --platforms amd64,arm64 --push', () => 
         expect(found, `${binary} in ${image} linux/${arch}`).toBeDefined();
         expect(elfMachine(found!.bytes), `${binary} in ${image} linux/${arch}`).toBe(EXPECTED_ELF_MACHINE[arch]);
       }
+    });
+
+    it('the index and each manifest carry source, revision, version, created and title; the config the same labels', async () => {
+      expectFiveAnnotations(await readPushedMetadata(registry, repository(), TAG), checkout, image, TAG, 'https://github.com/example/mesh');
     });
 
     it.each(ARCHES)('runs as linux/%s under docker run --platform', async (arch) => {
@@ -138,6 +148,7 @@ describe('meshbuild all --builder native --platforms amd64,arm64 --push', () => 
     for (const base of SHIPPED_BASES) {
       const index = await getManifest(registry, `${namespace}/${base}`, TAG, OCI_INDEX);
       expect((index.json.manifests as IndexEntry[]).map(entryPlatform).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+      expectFiveAnnotations(await readPushedMetadata(registry, `${namespace}/${base}`, TAG), checkout, base, TAG, 'https://github.com/example/mesh');
     }
     for (const arch of ARCHES) {
       const baseEntry = (baseIndex.json.manifests as IndexEntry[]).find((m) => entryPlatform(m) === `linux/${arch}`)!;

@@ -99,6 +99,7 @@ const imageJob: ImageBuildJob = {
   bases: [],
   variants: [{ variant: 'default', refs: ['reg.test/mesh/pilot:1.0'] }],
   repositories: ['reg.test/mesh/pilot'],
+  metadata: { indexAnnotations: {}, manifestAnnotations: {}, labels: {} },
 };
 
 describe('what goes into a fingerprint', () => {

@@ -20,6 +20,7 @@ function planOf(jobs: Record<string, string[]>): Plan {
     tags: ['test'],
     outDir: '/nowhere',
     sourceDir: '/nowhere',
+    sourceDateEpoch: 0,
     output: null,
     jobs: Object.entries(jobs).map(([id, needs]): Job => ({ kind: 'publish', id, needs, title: `job ${id}`, images: [] })),
   };

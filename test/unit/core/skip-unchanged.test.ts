@@ -172,6 +172,7 @@ describe('skipUnchanged', () => {
       tags: [],
       outDir: '/nowhere',
       sourceDir: '/nowhere',
+      sourceDateEpoch: 0,
       output: null,
       jobs: [job as Job],
     };

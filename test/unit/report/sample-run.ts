@@ -30,6 +30,7 @@ function imageBuild(image: string, needs: string[], variants = ['default']): Ima
     bases: [],
     variants: variants.map((variant) => ({ variant, refs: [] })),
     repositories: [],
+    metadata: { indexAnnotations: {}, manifestAnnotations: {}, labels: {} },
   };
 }
 
@@ -66,6 +67,7 @@ export function samplePlan(jobs: Job[] = sampleJobs): Plan {
     tags: ['test'],
     outDir: '/out',
     sourceDir: '/src',
+    sourceDateEpoch: 0,
     output: null,
     jobs,
   };
