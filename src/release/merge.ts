@@ -5,6 +5,7 @@
  */
 import { stepError } from '../errors.js';
 import { encodeImageIndex } from '../oci/manifest.js';
+import { isIndexMediaType } from '../oci/media-types.js';
 import type { Descriptor, OciPlatform } from '../oci/types.js';
 import { formatPlatform, parsePlatform, type Platform } from '../platform.js';
 import { RegistryStore } from '../publish/registry-store.js';
@@ -12,6 +13,7 @@ import { runTagPhase, type TagPhaseOptions, type TagResult, type TagWrite } from
 import type { RegistryClient } from '../registry/client.js';
 import { parseReference } from '../registry/reference.js';
 import type { ReportedImage, RunReport } from '../report/json-report.js';
+import { mergedIndexAnnotations } from './merged-annotations.js';
 
 /** `host/namespace/image` as image stores name it (Docker Hub defaults filled in), for a hub and an image. */
 export function repositoryName(hub: string, image: string): string {
@@ -33,6 +35,8 @@ export interface ShardGroup {
   repository: string;
   /** By platform (`linux/arm64`), the manifest and the shard it came from. */
   platforms: Map<string, { descriptor: Descriptor; file: string }>;
+  /** The digests of the shards' own indexes of it, whose common annotations the merged index gets. */
+  shardIndexes: string[];
 }
 
 export interface ShardCheck {
@@ -74,9 +78,10 @@ export function checkShards(shards: readonly ShardFile[], hubs: readonly string[
       const key = `${reported.repository} ${reported.variant}`;
       let group = groups.get(key);
       if (!group) {
-        group = { image: reported.image, variant: reported.variant, hub, repository: reported.repository, platforms: new Map() };
+        group = { image: reported.image, variant: reported.variant, hub, repository: reported.repository, platforms: new Map(), shardIndexes: [] };
         groups.set(key, group);
       }
+      if (reported.digest && isIndexMediaType(reported.mediaType)) group.shardIndexes.push(reported.digest);
       for (const platform of reported.platforms) {
         const seen = group.platforms.get(platform.platform);
         if (seen && seen.descriptor.digest !== platform.digest) {
@@ -114,11 +119,12 @@ function describeImage(image: ReportedImage): string {
 }
 
 /** The index for a group: requested platforms first in their order, then any others the shards had, sorted. */
-export function indexForGroup(group: ShardGroup, platforms: readonly Platform[]): ReturnType<typeof encodeImageIndex> {
+export function indexForGroup(group: ShardGroup, platforms: readonly Platform[], annotations?: Record<string, string>): ReturnType<typeof encodeImageIndex> {
   const wanted = platforms.map(formatPlatform);
   const names = [...group.platforms.keys()].sort((a, b) => rank(a, wanted) - rank(b, wanted) || a.localeCompare(b));
   return encodeImageIndex({
     manifests: names.map((name) => ({ ...group.platforms.get(name)!.descriptor, platform: ociPlatform(name) })),
+    ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
   });
 }
 
@@ -197,8 +203,9 @@ export async function mergeShards(request: MergeRequest): Promise<MergeResult> {
   const images: MergedImage[] = [];
   const tags: TagWrite[] = [];
   for (const group of check.groups) {
-    const index = indexForGroup(group, request.platforms);
     const reference = parseReference(group.repository);
+    const annotations = await mergedIndexAnnotations(request.clientFor(reference.registry), reference.repository, group.shardIndexes);
+    const index = indexForGroup(group, request.platforms, annotations);
     await request.clientFor(reference.registry).putManifest(reference.repository, index.descriptor.digest, index.bytes, index.descriptor.mediaType);
     const suffix = request.tagSuffix(group.variant);
     const groupTags = request.tags.map((tag) => `${tag}${suffix}`);

@@ -1,14 +1,15 @@
 /**
  * CI fan-out end to end: two shard processes (amd64, arm64) push by digest and write reports;
  * merge joins them into one index per image with both platforms and tags them all; a merge that
- * lacks a shard names what is missing and leaves the tag absent.
+ * lacks a shard names what is missing and leaves the tag absent. The merged index carries the
+ * metadata annotations the shards' own indexes agree on.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseReport, type RunReport } from '../../../src/report/json-report.js';
 import { runCli, runSpawnedCli } from '../../support/cli.js';
-import { listTags, uniqueNamespace } from '../../support/images.js';
+import { getManifest, listTags, OCI_INDEX, uniqueNamespace } from '../../support/images.js';
 import { localRegistry } from '../../support/registry.js';
 import { ALL_IMAGES, expectExit, indexEntries, repositoryOf, useTempDirs } from './fixtures.js';
 
@@ -85,6 +86,21 @@ describe('matrix -> shards -> merge', () => {
         { platform: 'linux/arm64', digest: fromShard('arm64') },
       ]);
       expect(await indexEntries(registry, repository, 'stable')).toEqual(entries);
+    }
+    for (const image of ALL_IMAGES) {
+      const repository = repositoryOf(namespace, image);
+      const annotations = (await getManifest(registry, repository, '1.0.0', OCI_INDEX)).json.annotations as Record<string, string> | undefined;
+      const shardIndex = (shard: string) => reports[shard]!.images.find((i) => i.image === image)!.digest;
+      const own = (await getManifest(registry, repository, shardIndex('amd64'), OCI_INDEX)).json.annotations as Record<string, string>;
+      expect(annotations, image).toMatchObject({
+        'org.opencontainers.image.title': image,
+        'org.opencontainers.image.version': 'ci-build',
+        'org.opencontainers.image.revision': own['org.opencontainers.image.revision'],
+        'org.opencontainers.image.created': own['org.opencontainers.image.created'],
+      });
+      expect(annotations?.['org.opencontainers.image.revision'], image).toMatch(/^[0-9a-f]{40}$/);
+      // Each shard built the base for its own platform only: their base digests differ, and none is kept.
+      expect(annotations, image).not.toHaveProperty('org.opencontainers.image.base.digest');
     }
     const merged = parseReport(await readFile(path.join(work, 'merged.json'), 'utf8'), 'merged.json');
     expect(merged.images.find((i) => i.image === 'pilot')?.refs.sort()).toEqual([`${hub}/pilot:1.0.0`, `${hub}/pilot:stable`]);

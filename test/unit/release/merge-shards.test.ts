@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePlatformList } from '../../../src/platform.js';
 import { checkShards, indexForGroup, type ShardFile } from '../../../src/release/merge.js';
+import { commonAnnotations } from '../../../src/release/merged-annotations.js';
 import type { ReportedImage, ReportedJob, RunReport } from '../../../src/report/json-report.js';
 
 const HUB = '127.0.0.1:5555/mesh';
@@ -130,5 +131,30 @@ describe('indexForGroup', () => {
     ]);
     const [reversed] = checkShards([...shards].reverse(), [], both).groups;
     expect(indexForGroup(reversed!, both).descriptor.digest).toBe(index.descriptor.digest);
+  });
+});
+
+describe('merged index annotations', () => {
+  it('keeps what every shard index says alike, drops what they differ on', () => {
+    const title = 'org.opencontainers.image.title';
+    const base = 'org.opencontainers.image.base.digest';
+    expect(
+      commonAnnotations([
+        { [title]: 'pilot', [base]: digest('1') },
+        { [title]: 'pilot', [base]: digest('2') },
+      ]),
+    ).toEqual({ [title]: 'pilot' });
+    expect(commonAnnotations([])).toEqual({});
+  });
+
+  it('checkShards keeps each shard index digest; indexForGroup writes the annotations', () => {
+    const [group] = checkShards(
+      [shard('a.json', [image('pilot', 'linux/amd64', '1')]), shard('b.json', [image('pilot', 'linux/arm64', '2')])],
+      [],
+      both,
+    ).groups;
+    expect(group!.shardIndexes).toEqual([digest('f1'), digest('f2')]);
+    expect(indexForGroup(group!, both, { a: 'b' }).value.annotations).toEqual({ a: 'b' });
+    expect(indexForGroup(group!, both, {}).value.annotations).toBeUndefined();
   });
 });
