@@ -37,8 +37,16 @@ describe('bake definition from a plan', () => {
         'gcr.io/istio-release/base': 'target:base',
         'gcr.io/istio-release/distroless': 'target:distroless',
       },
+      labels: pilot.metadata.labels,
+      annotations: [
+        ...Object.entries(pilot.metadata.indexAnnotations).map(([k, v]) => `index:${k}=${v}`),
+        ...Object.entries(pilot.metadata.manifestAnnotations).map(([k, v]) => `manifest:${k}=${v}`),
+      ].sort(),
       output: ['type=oci,dest=/out/.tmp/pilot/layout,tar=false,rewrite-timestamp=true,compression=uncompressed'],
     });
+    // A base built in the same session has no digest yet: base.name only.
+    expect(file.target.pilot!.labels['org.opencontainers.image.base.name']).toBe('base:1.2.3');
+    expect(file.target.pilot!.labels).not.toHaveProperty('org.opencontainers.image.base.digest');
     expect(targets.find((t) => t.name === 'pilot')!.layoutDir).toBe('/out/.tmp/pilot/layout');
     expect(file.target.base!.contexts).toBeUndefined();
   });
@@ -56,6 +64,8 @@ describe('bake definition from a plan', () => {
       'istioctl__linux_arm64',
     ]);
     expect(file.target.pilot__linux_arm64!.platforms).toEqual(['linux/arm64']);
+    // One platform: buildx refuses index annotations; meshbuild writes them on the index it joins.
+    expect(file.target.pilot__linux_arm64!.annotations!.every((a) => a.startsWith('manifest:'))).toBe(true);
     expect(file.target.pilot__linux_arm64!.contexts).toMatchObject({
       'gcr.io/istio-release/base': 'target:base__linux_arm64',
     });
@@ -86,6 +96,9 @@ describe('bake definition from a plan', () => {
     const { file, targets } = bakeDefinition(images({ loadNames: ['a:1', 'b:1'] }).slice(0, 1), { perPlatform: true });
     expect(file.target.base!.output).toEqual(['type=image,"name=a:1,b:1"']);
     expect(targets[0]!.layoutDir).toBeUndefined();
+    // The engine's image store takes labels, not annotations.
+    expect(file.target.base!.annotations).toBeUndefined();
+    expect(file.target.base!.labels['org.opencontainers.image.title']).toBe('base');
   });
 
   it('a base that stands for no reference is linked by its name', () => {

@@ -175,7 +175,7 @@ describe('the plan', () => {
 
 describe('refused flags', () => {
   it('--attest with --builder native is exit 2 naming the flag and buildx', async () => {
-    const cli = await runCli(['plan', 'pilot', '--builder', 'native', '--attest', '--tag', '1.0.0']);
+    const cli = await runCli(['build', 'pilot', '--builder', 'native', '--attest', '--dry-run', '--tag', '1.0.0']);
     expect(cli.exitCode).toBe(EXIT_USAGE);
     expect(cli.stderr).toContain('--attest');
     expect(cli.stderr).toContain('--builder buildx');
