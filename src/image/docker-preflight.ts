@@ -42,6 +42,7 @@ export async function inspectBuildxBuilder(builderName?: string, options: { load
       hint: 'install the buildx plugin (Debian 13: apt-get install docker-buildx; scripts/env-up does it)',
     });
   }
+  checkBuildxVersion(version.stdout);
   const name = builderName ? [builderName] : [];
   // The driver without starting any node: --load is refused before a bootstrap that may wait on an unreachable node.
   if (options.load) {
@@ -102,4 +103,24 @@ export function checkBuilderNodes(builder: BuildxBuilder, platforms: Platform[],
     });
   }
   return { builder, placements, emulated: placements.filter((p) => p.served === 'emulated').map((p) => p.platform) };
+}
+
+/** The oldest buildx whose bake the buildx builder drives: `--progress rawjson` came with 0.12. */
+const MINIMUM_BUILDX = [0, 12] as const;
+
+/**
+ * `docker buildx version` (`github.com/docker/buildx v0.13.1 abc`, or Debian's `0.13.1+ds1`) is at
+ * least MINIMUM_BUILDX; a version it cannot read is let through. Pure; exported for tests.
+ */
+export function checkBuildxVersion(text: string): void {
+  const match = /\bv?(\d+)\.(\d+)\.\d+/.exec(text);
+  if (!match) return;
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  if (major > MINIMUM_BUILDX[0] || (major === MINIMUM_BUILDX[0] && minor >= MINIMUM_BUILDX[1])) return;
+  throw usageError(
+    `docker buildx ${match[0]} is too old: meshbuild's buildx builder needs ${MINIMUM_BUILDX.join('.')} or later (one bake with --progress rawjson)`,
+    {
+      hint: 'update the buildx plugin (Debian 13: apt-get install docker-buildx), or use --builder native',
+    },
+  );
 }

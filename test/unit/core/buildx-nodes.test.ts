@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT_USAGE, isMeshbuildError, type MeshbuildError } from '../../../src/errors.js';
 import { builderPlacement, describeNodes, describePlacement, nativePlatformsOf, parseBuildxInspect, placePlatforms } from '../../../src/image/buildx-nodes.js';
-import { checkBuilderNodes, checkLoadDriver } from '../../../src/image/docker-preflight.js';
+import { checkBuilderNodes, checkBuildxVersion, checkLoadDriver } from '../../../src/image/docker-preflight.js';
 import { formatPlatform, parsePlatformList } from '../../../src/platform.js';
 
 const DOCKER_DRIVER = `Name:          default
@@ -291,5 +291,25 @@ describe('checkBuilderNodes', () => {
   it('lets the same builders build without --load', () => {
     expect(checkBuilderNodes(parseBuildxInspect(TWO_NODES), platforms('amd64'), { load: false }).emulated).toEqual([]);
     expect(describeNodes(parseBuildxInspect(TWO_NODES)).split('\n')).toHaveLength(2);
+  });
+});
+
+describe('buildx version check', () => {
+  it.each([
+    'github.com/docker/buildx v0.13.1 788433953af10f2a698f5c07611dcf1f2ddd0c5a',
+    'github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3',
+    'github.com/docker/buildx v1.0.0 x',
+    'something else',
+  ])('lets %s through', (text) => expect(() => checkBuildxVersion(text)).not.toThrow());
+
+  it('refuses a buildx without bake --progress rawjson (exit 2, with the version)', () => {
+    expect(() => checkBuildxVersion('github.com/docker/buildx v0.11.2 9872040')).toThrow(/docker buildx v0\.11\.2 is too old: .* needs 0\.12 or later/);
+    let thrown: unknown;
+    try {
+      checkBuildxVersion('github.com/docker/buildx 0.10.4+ds1');
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as { exitCode?: number } | undefined)?.exitCode).toBe(2);
   });
 });
