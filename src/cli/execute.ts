@@ -22,7 +22,6 @@ import { localArtifactRoots } from '../config/path-policy.js';
 import { sharedAbortController, withInterrupt } from '../run/interrupt.js';
 import { CombinedReporter, type Reporter, type RunEvent } from '../run/events.js';
 import { runPlan, type Executors, type RunSummary } from '../run/scheduler.js';
-import { buildImage } from '../image/build-image.js';
 import { imageFreshness } from '../image/image-freshness.js';
 import { FileDigests } from '../run/file-digests.js';
 import { FileRecordStore, recordsDir } from '../run/job-records.js';
@@ -136,7 +135,8 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     'go-build': skipUnchanged((job, context) => runGoBuild(job, context, plan.outDir), goBuildFreshness({ goVersion, env: io.env, sourceTree }), skip),
     fetch: skipUnchanged((job, context) => fetchArtifact(job, context, plan.outDir, localRoots), fetchFreshness(digests, localRoots), skip),
     'image-build': skipUnchanged(
-      (job, context) => buildImage(job, context, { plan, destinations, buildxSession, native: nativeOptions }),
+      // The builders load only when an image is built: a run with nothing to do never needs them.
+      async (job, context) => (await import('../image/build-image.js')).buildImage(job, context, { plan, destinations, buildxSession, native: nativeOptions }),
       imageFreshness({ plan, destinations, knownTags, digests, settings: imageSettings, resolveBase, sessionJobs: new Set(buildxJobs.map((j) => j.id)) }),
       skip,
     ),

@@ -9,7 +9,7 @@ import { stepError, usageError } from '../errors.js';
 import { formatPlatform, goEnvironment } from '../platform.js';
 import type { GoBuildJob } from '../plan/types.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
-import { CommandNotFoundError, runProcess } from '../run/process.js';
+import { CommandNotFoundError, queryProcess, runProcess } from '../run/process.js';
 import type { JobContext } from '../run/scheduler.js';
 
 export interface GoBuildResult {
@@ -104,7 +104,8 @@ function goMissing() {
 /** Checks that `go` runs before any job starts, so a missing toolchain is one clear message. */
 export async function checkGoToolchain(): Promise<string> {
   try {
-    const result = await runProcess('go', ['version']);
+    // A query (no execa): a run with nothing to build spawns nothing heavier.
+    const result = await queryProcess('go', ['version']);
     if (result.exitCode !== 0) throw goMissing();
     return result.stdout.trim();
   } catch (error) {

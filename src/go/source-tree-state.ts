@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { FileDigests } from '../run/file-digests.js';
-import { CommandNotFoundError, runProcess } from '../run/process.js';
+import { CommandNotFoundError, queryProcess } from '../run/process.js';
 
 /** Folders never part of a Go build's inputs. */
 const IGNORED_DIRS = new Set(['.git', 'node_modules']);
 
-/** How `sourceTreeState` lists a git checkout's files; tests pass a fake. Default: `runProcess`. */
+/** How `sourceTreeState` lists a git checkout's files; tests pass a fake. Default: `queryProcess`. */
 export type GitRunner = (command: string, args: readonly string[], options: { cwd: string }) => Promise<{ exitCode: number; stdout: string }>;
 
 /**
@@ -27,7 +27,7 @@ export async function sourceTreeState(sourceDir: string, exclude: string[], opti
   const digests = options.digests ?? new FileDigests();
   const excluded = exclude.map((dir) => path.resolve(dir));
   const isExcluded = (full: string) => excluded.some((dir) => full === dir || full.startsWith(`${dir}${path.sep}`));
-  const files = (await gitListedFiles(sourceDir, options.run ?? runProcess)) ?? (await walkedFiles(sourceDir, isExcluded));
+  const files = (await gitListedFiles(sourceDir, options.run ?? queryProcess)) ?? (await walkedFiles(sourceDir, isExcluded));
   const hash = createHash('sha256');
   // Files are read a batch at a time (most answer from the digests' memory with one lstat each).
   for (let start = 0; start < files.length; start += 64) {

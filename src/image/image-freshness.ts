@@ -99,7 +99,8 @@ async function storeAgain(job: ImageBuildJob, built: BuiltImage, inputs: ImageIn
   const tagged = inputs.plan.output?.kind === 'registry' && inputs.plan.output.tags;
   for (const destination of await inputs.destinations.forImage(job, Object.keys(built.externalBases ?? {}))) {
     const tags = tagged ? job.variants.flatMap((v) => v.refs.map((ref) => destination.tagFor(ref))).filter((t): t is string => t !== undefined) : [];
-    if (!(await inputs.knownTags.confirm(destination.store, tags, built.index, context.signal))) {
+    // A registry round trip per tag: waited for outside the --jobs limit, so every image's check is in flight at once.
+    if (!(await context.waitWithoutSlot(inputs.knownTags.confirm(destination.store, tags, built.index, context.signal)))) {
       await copyImage(await LayoutStore.at(built.layoutDir, false), destination.store, built.index, { signal: context.signal });
     }
     built.storedIn.push(destination.store.name);

@@ -7,7 +7,6 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { stepError, usageError } from '../errors.js';
 import { registerCredentialSecrets, registerSecret } from './redact.js';
 import { DOCKER_HUB, DOCKER_HUB_API_HOST } from './reference.js';
@@ -92,6 +91,7 @@ async function readConfig(file: string): Promise<DockerConfigFile | undefined> {
 }
 
 const runHelperWithExeca: CredentialHelperRunner = async (helper, serverUrl) => {
+  const { execa } = await import('execa'); // only when a helper is configured: most runs never load execa
   const result = await execa(`docker-credential-${helper}`, ['get'], { input: serverUrl, reject: false, timeout: 30_000, stripFinalNewline: true });
   if (result.failed && (result as { code?: string }).code === 'ENOENT') {
     const error = new Error(`docker-credential-${helper} not found`) as NodeJS.ErrnoException;
