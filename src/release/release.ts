@@ -1,7 +1,8 @@
 /**
  * Cutting a release: build every image for every platform and push it by digest, build istioctl
  * for laptops, refuse a version tag that already names other content (unless forced), verify
- * every image by digest, and only then write all the tags together. Then the release files go
+ * every image by digest, sign it when a key is given (`.sig`/`.att` by digest, their tags first),
+ * and only then write all the tags together. Then the release files go
  * into `out/release/<version>/` in one rename. A failure or Ctrl-C anywhere before the tags
  * leaves no tag of this release; running it again sends only what the registry lacks.
  */

@@ -6,6 +6,7 @@
 import { createPublicKey, createPrivateKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { stepError, usageError } from '../errors.js';
+import { registerSecret } from '../registry/redact.js';
 
 export interface SigningKey {
   /** Where it was read from, for messages (never its content). */
@@ -39,6 +40,9 @@ export async function loadSigningKey(file: string): Promise<SigningKey> {
     throw usageError(`${file} is not an unencrypted PEM private key`, { hint: 'meshbuild keygen --out DIR writes one (ECDSA P-256)' });
   }
   checkCurve(privateKey, file);
+  // Whatever prints a message from here on has the key's text scrubbed out of it (src/report/redacted-output.ts).
+  registerSecret(text.trim());
+  for (const line of text.split('\n')) if (line.trim() !== '' && !line.startsWith('-----')) registerSecret(line.trim());
   const key: SigningKey = { file, privateKey, publicKey: createPublicKey(privateKey) };
   if ((info.mode & 0o077) !== 0) {
     key.warning = `the signing key ${file} can be read by others than its owner (mode ${(info.mode & 0o777).toString(8)}): chmod 600 it`;

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileFromTar } from '../../../src/oci/tar-reader.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
+import { redactText } from '../../../src/registry/redact.js';
 import { runCli, type CliResult } from '../../support/cli.js';
 import { getBlob, getManifest, listTags, SHIPPED_IMAGES, uniqueNamespace, type IndexEntry } from '../../support/images.js';
 import { localRegistry } from '../../support/registry.js';
@@ -94,6 +95,8 @@ describe('meshbuild release --sign-key', () => {
     expect(release.stderr).not.toContain('can be read by others');
     expectNoKey(release.stdout + release.stderr);
     expectNoKey(await readFile(path.join(work, 'report.json'), 'utf8'));
+    // Once read, the key is a known secret: any message that would carry it is scrubbed when printed.
+    for (const line of keyBody()) expect(redactText(`a message with ${line} in it`)).toBe('a message with <redacted> in it');
   });
 
   it('stores a .sig and an .att manifest, tagged and naming it as subject, for every index and platform manifest of every image', async () => {
