@@ -17,7 +17,6 @@ import { withOutFolder } from '../run/atomic-files.js';
 import { rerunCommand } from '../run/rerun-command.js';
 import { summarizeReport } from '../report/run-summary.js';
 import type { Timeline } from '../report/timeline.js';
-import { executePlan } from './execute.js';
 import type { CommandParts } from './lazy-command.js';
 import type { CommandIo } from './main.js';
 import { listValue, positiveWholeNumber, withBuildFlags, type BuildFlags } from './flags.js';
@@ -113,6 +112,7 @@ export default function releaseCommand(io: CommandIo, setExit: (code: number) =>
             insecureRegistries,
             clientFor: new RegistryClients({ insecureRegistries, maxConcurrentRequests: argv['registry-concurrency'] }).lookup,
             runPlan: async (plan, reportFile) => {
+              const { executePlan } = await import('./execute.js');
               const run = await executePlan(plan, { ...argv, report: reportFile }, io);
               timelines.push(run.timeline);
               return run;

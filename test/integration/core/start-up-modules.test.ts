@@ -58,4 +58,10 @@ describe('start-up loads only what the command needs', () => {
     expect(commandModules(own)).toEqual(['cli/plan-command']);
     for (const module of ['cli/execute', 'run/scheduler', 'registry/client', 'publish/publish']) expect(own).not.toContain(module);
   });
+
+  it.each(['all', 'build', 'push', 'mirror', 'merge', 'release', 'verify'])('%s --help: nothing that starts processes', async (command) => {
+    const { packages, own } = await loadedModules([command, '--help']);
+    expect(packages).not.toContain('execa');
+    expect(own).not.toContain('cli/execute');
+  });
 });
