@@ -8,6 +8,7 @@ import { formatError } from './print-error.js';
 import { lazyCommand, type CommandFactory } from './lazy-command.js';
 import { RedactedOutput } from '../report/redacted-output.js';
 import { packageVersion } from './paths.js';
+import { closestNames } from '../graph/suggest.js';
 
 export interface CommandIo {
   stdout: NodeJS.WritableStream;
@@ -71,7 +72,9 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
     .wrap(Math.min(110, io.columns ?? process.stdout.columns ?? 100))
     .epilog('Exit codes: 0 ok, 1 a build step failed, 2 bad input, 130 interrupted.')
     .fail((message: string | null, error: Error | undefined) => {
-      throw error ?? usageError(message ?? 'bad command line', { hint: 'meshbuild --help lists commands and flags' });
+      // getOptions(): the flags of the command being parsed (yargs' own method, missing from its types).
+      const known = Object.keys((cli as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
+      throw error ?? usageError(message ?? 'bad command line', { hint: unknownFlagHint(message, known) });
     })
     .exitProcess(false)
     .help()
@@ -102,4 +105,17 @@ function defaultIo(): CommandIo {
     env: process.env,
     interactive: Boolean(process.stdout.isTTY) && !process.env.CI,
   };
+}
+
+/** For yargs' "Unknown argument: platfroms": the flags of the command closest to it. */
+function unknownFlagHint(message: string | null, known: string[]): string {
+  const fallback = 'meshbuild --help lists commands and flags';
+  const unknown = /^Unknown arguments?: (.+)$/.exec(message ?? '')?.[1]?.split(', ')[0];
+  if (unknown === undefined) return fallback;
+  const close = closestNames(
+    unknown,
+    known.filter((name) => /^[a-z][a-z0-9-]+$/.test(name)),
+    3,
+  );
+  return close.length > 0 ? `did you mean ${close.map((name) => `--${name}`).join(', ')}? (${fallback})` : fallback;
 }

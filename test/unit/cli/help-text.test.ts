@@ -71,4 +71,14 @@ describe('--help', () => {
     expect(await run(['--version'])).toEqual({ exitCode: 0, stdout: `${version}\n`, stderr: '' });
     expect(await run(['plan', '--version'])).toEqual({ exitCode: 0, stdout: `${version}\n`, stderr: '' });
   });
+
+  it("an unknown flag is exit 2 with the command's closest flags", async () => {
+    expect(await run(['plan', '--platfroms', 'arm64'])).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: 'error: Unknown argument: platfroms\nhint: did you mean --platforms? (meshbuild --help lists commands and flags)\n',
+    });
+    expect((await run(['all', '--dryrun'])).stderr).toMatch(/^hint: did you mean --dry-run\?/m);
+    expect((await run(['plan', '--zzz'])).stderr).toMatch(/^hint: meshbuild --help lists commands and flags$/m);
+  });
 });
