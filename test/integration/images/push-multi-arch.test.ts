@@ -3,6 +3,8 @@
  * Go and the local registry, then every image checked from the registry's side: an index that
  * lists exactly linux/amd64 and linux/arm64, per-platform configs, the ELF machine of each
  * image's binaries, the binaries running under `docker run --platform`, and the JSON report.
+ * Built from a git checkout of the sample (with a remote): every index and manifest carries the
+ * five metadata annotations, and each config the same labels.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -26,6 +28,7 @@ import {
   type IndexEntry,
   versionRunArgs,
 } from '../../support/images.js';
+import { expectFiveAnnotations, gitCheckout, readPushedMetadata, type GitCheckout } from '../../support/image-metadata.js';
 import { localRegistry } from '../../support/registry.js';
 
 const TAG = '1.0.0-it';
@@ -58,14 +61,18 @@ describe('meshbuild all --platforms amd64,arm64 --push', () => {
   let run: CliResult;
   let report: Report;
   const pulled: string[] = [];
+  let checkout: GitCheckout;
 
   beforeAll(async () => {
     registry = await localRegistry();
     await requireDocker();
     namespace = uniqueNamespace('push');
     tmp = await mkdtemp(path.join(os.tmpdir(), 'meshbuild-images-push-'));
+    checkout = await gitCheckout(path.join(tmp, 'source'), 'git@github.com:example/mesh.git', { copySample: true });
     run = await runSpawnedCli([
       'all',
+      '--source',
+      checkout.dir,
       '--builder',
       'buildx',
       '--platforms',
@@ -103,6 +110,10 @@ describe('meshbuild all --platforms amd64,arm64 --push', () => {
       expect(index.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
       const entries = index.json.manifests as IndexEntry[];
       expect(entries.map(entryPlatform).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    });
+
+    it('the index and each manifest carry source, revision, version, created and title; the config the same labels', async () => {
+      expectFiveAnnotations(await readPushedMetadata(registry, repository(), TAG), checkout, image, TAG, 'https://github.com/example/mesh');
     });
 
     it.each(ARCHES)('has a linux/%s manifest whose config and binaries are for that architecture', async (arch) => {
@@ -177,6 +188,7 @@ describe('meshbuild all --platforms amd64,arm64 --push', () => {
       const index = await getManifest(registry, `${namespace}/${base}`, TAG, OCI_INDEX);
       expect((index.json.manifests as IndexEntry[]).map(entryPlatform).sort()).toEqual(['linux/amd64', 'linux/arm64']);
       expect(report.images.find((i) => i.image === base)?.digest).toBe(index.digest);
+      expectFiveAnnotations(await readPushedMetadata(registry, `${namespace}/${base}`, TAG), checkout, base, TAG, 'https://github.com/example/mesh');
     }
   });
 });
