@@ -6,14 +6,15 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readSourceOrigin } from '../go/git-stamp.js';
 import { sha256File } from '../oci/digest.js';
+import { httpsSourceUrl } from '../plan/source-url.js';
 import { formatPlatform } from '../platform.js';
 import type { TagWrite } from '../publish/tag-phase.js';
 import { RegistryStore } from '../publish/registry-store.js';
 import type { RegistryClient } from '../registry/client.js';
 import { parseReference } from '../registry/reference.js';
 import type { ReleaseTarget } from '../release/release-checks.js';
-import { queryProcess } from '../run/process.js';
 import { meshbuildVersion } from './meshbuild-version.js';
 import { signImage } from './sign-image.js';
 import type { SigningKey } from './signing-key.js';
@@ -114,17 +115,8 @@ async function hashFile(file: string): Promise<string | undefined> {
   return info?.isFile() ? (await sha256File(file)).digest : undefined;
 }
 
-/** The `origin` remote of the source's checkout (user info removed), else a file URL of the folder. */
+/** The source's remote in https form (as the images' `source` annotation), else a file URL of the folder. */
 async function sourceRepository(sourceDir: string): Promise<string> {
-  const result = await queryProcess('git', ['-C', sourceDir, 'remote', 'get-url', 'origin']).catch(() => undefined);
-  const url = result?.exitCode === 0 ? result.stdout.trim() : '';
-  if (url === '') return `file://${path.resolve(sourceDir)}`;
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return `git+${parsed.toString()}`;
-  } catch {
-    return `git+${url.replace(/^[^@/]+@/, '')}`; // scp-like git@host:path
-  }
+  const url = httpsSourceUrl((await readSourceOrigin(sourceDir)).remote);
+  return url !== undefined ? `git+${url}` : `file://${path.resolve(sourceDir)}`;
 }
