@@ -69,7 +69,9 @@ describe('bake definition from a plan', () => {
     expect(file.target.pilot__linux_arm64!.contexts).toMatchObject({
       'gcr.io/istio-release/base': 'target:base__linux_arm64',
     });
-    expect(file.target.pilot__linux_amd64!.output).toEqual(['type=oci,dest=/out/.tmp/pilot/layout-0,tar=false,rewrite-timestamp=true,compression=uncompressed']);
+    expect(file.target.pilot__linux_amd64!.output).toEqual([
+      'type=oci,dest=/out/.tmp/pilot/layout-0,tar=false,rewrite-timestamp=true,compression=uncompressed',
+    ]);
     expect(targets.filter((t) => t.jobId === 'image:pilot').map((t) => t.layoutDir)).toEqual(['/out/.tmp/pilot/layout-0', '/out/.tmp/pilot/layout-1']);
   });
 
