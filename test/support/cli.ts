@@ -122,6 +122,22 @@ export async function startSpawnedCli(args: string[], options: SpawnOptions = {}
   return { child };
 }
 
+/**
+ * Waits until the child's stderr matches `pattern` (or the child ends first) and resolves to the
+ * stderr read so far, so a test can send a signal at a known point of the run.
+ */
+export async function stderrUntil(child: SpawnedCli, pattern: RegExp): Promise<string> {
+  let stderr = '';
+  const matched = new Promise<void>((resolve) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (pattern.test(stderr)) resolve();
+    });
+  });
+  await Promise.race([matched, child.then(() => undefined)]);
+  return stderr;
+}
+
 /** Runs `node bin/meshbuild.js <args>` to completion. */
 export async function runSpawnedCli(args: string[], options: SpawnOptions = {}): Promise<CliResult> {
   const { child } = await startSpawnedCli(args, options);

@@ -9,27 +9,15 @@
 import { execa } from 'execa';
 import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { load } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../support/cli.js';
 import { entryPlatform, getManifest, SHIPPED_BASES, SHIPPED_IMAGES, uniqueNamespace, type IndexEntry } from '../../support/images.js';
 import { localRegistry } from '../../support/registry.js';
+import { readWorkflow, type Step, type Workflow } from '../../support/github-workflow.js';
 import { useTempDirs } from '../../support/temp-dirs.js';
 
-interface Step {
-  name?: string;
-  uses?: string;
-  run?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, string>;
-}
-interface Workflow {
-  env: Record<string, string>;
-  jobs: Record<string, { steps: Step[] }>;
-}
 type Context = Record<string, Record<string, unknown>>;
 
-const WORKFLOW = path.join(REPO_ROOT, 'docs', 'github-actions.yml');
 const OWNER = 'MeshOrg'; // capitals, as GitHub owners may have: the hub must come out lower-cased
 
 /** `${{ a.b }}` replaced from the context; an expression the test does not know fails the test. */
@@ -67,7 +55,7 @@ describe('docs/github-actions.yml, its shell steps run as separate runners', () 
   beforeAll(async () => {
     registry = await localRegistry();
     namespace = uniqueNamespace('gha');
-    flow = load(await readFile(WORKFLOW, 'utf8')) as Workflow;
+    flow = await readWorkflow();
     const root = await tempDir();
     origin = path.join(root, 'origin');
     artifacts = path.join(root, 'artifacts');

@@ -8,12 +8,10 @@ import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../support/cli.js';
+import { readWorkflow, WORKFLOW, type Job, type Workflow } from '../../support/github-workflow.js';
 import { useTempDirs } from '../../support/temp-dirs.js';
 
-const WORKFLOW = path.join(REPO_ROOT, 'docs', 'github-actions.yml');
 const ACTIONLINT_VERSION = 'v1.7.7';
 
 /** actionlint where scripts/install-actionlint puts it ($MESHBUILD_STATE_DIR/bin), else on PATH; or a loud failure. */
@@ -26,28 +24,6 @@ async function actionlint(): Promise<string> {
     if (version.exitCode === 0) return candidate;
   }
   throw new Error(`actionlint ${ACTIONLINT_VERSION} is not installed (looked for ${candidates.join(', ')}): run scripts/env-up or scripts/install-actionlint`);
-}
-
-interface Step {
-  uses?: string;
-  run?: string;
-  if?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, string>;
-}
-interface Job {
-  steps: Step[];
-  needs?: string | string[];
-  strategy?: { matrix: unknown };
-}
-interface Workflow {
-  concurrency: { group: string; 'cancel-in-progress': boolean };
-  env: Record<string, string>;
-  jobs: Record<string, Job>;
-}
-
-async function workflow(): Promise<Workflow> {
-  return load(await readFile(WORKFLOW, 'utf8')) as Workflow;
 }
 
 function job(flow: Workflow, name: string): Job {
@@ -78,7 +54,7 @@ describe('docs/github-actions.yml', () => {
   });
 
   it('installs meshbuild from MESHBUILD_PACKAGE (git or a release tarball), never by the bare registry name', async () => {
-    const flow = await workflow();
+    const flow = await readWorkflow();
     expect(flow.env.MESHBUILD_PACKAGE).toBe('${{ vars.MESHBUILD_PACKAGE }}');
     for (const [name, j] of Object.entries(flow.jobs)) {
       const installs = runs(j).filter((r) => r.includes('npm install'));
@@ -93,7 +69,7 @@ describe('docs/github-actions.yml', () => {
   });
 
   it('lower-cases the hub in a step of every job that pushes, and passes --source . to every meshbuild command', async () => {
-    const flow = await workflow();
+    const flow = await readWorkflow();
     expect(flow.env.HUB).toBeUndefined();
     for (const name of ['build', 'merge', 'release']) {
       const hub = job(flow, name).steps.find((s) => s.run?.includes('HUB='));
@@ -108,7 +84,7 @@ describe('docs/github-actions.yml', () => {
   });
 
   it('fans out from meshbuild matrix to a build job per shard, then one merge of every shard', async () => {
-    const flow = await workflow();
+    const flow = await readWorkflow();
     expect(runs(job(flow, 'matrix')).join('\n')).toContain('meshbuild matrix --source . --platforms "$PLATFORMS"');
     const build = job(flow, 'build');
     expect(build.needs).toBe('matrix');
@@ -120,7 +96,7 @@ describe('docs/github-actions.yml', () => {
   });
 
   it('sets up buildx (qemu where emulated), caches Go and out/ per shard, and runs one workflow per ref', async () => {
-    const flow = await workflow();
+    const flow = await readWorkflow();
     expect(flow.concurrency.group).toContain('${{ github.ref }}');
     expect(flow.concurrency['cancel-in-progress']).toBe(false);
     for (const name of ['build', 'release']) {

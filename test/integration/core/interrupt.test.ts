@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STACK_FRAME, startSpawnedCli } from '../../support/cli.js';
+import { STACK_FRAME, startSpawnedCli, stderrUntil } from '../../support/cli.js';
 import { copySample, elfMachine, listFiles, readHead, useTempDirs } from './files.js';
 
 const tempDir = useTempDirs('meshbuild-sigint-');
@@ -23,14 +23,7 @@ describe('SIGINT during a build', () => {
       },
     );
 
-    let stderr = '';
-    const goStarted = new Promise<void>((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (/ start {2}go build /.test(stderr)) resolve();
-      });
-    });
-    await Promise.race([goStarted, child.then(() => undefined)]);
+    const stderr = await stderrUntil(child, / start {2}go build /);
     expect(stderr, 'the go build started').toMatch(/ start {2}go build /);
     // Let the go command get going (it is compiling the standard library into the empty cache).
     await new Promise((resolve) => setTimeout(resolve, 2_000));

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ChromeTrace, TraceEvent } from '../../../src/report/chrome-trace.js';
 import type { Plan } from '../../../src/plan/types.js';
-import { STACK_FRAME, runCli, startSpawnedCli } from '../../support/cli.js';
+import { STACK_FRAME, runCli, startSpawnedCli, stderrUntil } from '../../support/cli.js';
 import { copySample, useTempDirs } from './files.js';
 
 const tempDir = useTempDirs('meshbuild-trace-');
@@ -98,14 +98,7 @@ describe('meshbuild all --trace', () => {
     const args = ['--platforms', 'amd64', '--builder', 'native', '--tag', 'trace-test', '--out', path.join(dir, 'out')];
     const file = path.join(dir, 'trace.json');
     const { child } = await startSpawnedCli(['all', ...args, '--trace', file], { env: { GOCACHE: path.join(dir, 'gocache') } });
-    let stderr = '';
-    const goStarted = new Promise<void>((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (/ start {2}go build /.test(stderr)) resolve();
-      });
-    });
-    await Promise.race([goStarted, child.then(() => undefined)]);
+    const stderr = await stderrUntil(child, / start {2}go build /);
     expect(child.exitCode, `still running when interrupted; stderr so far:\n${stderr}`).toBeNull();
     child.kill('SIGINT');
     const result = await child;

@@ -36,6 +36,8 @@ describe('meshbuild all on a two-node BuildKit builder', () => {
   let nodes: BuildxNode[];
   let since: number;
   let run: CliResult;
+  /** The images and the builder every command of this file names. */
+  let onBuilder: string[];
 
   beforeAll(async () => {
     registry = await localRegistry();
@@ -48,23 +50,8 @@ describe('meshbuild all on a two-node BuildKit builder', () => {
     namespace = uniqueNamespace('multi-node');
     since = Math.floor(Date.now() / 1000) - 1;
     const out = await tempDir();
-    run = await runCli([
-      'build',
-      ...IMAGES,
-      '--platforms',
-      'amd64,arm64',
-      '--builder',
-      'buildx',
-      '--builder-name',
-      builder,
-      '--hub',
-      `${registry}/${namespace}`,
-      '--tag',
-      TAG,
-      '--push',
-      '--out',
-      out,
-    ]);
+    onBuilder = [...IMAGES, '--platforms', 'amd64,arm64', '--builder', 'buildx', '--builder-name', builder];
+    run = await runCli(['build', ...onBuilder, '--hub', `${registry}/${namespace}`, '--tag', TAG, '--push', '--out', out]);
   }, 900_000);
 
   it('has one running node per platform, each pinned to it', () => {
@@ -75,17 +62,7 @@ describe('meshbuild all on a two-node BuildKit builder', () => {
   });
 
   it('plan --json names the node that builds each platform, the one the daemons record', async () => {
-    const plan = await runCli([
-      'plan',
-      ...IMAGES,
-      '--platforms',
-      'amd64,arm64',
-      '--builder',
-      'buildx',
-      '--builder-name',
-      process.env.MESHBUILD_BUILDER!,
-      '--json',
-    ]);
+    const plan = await runCli(['plan', ...onBuilder, '--json']);
     expect(plan.exitCode, plan.stderr).toBe(0);
     const placement = (JSON.parse(plan.stdout) as { buildx: { platforms: Array<{ platform: string; node: string; served: string }> } }).buildx;
     const nodeOf = (platform: string) => nodes.find((n) => n.pinned.includes(platform))?.name;

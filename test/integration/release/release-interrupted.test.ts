@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseReport } from '../../../src/release/release.js';
 import { parseReport } from '../../../src/report/json-report.js';
-import { runCli, startSpawnedCli, STACK_FRAME } from '../../support/cli.js';
+import { runCli, startSpawnedCli, stderrUntil, STACK_FRAME } from '../../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { uniqueNamespace } from '../../support/images.js';
 import { localRegistry } from '../../support/registry.js';
@@ -50,14 +50,7 @@ describe('an interrupted release', () => {
       const out = path.join(await tempDir(), 'out');
       const args = ['release', '1.0.0', '--hub', hub, '--platforms', 'amd64,arm64', '--builder', 'native', '--out', out];
       const { child } = await startSpawnedCli(args);
-      let stderr = '';
-      const pushing = new Promise<void>((resolve) => {
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-          if (/stored by digest in /.test(stderr)) resolve();
-        });
-      });
-      await Promise.race([pushing, child.then(() => undefined)]);
+      const stderr = await stderrUntil(child, /stored by digest in /);
       expect(stderr, 'pushing started before the release ended').toMatch(/stored by digest in /);
       child.kill('SIGINT');
       const result = await child;
