@@ -2,7 +2,6 @@
  * The composition root of a run: picks reporters, checks the tools the plan needs, wires each
  * job kind to its executor, ties Ctrl-C to cancellation, and runs the scheduler.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sourceTreeState } from '../go/source-tree-state.js';
 import { checkGoToolchain, runGoBuild } from '../go/go-build.js';
@@ -15,6 +14,7 @@ import { JsonReportWriter, type RunReport } from '../report/json-report.js';
 import { TimelineRecorder, type Timeline } from '../report/timeline.js';
 import { TraceFileWriter } from '../report/trace-file.js';
 import { isMeshbuildError } from '../errors.js';
+import { meshbuildVersion } from '../version.js';
 import { withOutFolder } from '../run/atomic-files.js';
 import { prepareOutDir } from '../run/out-lock.js';
 import { rerunCommand } from '../run/rerun-command.js';
@@ -108,8 +108,8 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     keepGoing: flags['keep-going'],
   });
   const timeline = new TimelineRecorder();
-  const reporters: Reporter[] = [await viewReporter(io, flags), report, { onEvent: (event) => timeline.onEvent(event), close: async () => {} }];
-  if (flags.trace !== undefined) reporters.push(new TraceFileWriter(flags.trace));
+  const reporters: Reporter[] = [await viewReporter(io, flags), report, timeline];
+  if (flags.trace !== undefined) reporters.push(new TraceFileWriter(flags.trace, timeline));
   const reporter = new CombinedReporter(reporters);
 
   // Jobs whose inputs and outputs are those of their last successful run are skipped (up to date).
@@ -126,7 +126,8 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
   };
   const localRoots = localArtifactRoots(flags.targets, plan.sourceDir);
   const imageSettings = {
-    meshbuild: await meshbuildVersion(),
+    // A new meshbuild may build the same inputs differently.
+    meshbuild: meshbuildVersion(),
     output: plan.output?.kind,
     native: { compression: nativeOptions.compression, sourceDateEpoch: plan.sourceDateEpoch },
     buildx: { attest: flags.attest, sourceDateEpoch: String(plan.sourceDateEpoch), builderName: flags['builder-name'], nodes: buildxNodes },
@@ -158,10 +159,4 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     await reporter.close();
   }
   return { ...summary, report: report.report(), timeline: timeline.timeline() };
-}
-
-/** meshbuild's own version: a new meshbuild may build the same inputs differently. */
-async function meshbuildVersion(): Promise<string> {
-  const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return manifest.version;
 }

@@ -7,7 +7,7 @@ import { EXIT_USAGE, MeshbuildError, usageError } from '../errors.js';
 import { formatError } from './print-error.js';
 import { lazyCommand, type CommandFactory } from './lazy-command.js';
 import { RedactedOutput } from '../report/redacted-output.js';
-import { packageVersion } from './paths.js';
+import { meshbuildVersion } from '../version.js';
 import { closestNames } from '../graph/suggest.js';
 
 export interface CommandIo {
@@ -45,7 +45,7 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
   const command = <A>(name: string, describe: string, load: () => Promise<{ default: CommandFactory<A> }>) => lazyCommand(io, setExit, name, describe, load);
   // `meshbuild --version` alone is answered before yargs loads: it is most of the start-up time.
   if (argv.length === 1 && argv[0] === '--version') {
-    io.stdout.write(`${packageVersion()}\n`);
+    io.stdout.write(`${meshbuildVersion()}\n`);
     return 0;
   }
   const { default: yargs } = await import('yargs');
@@ -78,7 +78,7 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
     })
     .exitProcess(false)
     .help()
-    .version(packageVersion());
+    .version(meshbuildVersion());
   try {
     // yargs hands what it would print (help, version, the completion script) to this callback,
     // so it goes to io.stdout like everything else.

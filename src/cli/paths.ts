@@ -1,5 +1,4 @@
 /** Where meshbuild's own files live: the shipped targets, Dockerfiles and the bundled sample. */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -7,8 +6,3 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_TARGETS_DIR = path.join(PACKAGE_ROOT, 'targets');
 export const DEFAULT_SOURCE_DIR = path.join(PACKAGE_ROOT, 'examples', 'mesh');
-
-/** meshbuild's own version, from its package.json. */
-export function packageVersion(): string {
-  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-}

@@ -47,7 +47,7 @@ export async function planRequest(flags: PlanFlags, targets: string[], graph: Gr
     }
   }
   let tags = listValue(flags.tag).length > 0 ? listValue(flags.tag) : listValue(env.TAG ? [env.TAG] : []);
-  const git = await readGitStamp(graph.sourceDir);
+  const [git, origin] = await Promise.all([readGitStamp(graph.sourceDir), readSourceOrigin(graph.sourceDir)]);
   if (tags.length === 0) tags = [defaultTag(flags, graph.sourceDir, git)];
   for (const tag of tags) {
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
@@ -75,7 +75,7 @@ export async function planRequest(flags: PlanFlags, targets: string[], graph: Gr
     artifactOverrides: resolveArtifactOverrides({ flags: flags.artifact ?? [], env, graph, platforms }),
     git,
     buildArgs: runBuildArgs(readCheckoutBuildArgs(graph.sourceDir), env, flags['build-arg'] ?? []),
-    origin: await readSourceOrigin(graph.sourceDir),
+    origin,
     ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
     extraMetadata: { labels: parseLabelFlags(flags.label ?? []), ...parseAnnotationFlags(flags.annotation ?? []) },
     attest: flags.attest ?? false,

@@ -151,6 +151,7 @@ export async function cutRelease(release: ReleaseRequest): Promise<ReleaseOutcom
           key: signingKey,
           version: version.version,
           sourceDir: graph.sourceDir,
+          remote: request.origin?.remote,
           revision: request.git?.revision ?? 'unknown',
           clientFor: release.clientFor,
           signal: release.signal,

@@ -82,6 +82,9 @@ export class TimelineRecorder {
   private finished: Extract<RunEvent, { type: 'run-finished' }> | undefined;
   private readonly jobs = new Map<string, TimelineJob>();
 
+  /** Nothing to flush: the timeline is read with timeline(). */
+  async close(): Promise<void> {}
+
   onEvent(event: RunEvent): void {
     switch (event.type) {
       case 'run-started': {

@@ -53,15 +53,20 @@ export class TtyReporter implements Reporter {
         this.timer = setInterval(() => this.draw(), 1000 / (this.options.fps ?? 8));
         this.timer.unref();
         break;
-      case 'job-started':
-        this.update(event.job.id, (job) => Object.assign(job, { state: 'running', startedAt: event.at }));
+      case 'job-started': {
+        const job = this.jobs.get(event.job.id);
+        if (job) Object.assign(job, { state: 'running', startedAt: event.at });
+        this.draw();
         break;
-      case 'job-progress':
-        this.update(event.job.id, (job) => {
-          job.message = redactText(event.message);
-          if (event.count) recordCount(job, event.count, event.at);
-        });
+      }
+      case 'job-progress': {
+        // Drawn by the timer: progress comes per MiB sent and per package compiled, many times a second.
+        const job = this.jobs.get(event.job.id);
+        if (!job) break;
+        job.message = redactText(event.message);
+        if (event.count) recordCount(job, event.count, event.at);
         break;
+      }
       case 'job-output':
         if (this.options.verbose) this.above(event.text.replace(/\n$/, '').replace(/^/gm, DIM(`${event.job.id} | `)));
         break;
@@ -84,12 +89,6 @@ export class TtyReporter implements Reporter {
         this.stop();
         break;
     }
-  }
-
-  private update(id: string, change: (job: LiveJob) => void): void {
-    const job = this.jobs.get(id);
-    if (job) change(job);
-    this.draw();
   }
 
   private settle(id: string, line: string): void {

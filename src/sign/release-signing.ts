@@ -6,7 +6,6 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { readSourceOrigin } from '../go/git-stamp.js';
 import { sha256File } from '../oci/digest.js';
 import { httpsSourceUrl } from '../plan/source-url.js';
 import { formatPlatform } from '../platform.js';
@@ -15,7 +14,7 @@ import { RegistryStore } from '../publish/registry-store.js';
 import type { RegistryClient } from '../registry/client.js';
 import { parseReference } from '../registry/reference.js';
 import type { ReleaseTarget } from '../release/release-checks.js';
-import { meshbuildVersion } from './meshbuild-version.js';
+import { meshbuildVersion } from '../version.js';
 import { signImage } from './sign-image.js';
 import type { SigningKey } from './signing-key.js';
 import type { ProvenanceInput, ProvenanceRequest } from './slsa-provenance.js';
@@ -25,6 +24,8 @@ export interface ReleaseSigning {
   key: SigningKey;
   version: string;
   sourceDir: string;
+  /** The source's remote, as the plan read it (`readSourceOrigin`). */
+  remote: string | undefined;
   /** The source's revision (`readGitStamp`), `unknown` outside a checkout. */
   revision: string;
   clientFor(registry: string): RegistryClient;
@@ -39,7 +40,7 @@ export interface SignedRelease {
 }
 
 export async function signRelease(targets: readonly ReleaseTarget[], signing: ReleaseSigning): Promise<SignedRelease> {
-  const source = { repository: await sourceRepository(signing.sourceDir), commit: signing.revision };
+  const source = { repository: sourceRepository(signing.sourceDir, signing.remote), commit: signing.revision };
   const hashes = new Map<string, Promise<string | undefined>>();
   const fileDigest = (file: string) => {
     let digest = hashes.get(file);
@@ -116,7 +117,7 @@ async function hashFile(file: string): Promise<string | undefined> {
 }
 
 /** The source's remote in https form (as the images' `source` annotation), else a file URL of the folder. */
-async function sourceRepository(sourceDir: string): Promise<string> {
-  const url = httpsSourceUrl((await readSourceOrigin(sourceDir)).remote);
+function sourceRepository(sourceDir: string, remote: string | undefined): string {
+  const url = httpsSourceUrl(remote);
   return url !== undefined ? `git+${url}` : `file://${path.resolve(sourceDir)}`;
 }
