@@ -7,8 +7,7 @@
 import { stepError } from '../errors.js';
 import { formatPlatform, platformDirName, samePlatform, type Platform } from '../platform.js';
 import type { ImageBuildJob } from '../plan/types.js';
-import { namedContextKey } from './buildx-builder.js';
-import { bakeMetadata } from './buildx-metadata.js';
+import { bakeMetadata, namedContextKey } from './buildx-metadata.js';
 
 /** One image of the session, as its job hands it in. */
 export interface BakeImage {
@@ -37,6 +36,11 @@ export interface BakeTarget {
 export interface BakeOptions {
   /** One target per platform: a builder of several nodes refuses an OCI-layout output spread over them. */
   perPlatform: boolean;
+  /**
+   * Provenance/SBOM attestations: their index entries name image manifests by digest, so BuildKit
+   * compresses the layers itself and meshbuild does not rewrite those manifests afterwards.
+   */
+  attest?: boolean;
 }
 
 interface BakeFileTarget {
@@ -91,7 +95,7 @@ export function bakeDefinition(images: BakeImage[], options: BakeOptions): { fil
       // Layers uncompressed: meshbuild gzips them itself where the run wants gzip (gzip-layout-layers.ts).
       const output = image.loadNames
         ? `type=image,"name=${image.loadNames.join(',')}"`
-        : `type=oci,dest=${layoutDir},tar=false,rewrite-timestamp=true,compression=uncompressed`;
+        : `type=oci,dest=${layoutDir},tar=false,rewrite-timestamp=true${options.attest ? '' : ',compression=uncompressed'}`;
       const metadata = bakeMetadata(job, image.contexts, { index: !image.loadNames && part.platforms.length > 1, manifests: !image.loadNames });
       file.target[name] = {
         context: image.contextDir,

@@ -52,7 +52,7 @@ export async function buildImage(job: ImageBuildJob, context: JobContext, deps: 
           // A registry base is read as the native builder reads it, through meshbuild's registry client.
           openExternalBase,
           session: deps.buildxSession,
-          gzipLayers: deps.native.compression !== 'none',
+          gzipLayers: deps.native.compression !== 'none' && !deps.buildxSession.attests,
           outDir: plan.outDir,
           ...(loadNames ? { loadNames } : {}),
         });

@@ -86,6 +86,11 @@ export class BuildxSession {
     this.awaited = new Set(this.order);
   }
 
+  /** Whether BuildKit writes attestations (then it also compresses the layers: see BakeOptions.attest). */
+  get attests(): boolean {
+    return this.options.attest;
+  }
+
   /** Whether a job's image is built in this session (then its bases are `target:` links, not results). */
   has(jobId: string): boolean {
     return this.order.includes(jobId);
@@ -149,7 +154,7 @@ export class BuildxSession {
       temp = await makeTempDir(this.options.outDir, 'buildx-session');
       const { file, targets } = bakeDefinition(
         ready.map((e) => e.image),
-        { perPlatform: this.options.perPlatform },
+        { perPlatform: this.options.perPlatform, attest: this.options.attest },
       );
       const bakeFile = path.join(temp, 'bake.json');
       await writeFile(bakeFile, `${JSON.stringify(file, null, 2)}\n`);

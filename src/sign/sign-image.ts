@@ -5,9 +5,9 @@
  * caller's tag phase. Signatures already there from another key are kept; ours replace our own
  * older ones, and a manifest that already carries exactly what we would add is left unchanged.
  */
-import { Readable } from 'node:stream';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest } from '../oci/types.js';
 import type { ImageStore } from '../publish/image-store.js';
+import { bufferBlobSource } from '../registry/blob-source.js';
 import type { TagWrite } from '../publish/tag-phase.js';
 import { classifyIndex } from '../release/verify.js';
 import { readAttestations, readCosignLayers, readJsonBlob, readSignatures } from './cosign-read.js';
@@ -148,11 +148,8 @@ async function storeAddition(store: ImageStore, addition: Addition, signal?: Abo
     addition.kind,
   );
   const blobs = [manifest.config, ...layers];
-  for (const blob of blobs) {
-    if (!(await store.hasBlob(blob.descriptor, signal))) {
-      await store.putBlob(blob.descriptor, () => Promise.resolve(Readable.from([blob.bytes])), signal);
-    }
-  }
+  // Stores skip blobs they have; the source answers any range an upload asks for (chunks, resumes).
+  for (const blob of blobs) await store.putBlob(blob.descriptor, bufferBlobSource(blob.bytes), signal);
   await store.putManifest(manifest.descriptor, manifest.bytes, undefined, signal);
   return { store, tag, index: manifest.descriptor, bytes: manifest.bytes };
 }
