@@ -52,28 +52,25 @@ export async function runBuild(
     output: plan.jobs.some((j) => j.kind === 'image-build') ? describeDestination(plan.output, plan.hubs) : `binaries in ${plan.outDir}`,
     durationMs: summary.durationMs,
   });
+  // The CI log already showed each failure's tool output as it happened; the TTY view did not.
+  if (!summary.ok && !summary.interrupted) {
+    for (const { failure } of summary.failures) {
+      io.stderr.write(`error: ${failure.message}\n`);
+      if (io.interactive && failure.detail) io.stderr.write(`${failure.detail.replace(/^/gm, '    | ')}\n`);
+      if (failure.hint) io.stderr.write(`hint: ${failure.hint}\n`);
+    }
+  }
+  await printSummary(io, argv, view, summary.timeline);
   if (summary.ok) {
-    await printSummary(io, argv, view, summary.timeline);
     setExit(0);
     return;
   }
   if (summary.interrupted) {
-    await printSummary(io, argv, view, summary.timeline);
     // The tag phase's own interruption says what it put back: prefer it to a bare one.
     const own = summary.failures.map((f) => f.error).find((e): e is InterruptedError => e instanceof InterruptedError && e.detail !== undefined);
     throw own ?? new InterruptedError();
   }
-  if (summary.failures.length === 0) {
-    await printSummary(io, argv, view, summary.timeline);
-    throw stepError(`${summary.skipped.length} jobs did not run`);
-  }
-  // The CI log already showed each failure's tool output as it happened; the TTY view did not.
-  for (const { failure } of summary.failures) {
-    io.stderr.write(`error: ${failure.message}\n`);
-    if (io.interactive && failure.detail) io.stderr.write(`${failure.detail.replace(/^/gm, '    | ')}\n`);
-    if (failure.hint) io.stderr.write(`hint: ${failure.hint}\n`);
-  }
-  await printSummary(io, argv, view, summary.timeline);
+  if (summary.failures.length === 0) throw stepError(`${summary.skipped.length} jobs did not run`);
   const usage = summary.failures.some((f) => isMeshbuildError(f.error) && f.error.exitCode === EXIT_USAGE);
   setExit(usage ? EXIT_USAGE : EXIT_FAILED);
 }

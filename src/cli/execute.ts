@@ -8,7 +8,6 @@ import { checkGoToolchain, runGoBuild } from '../go/go-build.js';
 import { goBuildFreshness } from '../go/go-freshness.js';
 import { fetchArtifact } from '../fetch/fetch-artifact.js';
 import { fetchFreshness } from '../fetch/fetch-freshness.js';
-import type { Descriptor } from '../oci/types.js';
 import type { Plan } from '../plan/types.js';
 import { JsonReportWriter, type RunReport } from '../report/json-report.js';
 import { TimelineRecorder, type Timeline } from '../report/timeline.js';
@@ -93,10 +92,17 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     }
     throw error;
   }
+  // Each registry base is opened once per run: the up-to-date check and every build see the same digest.
+  const openedBases = new Map<string, ReturnType<Destinations['openImage']>>();
+  const openBase = (reference: string) => {
+    let opened = openedBases.get(reference);
+    if (!opened) openedBases.set(reference, (opened = destinations.openImage(reference)));
+    return opened;
+  };
   const nativeOptions = {
     compression: layerCompressionFor(plan),
     sourceDateEpoch: plan.sourceDateEpoch,
-    openExternalBase: (reference: string) => destinations.openImage(reference),
+    openExternalBase: openBase,
   };
   const buildxJobs = buildxSessionJobs(plan);
   const buildxSession = new BuildxSession(buildxJobs, {
@@ -118,12 +124,7 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
   let sourceTreeWalk: Promise<string> | undefined;
   const sourceTree = () => (sourceTreeWalk ??= sourceTreeState(plan.sourceDir, [plan.outDir], { digests }));
   const knownTags = new KnownTags();
-  const registryBases = new Map<string, Promise<Descriptor>>();
-  const resolveBase = (reference: string) => {
-    let resolved = registryBases.get(reference);
-    if (!resolved) registryBases.set(reference, (resolved = destinations.openImage(reference).then((opened) => opened.index)));
-    return resolved;
-  };
+  const resolveBase = (reference: string) => openBase(reference).then((opened) => opened.index);
   const localRoots = localArtifactRoots(flags.targets, plan.sourceDir);
   const imageSettings = {
     // A new meshbuild may build the same inputs differently.

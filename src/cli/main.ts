@@ -90,9 +90,9 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
     const { text, exitCode: code } = formatError(error);
     io.stderr.write(text);
     // On GitHub Actions the error is also an annotation: on the targets file's line when it names one.
-    if (io.env.GITHUB_ACTIONS === 'true' || io.env.GITHUB_STEP_SUMMARY) {
-      const { annotationsOf } = await import('../report/github-actions.js');
-      if (error instanceof MeshbuildError) io.stderr.write(annotationsOf(error, io.env.GITHUB_WORKSPACE));
+    if (error instanceof MeshbuildError) {
+      const { annotationsOf, isGithubActions } = await import('../report/github-actions.js');
+      if (isGithubActions(io.env)) io.stderr.write(annotationsOf(error, io.env.GITHUB_WORKSPACE));
     }
     return code === 0 ? EXIT_USAGE : code;
   }

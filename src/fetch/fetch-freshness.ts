@@ -8,7 +8,7 @@ import type { FetchJob } from '../plan/types.js';
 import type { FileDigests } from '../run/file-digests.js';
 import { fingerprintOf } from '../run/fingerprint.js';
 import type { Freshness } from '../run/skip-unchanged.js';
-import { checkLocalArtifact } from './fetch-artifact.js';
+import { checkLocalArtifact, type FetchResult } from './fetch-artifact.js';
 
 export function fetchFreshness(digests: Pick<FileDigests, 'digestOf'>, localRoots: PathRoots | undefined): Freshness<FetchJob> {
   return {
@@ -20,6 +20,8 @@ export function fetchFreshness(digests: Pick<FileDigests, 'digestOf'>, localRoot
       if (job.localPath !== undefined && local === undefined) return undefined;
       return fingerprintOf({ planned, local });
     },
-    outputs: (job) => Promise.resolve([{ path: job.output }]),
+    // The fetch hashed the download as it came; an extracted member is other bytes, hashed when recorded.
+    outputs: (job, result) =>
+      Promise.resolve([{ path: job.output, ...(job.extract === undefined ? { digest: `sha256:${(result as FetchResult).sha256}` } : {}) }]),
   };
 }

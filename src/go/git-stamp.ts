@@ -11,10 +11,7 @@ import { NO_GIT, type GitStamp } from './ldflags.js';
  * git, or outside a checkout: `unknown` / `Modified` / `unknown`, as Istio's script stamps.
  */
 export async function readGitStamp(sourceDir: string): Promise<GitStamp> {
-  const git = async (...args: string[]) => {
-    const result = await queryProcess('git', ['-C', sourceDir, ...args]);
-    return result.exitCode === 0 ? result.stdout.trim() : undefined;
-  };
+  const git = (...args: string[]) => gitQuery(sourceDir, args);
   try {
     // Two queries at once: the status names HEAD (`# branch.oid`) and lists the changes.
     const [status, describe] = await Promise.all([git('status', '--porcelain=v2', '--branch', '--', '.'), git('describe', '--tags', '--always')]);
@@ -45,14 +42,11 @@ export interface SourceOrigin {
 
 /** The remote, commit and commit time of `sourceDir`'s checkout; empty outside a checkout or without git. */
 export async function readSourceOrigin(sourceDir: string): Promise<SourceOrigin> {
-  const git = async (...args: string[]) => {
-    const result = await queryProcess('git', ['-C', sourceDir, ...args]);
-    return result.exitCode === 0 ? result.stdout.trim() : undefined;
-  };
+  const git = (...args: string[]) => gitQuery(sourceDir, args);
   try {
-    const head = await git('log', '-1', '--format=%H %ct', 'HEAD');
+    const [head, remoteList] = await Promise.all([git('log', '-1', '--format=%H %ct', 'HEAD'), git('remote')]);
     const [commit, time] = head?.split(' ') ?? [];
-    const remotes = ((await git('remote')) ?? '').split('\n').filter((name) => name !== '');
+    const remotes = (remoteList ?? '').split('\n').filter((name) => name !== '');
     const remoteName = remotes.includes('origin') ? 'origin' : remotes[0];
     const remote = remoteName !== undefined ? await git('remote', 'get-url', remoteName) : undefined;
     return {
@@ -64,4 +58,10 @@ export async function readSourceOrigin(sourceDir: string): Promise<SourceOrigin>
     if (error instanceof CommandNotFoundError) return {};
     throw error;
   }
+}
+
+/** One git query in `sourceDir`: its trimmed output, or undefined when git says no. */
+async function gitQuery(sourceDir: string, args: string[]): Promise<string | undefined> {
+  const result = await queryProcess('git', ['-C', sourceDir, ...args]);
+  return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }

@@ -99,7 +99,7 @@ function closureOf(graph: Graph, names: readonly string[]): Wanted {
   for (const text of names) {
     // A bare name is a group first, as selectTargets reads it.
     const name = text.startsWith('group:') ? text.slice('group:'.length) : text;
-    if ((name === text || text.startsWith('group:')) && graph.groups.has(name)) addGroup(name);
+    if (graph.groups.has(name)) addGroup(name);
   }
   const inOrder = <T>(all: Iterable<T>, chosen: Set<T>) => [...all].filter((item) => chosen.has(item));
   return { groups: inOrder(graph.groups.keys(), groups), images: inOrder(graph.images.keys(), images), files: inOrder(graph.fileTargets.keys(), files) };
@@ -120,7 +120,7 @@ function memberNode(graph: Graph, text: string, nodes: TargetNode[]): TargetNode
  * FROM lines that name neither an earlier stage, `scratch`, an image of the graph, nor a
  * reference an image of the graph stands in for: images pulled from a registry, as written.
  */
-export function registryBasesOf(graph: Graph, image: ImageNode): string[] {
+function registryBasesOf(graph: Graph, image: ImageNode): string[] {
   const args = fromLineArgs(image.parsedDockerfile, image.args);
   const stages = new Set<string>();
   const found: string[] = [];

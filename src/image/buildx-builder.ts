@@ -21,12 +21,11 @@ import { isIndexMediaType } from '../oci/media-types.js';
 import { copyImage } from '../publish/copy-image.js';
 import type { ImageStore } from '../publish/image-store.js';
 import { LayoutStore } from '../publish/layout-store.js';
-import { formatReference, parseReference } from '../registry/reference.js';
 import { makeTempDir, moveIntoPlace } from '../run/atomic-files.js';
 import type { JobContext } from '../run/scheduler.js';
 import type { BuiltImage } from './built-image.js';
 import { withBaseDigest } from '../plan/image-metadata.js';
-import { baseDigestOf } from './buildx-metadata.js';
+import { baseDigestOf, namedContextKey } from './buildx-metadata.js';
 import { joinPlatformLayouts, wrapInIndex } from './buildx-results.js';
 import type { BuildxSession } from './buildx-session.js';
 import { gzipLayoutLayers } from './gzip-layout-layers.js';
@@ -111,11 +110,6 @@ export function externalBasesOf(dockerfile: Dockerfile, job: ImageBuildJob, buil
     if (stages.length > 0) visit(stages.length - 1);
   }
   return wanted;
-}
-
-/** The name BuildKit looks a named context up by for `FROM <reference>`: its familiar form, no `:latest`. */
-export function namedContextKey(reference: string): string {
-  return formatReference(parseReference(reference), { familiar: true }).replace(/:latest$/, '');
 }
 
 /**

@@ -9,13 +9,18 @@ import { withBaseDigest } from '../plan/image-metadata.js';
 import type { ImageBuildJob } from '../plan/types.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 
+/** The name BuildKit looks a named context up by for `FROM <reference>`: its familiar form, no `:latest`. */
+export function namedContextKey(reference: string): string {
+  return formatReference(parseReference(reference), { familiar: true }).replace(/:latest$/, '');
+}
+
 /** The digest of the base the job's last stage starts from, read off its named context (`oci-layout://DIR@DIGEST`). */
 export function baseDigestOf(job: ImageBuildJob, namedContexts: Record<string, string>): string | undefined {
   const from = job.metadata.base?.from;
   if (from === undefined) return undefined;
   let familiar: string | undefined;
   try {
-    familiar = formatReference(parseReference(from), { familiar: true }).replace(/:latest$/, '');
+    familiar = namedContextKey(from);
   } catch {
     familiar = undefined;
   }

@@ -3,12 +3,17 @@
  * stream, and of data flowing through a pipeline.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { stepError, usageError } from '../errors.js';
 
 /** Bytes per read of a blob file: large reads keep a 300 MB blob to a few hundred reads and hash updates. */
 export const BLOB_READ_SIZE = 1024 * 1024;
+
+/** The bytes of `file` from `start` up to (not including) `end`, read `BLOB_READ_SIZE` at a time. */
+export function fileRangeStream(file: string, start = 0, end?: number): ReadStream {
+  return createReadStream(file, { start, ...(end !== undefined && end > start ? { end: end - 1 } : {}), highWaterMark: BLOB_READ_SIZE });
+}
 
 /** The only algorithm meshbuild writes; registries and the OCI spec require support for it. */
 export const DIGEST_ALGORITHM = 'sha256';

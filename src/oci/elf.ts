@@ -6,6 +6,8 @@ import { ELF_MACHINE, formatPlatform, type Platform } from '../platform.js';
 
 /** Bytes to read from a file to decode its header: an ELF64 header is 64 bytes (ELF32: 52). */
 export const ELF_HEADER_SIZE = 64;
+/** Bytes below which a file cannot hold the part of an ELF header that names the machine. */
+export const MIN_ELF_BYTES = 20;
 
 export interface ElfHeader {
   /** 32- or 64-bit (EI_CLASS). */
@@ -44,7 +46,7 @@ function machineName(machine: number): string {
 /** The ELF header at the start of `bytes`, or undefined when they are not (the start of) an ELF file. */
 export function readElfHeader(bytes: Uint8Array): ElfHeader | undefined {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length < 20 || buf[0] !== 0x7f || buf.toString('latin1', 1, 4) !== 'ELF') return undefined;
+  if (buf.length < MIN_ELF_BYTES || buf[0] !== 0x7f || buf.toString('latin1', 1, 4) !== 'ELF') return undefined;
   const elfClass = buf[4] === 1 ? 32 : buf[4] === 2 ? 64 : undefined;
   const endianness = buf[5] === 1 ? 'little' : buf[5] === 2 ? 'big' : undefined;
   if (elfClass === undefined || endianness === undefined) return undefined;

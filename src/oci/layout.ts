@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { Readable, pipeline as pipelineCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stepError, usageError } from '../errors.js';
-import { BLOB_READ_SIZE, DigestingStream, parseDigest, sha256Digest, type DigestAndSize } from './digest.js';
+import { DigestingStream, fileRangeStream, parseDigest, sha256Digest, type DigestAndSize } from './digest.js';
 import { orderDescriptor } from './manifest.js';
 import { MEDIA_TYPE, REF_NAME_ANNOTATION, isIndexMediaType, isManifestMediaType } from './media-types.js';
 import type { Descriptor, ImageIndex } from './types.js';
@@ -188,11 +188,7 @@ export class OciLayout {
     const { start = 0, end } = options;
     const whole = start === 0 && end === undefined;
     if (options.verify !== false && !whole) throw new Error('Internal error: only a whole blob can be checked against its digest');
-    const source = createReadStream(await this.requireBlob(digest), {
-      start,
-      ...(end !== undefined && end > start ? { end: end - 1 } : {}),
-      highWaterMark: BLOB_READ_SIZE,
-    });
+    const source = fileRangeStream(await this.requireBlob(digest), start, end);
     if (options.verify === false) return source;
     const check = new DigestingStream({ expected: digest, what: `blob ${digest} in ${this.dir}` });
     return pipelineCallback(source, check, () => undefined); // errors surface on the returned stream

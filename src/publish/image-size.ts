@@ -11,6 +11,6 @@ export async function compressedSize(store: ImageStore, manifest: Descriptor, si
   return sumOfLayers(parsed);
 }
 
-export function sumOfLayers(manifest: Partial<ImageManifest>): number {
+function sumOfLayers(manifest: Partial<ImageManifest>): number {
   return (manifest.layers ?? []).reduce((sum, layer) => sum + layer.size, 0);
 }

@@ -3,10 +3,9 @@
  * a digest verifier that fails the upload on a mismatch, and a slice for chunked uploads.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { stepError } from '../errors.js';
-import { BLOB_READ_SIZE } from '../oci/digest.js';
+import { fileRangeStream } from '../oci/digest.js';
 
 /**
  * Opens the blob's bytes from byte `start` (0 for all of it) to `end` (exclusive; the blob's end
@@ -19,7 +18,7 @@ export type OpenBlobStream = (start: number, end?: number) => Readable | Promise
 
 /** A blob in a file, opened at any offset. */
 export function fileBlobSource(file: string): OpenBlobStream {
-  return (start, end) => createReadStream(file, { start, ...(end !== undefined && end > start ? { end: end - 1 } : {}), highWaterMark: BLOB_READ_SIZE });
+  return (start, end) => fileRangeStream(file, start, end);
 }
 
 /** A blob already in memory (configs, small test blobs). */

@@ -196,13 +196,7 @@ export class RegistryClient {
    * Mounts a blob from `fromRepo` of the same registry. If the registry declines (202), uploads it
    * from `openStream`, or without one copies it out of `fromRepo`.
    */
-  mountBlob(
-    repo: string,
-    descriptor: Descriptor,
-    fromRepo: string,
-    openStream?: OpenBlobStream,
-    options: Pick<PushBlobOptions, 'onProgress'> = {},
-  ): Promise<'mounted' | 'uploaded'> {
+  mountBlob(repo: string, descriptor: Descriptor, fromRepo: string, openStream?: OpenBlobStream): Promise<'mounted' | 'uploaded'> {
     assertDigest(descriptor.digest, 'blob digest');
     return this.limited(() =>
       mountBlob(this.http, repo, descriptor, fromRepo, {
@@ -210,7 +204,6 @@ export class RegistryClient {
         exists: () => hasBlob(this.http, repo, descriptor.digest),
         chunkSize: this.chunkSize,
         mode: this.uploadMode(descriptor, 'auto'),
-        onProgress: options.onProgress,
       }),
     );
   }

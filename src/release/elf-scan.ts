@@ -4,7 +4,7 @@
  * first 64 bytes (an ELF header) are looked at, so memory stays flat whatever the layer's size
  * and nothing is unpacked to disk.
  */
-import { ELF_HEADER_SIZE, readElfHeader } from '../oci/elf.js';
+import { ELF_HEADER_SIZE, MIN_ELF_BYTES, readElfHeader } from '../oci/elf.js';
 import { readTar, type TarInput } from '../oci/tar-reader.js';
 import { ELF_MACHINE, type Platform } from '../platform.js';
 
@@ -27,9 +27,6 @@ export interface LayerScanOptions {
   what?: string;
   signal?: AbortSignal;
 }
-
-/** Bytes below which a file cannot hold the part of an ELF header that names the machine. */
-const MIN_ELF_BYTES = 20;
 
 /** Whether meshbuild knows which ELF machine `platform`'s binaries carry (Linux amd64, arm64, arm, ...). */
 export function canCheckElf(platform: Platform): boolean {

@@ -10,7 +10,7 @@ import { formatDuration } from './format.js';
 import { redactText } from '../registry/redact.js';
 import { errorCommand, foldedGroup } from './github-actions.js';
 
-export interface CiReporterOptions {
+interface CiReporterOptions {
   /** Failures only (the summary is printed by the command). Default false. */
   quiet?: boolean;
   /** Tools' output too. Default false. */

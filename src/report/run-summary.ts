@@ -6,7 +6,7 @@
  */
 import type { RunReport } from './json-report.js';
 
-export const SUMMARY_SCHEMA_VERSION = 1;
+const SUMMARY_SCHEMA_VERSION = 1;
 
 export interface SummaryRow {
   image: string;

@@ -42,7 +42,7 @@ export interface Timeline {
 }
 
 /** What a job makes, as a user names it. */
-export function jobTarget(job: Job): string {
+function jobTarget(job: Job): string {
   switch (job.kind) {
     case 'go-build':
       return job.binaries.map((b) => b.name).join(',');

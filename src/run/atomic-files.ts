@@ -52,12 +52,12 @@ export async function moveIntoPlace(from: string, to: string): Promise<void> {
   }
 }
 
-/** Writes a file by writing a sibling temp file and renaming it. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+/** Writes a file by writing a sibling temp file (with `mode`, when given) and renaming it. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
   await makeFolder(path.dirname(file));
   const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    await writeFile(temp, data);
+    await writeFile(temp, data, options);
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true });

@@ -6,10 +6,9 @@
  * its stat, so such entries are not trusted (racy git).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { sha256File } from '../oci/digest.js';
 import { writeFileAtomic } from './atomic-files.js';
 
 interface Remembered {
@@ -53,9 +52,7 @@ export class FileDigests {
     const known = this.entries.get(file);
     if (known?.stat === stat) return known.digest;
     const startedAt = Date.now();
-    const hash = createHash('sha256');
-    await pipeline(createReadStream(file), hash);
-    const digest = `sha256:${hash.digest('hex')}`;
+    const { digest } = await sha256File(file);
     if (startedAt - info.mtimeMs > RACY_MS) this.entries.set(file, { stat, digest });
     else this.entries.delete(file);
     this.changed = true;

@@ -3,15 +3,13 @@
  * job produces (its resolved plan data, the content digests of what it reads, tool versions).
  * Object keys are sorted, so the same inputs give the same fingerprint whatever built the object.
  */
-import { createHash } from 'node:crypto';
+import { sha256Digest } from '../oci/digest.js';
 
 /** Bumped when what goes into fingerprints, or what meshbuild builds from the same inputs, changes. */
-export const FINGERPRINT_FORMAT = 1;
+const FINGERPRINT_FORMAT = 1;
 
 export function fingerprintOf(inputs: unknown): string {
-  return `sha256:${createHash('sha256')
-    .update(canonicalJson([FINGERPRINT_FORMAT, inputs]))
-    .digest('hex')}`;
+  return sha256Digest(canonicalJson([FINGERPRINT_FORMAT, inputs]));
 }
 
 export function canonicalJson(value: unknown): string {

@@ -51,7 +51,7 @@ export function staleReason(record: JobRecord | undefined, fingerprint: string, 
 }
 
 /** The recorded outputs as they are now; digests come from the stat-keyed memory unless a file changed. */
-export async function outputsNow(recorded: readonly RecordedOutput[], digests: SkipDeps['digests']): Promise<OutputNow[]> {
+async function outputsNow(recorded: readonly RecordedOutput[], digests: SkipDeps['digests']): Promise<OutputNow[]> {
   return Promise.all(
     recorded.map(async ({ path, size }) => {
       const info = await lstat(path).catch(() => undefined);

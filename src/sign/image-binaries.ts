@@ -3,9 +3,9 @@
  * earlier ones, whiteouts remove them), each ELF file in full, and of each its digest and embedded
  * Go build information. Non-ELF files are skipped after their first bytes.
  */
-import { createHash } from 'node:crypto';
 import { stepError } from '../errors.js';
-import { readElfHeader } from '../oci/elf.js';
+import { sha256Digest } from '../oci/digest.js';
+import { MIN_ELF_BYTES, readElfHeader } from '../oci/elf.js';
 import { readTar } from '../oci/tar-reader.js';
 import type { ImageManifest } from '../oci/types.js';
 import type { ImageStore } from '../publish/image-store.js';
@@ -14,7 +14,6 @@ import type { ImageBinary } from './spdx-sbom.js';
 
 /** Bytes an ELF file may have to be read for its build information; larger ones are refused. */
 const MAX_BINARY_BYTES = 1024 * 1024 * 1024;
-const ELF_PREFIX_BYTES = 20;
 
 /** Every Go binary in the image of `manifest`, by path. */
 export async function goBinariesInImage(store: ImageStore, manifest: ImageManifest, signal?: AbortSignal): Promise<ImageBinary[]> {
@@ -39,7 +38,7 @@ export async function goBinariesInImage(store: ImageStore, manifest: ImageManife
           continue;
         }
         files.delete(file);
-        if (entry.type !== 'file' || entry.size < ELF_PREFIX_BYTES) continue;
+        if (entry.type !== 'file' || entry.size < MIN_ELF_BYTES) continue;
         const binary = await readGoBinary(entry.content(), entry.size, file);
         if (binary) files.set(file, binary);
       }
@@ -61,7 +60,7 @@ async function readGoBinary(content: AsyncIterable<Buffer>, size: number, file: 
   for await (const chunk of content) {
     chunks.push(chunk);
     read += chunk.length;
-    if (!isElf && read >= ELF_PREFIX_BYTES) {
+    if (!isElf && read >= MIN_ELF_BYTES) {
       if (readElfHeader(Buffer.concat(chunks)) === undefined) return undefined;
       isElf = true;
     }
@@ -71,5 +70,5 @@ async function readGoBinary(content: AsyncIterable<Buffer>, size: number, file: 
   if (bytes.length !== size) return undefined;
   const info = readGoBuildInfo(bytes);
   if (info === undefined) return undefined;
-  return { file, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, info };
+  return { file, digest: sha256Digest(bytes), info };
 }

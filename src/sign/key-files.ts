@@ -3,11 +3,10 @@
  * it exists: written to a private temp file, then renamed) and `DIR/meshbuild.pub`. An existing
  * key is never overwritten: losing it would orphan every signature made with it.
  */
-import { randomBytes } from 'node:crypto';
-import { access, rename, rm, writeFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { usageError } from '../errors.js';
-import { makeFolder } from '../run/atomic-files.js';
+import { makeFolder, writeFileAtomic } from '../run/atomic-files.js';
 import { generateSigningKeys } from './signing-key.js';
 
 export const PRIVATE_KEY_FILE = 'meshbuild.key';
@@ -28,18 +27,7 @@ export async function writeKeyPair(dir: string): Promise<{ privateKey: string; p
   }
   await makeFolder(dir);
   const { privateKeyPem, publicKeyPem } = generateSigningKeys();
-  await writePrivately(privateKey, privateKeyPem, 0o600);
-  await writePrivately(publicKey, publicKeyPem, 0o644);
+  await writeFileAtomic(privateKey, privateKeyPem, { mode: 0o600 });
+  await writeFileAtomic(publicKey, publicKeyPem, { mode: 0o644 });
   return { privateKey, publicKey };
-}
-
-async function writePrivately(file: string, text: string, mode: number): Promise<void> {
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(temp, text, { mode, flag: 'wx' });
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
 }
