@@ -135,16 +135,3 @@ export async function writeKoEquivalent(targetsDir, koDir, base) {
   const builds = SAMPLE_BINARIES.map((b) => `  - id: ${b.name}\n    main: ${b.package}\n    flags: ['-tags=${b.tags.join(',')}']`);
   await writeFile(path.join(koDir, '.ko.yaml'), `defaultBaseImage: ${base}\nbuilds:\n${builds.join('\n')}\n`);
 }
-
-/** A graph of `count` images (each FROM scratch with one Go binary) and the Go module they build from. */
-export async function writeGeneratedGraph(targetsDir, sourceDir, count) {
-  await mkdir(path.join(sourceDir, 'hello'), { recursive: true });
-  await writeFile(path.join(sourceDir, 'go.mod'), 'module example.com/generated\n\ngo 1.21\n');
-  await writeFile(path.join(sourceDir, 'hello', 'main.go'), 'package main\n\nfunc main() { println("hello") }\n');
-  await mkdir(targetsDir, { recursive: true });
-  await writeFile(path.join(targetsDir, 'Dockerfile'), 'FROM scratch\nARG TARGETARCH\nCOPY ${TARGETARCH}/hello /hello\nENTRYPOINT ["/hello"]\n');
-  const names = Array.from({ length: count }, (_, i) => `image-${String(i).padStart(2, '0')}`);
-  const lines = ['binaries:', '  hello: { package: ./hello }', 'images:', ...names.map((n) => `  ${n}: { dockerfile: Dockerfile, binaries: [hello] }`)];
-  lines.push(`groups: { all: [${names.join(', ')}] }`, '');
-  await writeFile(path.join(targetsDir, 'images.yaml'), lines.join('\n'));
-}

@@ -24,7 +24,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PLATFORMS, benchmark, cliBin, root, timed } from './bench-support.mjs';
-import { SAMPLE, installPeers, writeBaseTargets, writeGeneratedGraph, writeKoEquivalent, writeLargeLayout, SAMPLE_BINARIES } from './bench-peers-setup.mjs';
+import { SAMPLE, installPeers, writeBaseTargets, writeKoEquivalent, writeLargeLayout, SAMPLE_BINARIES } from './bench-peers-setup.mjs';
+import { WIDE_PLATFORMS, writeWideGraph } from './gen-wide-graph.mjs';
 
 const { fail, log, run, ensureDist, checkStack } = benchmark('bench-peers');
 const argv = process.argv.slice(2);
@@ -122,22 +123,32 @@ if (only.includes('one')) {
   const out = path.join(work, 'one-out');
   await meshbuild(['all', ...allFlags, '--binaries-only', '--out', out]);
   const binary = 'pilot-discovery';
-  await compare('one image from prebuilt binaries', 1.2, {
-    peerName: 'crane append + index',
-    meshbuild: (round) => meshbuild(['build', binary, ...allFlags, '--hub', `${ns}/one-m${round}`, '--push', '--out', out]),
-    peer: async (round) => {
-      const ref = `${ns}/one-c${round}/${binary}`;
-      const children = [];
-      for (const platform of PLATFORMS) {
-        const arch = platform.split('/')[1];
-        const tar = path.join(work, `one-${arch}.tar`);
-        await run('tar', ['-cf', tar, '-C', path.join(out, `linux_${arch}`), `--transform=s,^,ko-app/,`, binary]);
-        await run(tools.crane, ['append', '--platform', platform, '-b', base, '-f', tar, '-t', `${ref}:t-${arch}`]);
-        children.push('-m', `${ref}:t-${arch}`);
-      }
-      await run(tools.crane, ['index', 'append', ...children, '-t', `${ref}:t`]);
+  await compare(
+    'one image from prebuilt binaries',
+    1.2,
+    {
+      peerName: 'crane append + index',
+      meshbuild: (round) => meshbuild(['build', binary, ...allFlags, '--hub', `${ns}/one-m${round}`, '--push', '--out', out]),
+      peer: async (round) => {
+        const ref = `${ns}/one-c${round}/${binary}`;
+        const children = [];
+        for (const platform of PLATFORMS) {
+          const arch = platform.split('/')[1];
+          const tar = path.join(work, `one-${arch}.tar`);
+          await run('tar', ['-cf', tar, '-C', path.join(out, `linux_${arch}`), `--transform=s,^,ko-app/,`, binary]);
+          await run(tools.crane, ['append', '--platform', platform, '-b', base, '-f', tar, '-t', `${ref}:t-${arch}`]);
+          children.push('-m', `${ref}:t-${arch}`);
+        }
+        await run(tools.crane, ['index', 'append', ...children, '-t', `${ref}:t`]);
+      },
     },
-  });
+    {
+      // The image of an earlier round would be up to date: package it again (the binaries stay).
+      before: async (side) => {
+        if (side === 'meshbuild') await rm(path.join(out, 'build'), { recursive: true, force: true });
+      },
+    },
+  );
 }
 
 if (only.includes('all')) {
@@ -203,14 +214,19 @@ if (only.includes('buildx')) {
       meshbuild: (round) => meshbuild(['build', 'all', ...common, '--output', `oci:${path.join(work, `bx-${round}`)}`], { SOURCE_DATE_EPOCH: '0' }),
       peer: () => run('docker', ['buildx', 'bake', '-f', bakeFile, '--provenance=false'], { env: { SOURCE_DATE_EPOCH: '0' } }),
     },
-    { count: coldRounds, before: () => run('docker', ['buildx', 'prune', '-af']) },
+    {
+      count: coldRounds,
+      before: async (side) => {
+        await run('docker', ['buildx', 'prune', '-af']);
+        // Images of an earlier round would be up to date: build them again (the Go binaries stay).
+        if (side === 'meshbuild') await rm(path.join(work, 'bx-out', 'build'), { recursive: true, force: true });
+      },
+    },
   );
 }
 
 if (only.includes('noop')) {
-  const targets = path.join(work, 'gen-targets');
-  const source = path.join(work, 'gen-source');
-  await writeGeneratedGraph(targets, source, 30);
+  const { targets, source } = await writeWideGraph(path.join(work, 'gen'));
   const noop = [
     'all',
     '--targets',
@@ -218,7 +234,7 @@ if (only.includes('noop')) {
     '--source',
     source,
     '--platforms',
-    'amd64,arm64,ppc64le,s390x',
+    WIDE_PLATFORMS.join(','),
     '--tag',
     't',
     '--output',
