@@ -60,11 +60,15 @@ export class TtyReporter implements Reporter {
         break;
       }
       case 'job-progress': {
-        // Drawn by the timer: progress comes per MiB sent and per package compiled, many times a second.
+        // A count (a MiB sent, a package compiled) is drawn at once, so every step shows even when the
+        // whole upload takes less than a frame; a message alone waits for the timer.
         const job = this.jobs.get(event.job.id);
         if (!job) break;
         job.message = redactText(event.message);
-        if (event.count) recordCount(job, event.count, event.at);
+        if (event.count) {
+          recordCount(job, event.count, event.at);
+          this.draw();
+        }
         break;
       }
       case 'job-output':
