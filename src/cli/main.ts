@@ -79,6 +79,7 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
     .exitProcess(false)
     .help()
     .version(meshbuildVersion());
+  skipHelpCaching(cli);
   try {
     // yargs hands what it would print (help, version, the completion script) to this callback,
     // so it goes to io.stdout like everything else.
@@ -96,6 +97,17 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
     }
     return code === 0 ? EXIT_USAGE : code;
   }
+}
+
+/**
+ * yargs renders the running command's whole help once its handler starts, and keeps it for a
+ * failure message that shows help; ours never does (see `.fail` above), and the rendering (string
+ * widths of every line) is a tenth of a second of every run. `--help` renders it as before.
+ */
+function skipHelpCaching(cli: unknown): void {
+  const internals = (cli as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
 }
 
 function defaultIo(): CommandIo {
