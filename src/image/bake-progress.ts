@@ -18,6 +18,16 @@ export interface BakeStepFailure extends BakeVertex {
   error: string;
 }
 
+/** A step's output: stream 1 stdout, 2 stderr; the bytes base64 in the JSON. */
+interface RawLog {
+  vertex?: string;
+  stream?: number;
+  data?: string;
+}
+
+/** Where a step's output goes, with the step it came from. */
+export type BakeLogSink = (vertex: BakeVertex, stream: 'stdout' | 'stderr', text: string) => void;
+
 interface RawVertex {
   digest?: string;
   name?: string;
@@ -31,15 +41,19 @@ export class BakeProgress {
   private objectLines: string[] | undefined;
   private readonly textLines: string[] = [];
   private readonly seen = new Set<string>();
+  /** Steps by vertex digest, to attribute their output. */
+  private readonly named = new Map<string, BakeVertex>();
   private readonly failed = new Map<string, BakeStepFailure>();
 
   /**
    * @param targets the definition's target names (a bracket word that is none of them is buildx's own)
    * @param onStep called once per vertex as it starts
+   * @param onLog called with each chunk a step prints (a RUN's output), when given
    */
   constructor(
     private readonly targets: ReadonlySet<string>,
     private readonly onStep: (vertex: BakeVertex) => void,
+    private readonly onLog?: BakeLogSink,
   ) {}
 
   /** Takes the next chunk of output, whole lines or not. */
@@ -69,20 +83,28 @@ export class BakeProgress {
     if (line !== '}') return;
     const text = this.objectLines.join('\n');
     this.objectLines = undefined;
-    let object: { vertexes?: RawVertex[] };
+    let object: { vertexes?: RawVertex[]; logs?: RawLog[] };
     try {
-      object = JSON.parse(text) as { vertexes?: RawVertex[] };
+      object = JSON.parse(text) as { vertexes?: RawVertex[]; logs?: RawLog[] };
     } catch {
       this.textLines.push(...text.split('\n'));
       return;
     }
     for (const vertex of object.vertexes ?? []) this.vertex(vertex);
+    if (this.onLog) for (const log of object.logs ?? []) this.log(log, this.onLog);
+  }
+
+  private log(raw: RawLog, sink: BakeLogSink): void {
+    const vertex = raw.vertex === undefined ? undefined : this.named.get(raw.vertex);
+    if (!vertex || !raw.data) return;
+    sink(vertex, raw.stream === 2 ? 'stderr' : 'stdout', Buffer.from(raw.data, 'base64').toString('utf8'));
   }
 
   private vertex(raw: RawVertex): void {
     const named = this.attribute(raw.name ?? '');
     if (!named) return;
     const key = raw.digest ?? raw.name!;
+    if (raw.digest) this.named.set(raw.digest, named);
     if (raw.started && !this.seen.has(key)) {
       this.seen.add(key);
       this.onStep(named);

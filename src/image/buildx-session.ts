@@ -199,7 +199,12 @@ export class BuildxSession {
   private async bake(entries: Entry[], session: Session): Promise<BakeOutcome> {
     const names = session.targets.filter((t) => entries.some((e) => e.image.job.id === t.jobId));
     const byTarget = new Map(names.map((t) => [t.name, entries.find((e) => e.image.job.id === t.jobId)!]));
-    const progress = new BakeProgress(new Set(session.targets.map((t) => t.name)), (step) => byTarget.get(step.target)?.context.progress(step.step));
+    const progress = new BakeProgress(
+      new Set(session.targets.map((t) => t.name)),
+      (step) => byTarget.get(step.target)?.context.progress(step.step),
+      // A RUN's output goes to its image's job (shown live with --verbose, like go's).
+      (step, stream, text) => byTarget.get(step.target)?.context.output?.(stream, text),
+    );
     const metadataFile = path.join(session.temp, 'metadata.json');
     await rm(metadataFile, { force: true });
     const args = bakeArgs(

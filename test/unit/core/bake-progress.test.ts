@@ -64,3 +64,33 @@ describe('bake progress', () => {
     expect(text).not.toContain('vertexes');
   });
 });
+
+describe('bake progress: the output of steps', () => {
+  it("hands each step's output (base64 in the JSON) to its target, stdout and stderr apart", () => {
+    const base64 = (text: string) => Buffer.from(text).toString('base64');
+    const logs: Array<[string, string, string]> = [];
+    const progress = new BakeProgress(
+      new Set(['pilot', 'app']),
+      () => undefined,
+      (vertex, stream, text) => logs.push([vertex.target, stream, text]),
+    );
+    progress.feed(object([{ digest: 'sha256:5', name: '[pilot linux/arm64 3/3] RUN useradd istio-proxy', started: 't' }]));
+    progress.feed(
+      `${JSON.stringify(
+        {
+          logs: [
+            { vertex: 'sha256:5', stream: 1, data: base64('adding user\n') },
+            { vertex: 'sha256:5', stream: 2, data: base64('warning: no home\n') },
+            { vertex: 'sha256:unknown', stream: 1, data: base64('from a step of no target\n') },
+          ],
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    expect(logs).toEqual([
+      ['pilot', 'stdout', 'adding user\n'],
+      ['pilot', 'stderr', 'warning: no home\n'],
+    ]);
+  });
+});
