@@ -41,6 +41,18 @@ export interface ReportedImage {
   durationMs?: number;
 }
 
+/** An image --load put into the engine's image store, once per variant. */
+export interface LoadedImage {
+  image: string;
+  variant: string;
+  /** The names it was loaded as (`hub/pilot:1.2.3`). */
+  refs: string[];
+  /** The index (or, for one platform, the manifest) digest buildx reported. */
+  digest: string;
+  platforms: string[];
+  durationMs?: number;
+}
+
 export interface ReportedJob {
   id: string;
   kind: string;
@@ -67,6 +79,8 @@ export interface RunReport {
   ok: boolean;
   jobs: ReportedJob[];
   images: ReportedImage[];
+  /** Images loaded into the local Docker Engine (--load): there by name, not in a registry. */
+  loaded?: LoadedImage[];
   /** Why the run stopped before any job started (a registry that does not answer, no Go). */
   error?: { message: string; hint?: string };
 }
@@ -76,6 +90,7 @@ export class JsonReportWriter implements Reporter {
   private plan: Plan | undefined;
   private readonly jobs = new Map<string, ReportedJob>();
   private readonly images: ReportedImage[] = [];
+  private readonly loaded: LoadedImage[] = [];
   private startedAt = 0;
   private finished: Extract<RunEvent, { type: 'run-finished' }> | undefined;
   private startError: RunReport['error'];
@@ -112,7 +127,9 @@ export class JsonReportWriter implements Reporter {
         }
         // Pushed by digest with no publish step (CI shards): report the digests for `merge`.
         if (event.job.kind === 'image-build' && !this.plan?.jobs.some((j) => j.kind === 'publish')) {
-          this.images.push(...reportedByDigest(event.job, event.result as BuiltImage).map((image) => ({ ...image, durationMs: event.durationMs })));
+          const built = event.result as BuiltImage;
+          if (this.plan?.output?.kind === 'docker') this.loaded.push(...loadedImages(event.job, built, event.durationMs));
+          else this.images.push(...reportedByDigest(event.job, built).map((image) => ({ ...image, durationMs: event.durationMs })));
         }
         break;
       case 'job-failed': {
@@ -155,6 +172,7 @@ export class JsonReportWriter implements Reporter {
       ok: this.finished?.ok ?? false,
       jobs: [...this.jobs.values()],
       images: this.images,
+      ...(this.loaded.length > 0 ? { loaded: this.loaded } : {}),
       ...(this.startError ? { error: this.startError } : {}),
     };
   }
@@ -178,6 +196,18 @@ export function reportedByDigest(job: ImageBuildJob, built: BuiltImage): Reporte
       platforms: reportedPlatforms(built),
     })),
   );
+}
+
+function loadedImages(job: ImageBuildJob, built: BuiltImage, durationMs: number): LoadedImage[] {
+  const platforms = job.platforms.map(formatPlatform);
+  return job.variants.map((variant) => ({
+    image: built.image,
+    variant: variant.variant,
+    refs: variant.refs,
+    digest: built.index.digest,
+    platforms,
+    durationMs,
+  }));
 }
 
 export function reportedPlatforms(built: BuiltImage): ReportedPlatformImage[] {

@@ -45,13 +45,26 @@ export function summarizeReport(report: RunReport, context: { command: string; o
       variant: image.variant,
       platforms: image.platforms.map((p) => p.platform),
       reference: `${image.repository}@${image.digest}`,
-      tags: image.refs.map((ref) => ref.slice(ref.lastIndexOf(':') + 1)),
+      tags: image.refs.map(tagOf),
     };
     const sizes = image.platforms.filter((p) => p.compressedSize !== undefined);
     if (sizes.length > 0) row.compressedSize = Object.fromEntries(sizes.map((p) => [p.platform, p.compressedSize!]));
     if (image.durationMs !== undefined) row.durationMs = image.durationMs;
     return row;
   });
+  for (const image of report.loaded ?? []) {
+    // Loaded under names with a tag each (`hub/pilot:1.2.3`): the engine's store has them by that name.
+    const repository = image.refs[0]?.slice(0, image.refs[0].lastIndexOf(':')) ?? image.image;
+    const row: SummaryRow = {
+      image: image.image,
+      variant: image.variant,
+      platforms: image.platforms,
+      reference: `${repository}@${image.digest}`,
+      tags: image.refs.map(tagOf),
+    };
+    if (image.durationMs !== undefined) row.durationMs = image.durationMs;
+    images.push(row);
+  }
   const view: RunSummaryView = {
     schemaVersion: SUMMARY_SCHEMA_VERSION,
     command: context.command,
@@ -64,6 +77,8 @@ export function summarizeReport(report: RunReport, context: { command: string; o
   if (next !== undefined && report.ok) view.next = next;
   return view;
 }
+
+const tagOf = (reference: string) => reference.slice(reference.lastIndexOf(':') + 1);
 
 /** `istioctl install --set hub=H --set tag=T` once pilot and proxyv2 are tagged in one hub. */
 export function nextCommand(report: RunReport): string | undefined {

@@ -13,6 +13,8 @@ import { timelineOf } from '../../../src/report/timeline.js';
 import type { RunEvent } from '../../../src/run/events.js';
 import { stripAnsi } from '../../support/cli.js';
 import { publishedImages, publishedRun } from './summary-run.js';
+import type { ImageBuildJob } from '../../../src/plan/types.js';
+import { runEvents, sampleJobs, samplePlan } from './sample-run.js';
 
 const GOLDEN = path.resolve(import.meta.dirname, '../../fixtures/golden');
 const golden = (name: string) => readFileSync(path.join(GOLDEN, name), 'utf8');
@@ -79,5 +81,40 @@ describe('run summary', () => {
     expect(pilot.size).toBe(publishedImages[0]!.size);
     expect(pilot.platforms.map((p) => p.compressedSize)).toEqual([31_457_280, 29_884_416]);
     expect(pilot.durationMs).toBe(4200);
+  });
+
+  it('lists images loaded into the engine (--load, no publish step) by the names they were loaded as', () => {
+    const HUB = 'localhost/mesh';
+    const digest = `sha256:${'9'.repeat(64)}`;
+    const jobs = sampleJobs
+      .filter((job) => job.kind !== 'publish')
+      .map((job) =>
+        job.kind === 'image-build'
+          ? { ...job, variants: job.variants.map((v) => ({ ...v, refs: [`${HUB}/${job.image}:1.2.3${v.variant === 'debug' ? '-debug' : ''}`] })) }
+          : job,
+      );
+    const plan = { ...samplePlan(jobs), tags: ['1.2.3'], output: { kind: 'docker' as const } };
+    const events = runEvents(
+      [
+        ['fetch:envoy:linux_amd64', 0, 50],
+        ['go:linux_amd64', 0, 80],
+        ['go:linux_arm64', 0, 90],
+        ['image:base', 0, 100],
+        ['image:proxyv2', 100, 2100],
+      ],
+      2200,
+      plan,
+    ).map((event) => (event.type === 'job-succeeded' ? { ...event, result: { image: (event.job as ImageBuildJob).image, index: { digest } } } : event));
+    const writer = new JsonReportWriter();
+    for (const event of events) writer.onEvent(event);
+    const report = writer.report();
+    expect(report.images).toEqual([]);
+    const view = summarizeReport(report, { command: 'build', output: describeDestination(plan.output, []) });
+    expect(view.images.map((row) => [row.image, row.variant, row.platforms, row.tags, row.reference, row.durationMs])).toEqual([
+      ['base', 'default', ['linux/amd64', 'linux/arm64'], ['1.2.3'], `${HUB}/base@${digest}`, 100],
+      ['proxyv2', 'default', ['linux/amd64', 'linux/arm64'], ['1.2.3'], `${HUB}/proxyv2@${digest}`, 2000],
+      ['proxyv2', 'debug', ['linux/amd64', 'linux/arm64'], ['1.2.3-debug'], `${HUB}/proxyv2@${digest}`, 2000],
+    ]);
+    expect(formatSummaryText(view, PLAIN).split('\n').at(-2)).toBe('build: done in 2.2s; 3 images to the local Docker Engine');
   });
 });
