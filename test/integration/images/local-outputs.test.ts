@@ -41,10 +41,11 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-async function meshbuild(args: string[]): Promise<void> {
+async function meshbuild(args: string[]): Promise<string> {
   const result = await runSpawnedCli(args);
   if (result.exitCode !== 0) throw new Error(`meshbuild ${args.join(' ')} failed (exit ${result.exitCode}):\n${result.stderr}`);
   expect(result.stderr).not.toMatch(STACK_FRAME);
+  return result.stdout;
 }
 
 function sha256(bytes: Buffer): string {
@@ -162,10 +163,35 @@ describe('--output tar:DIR', () => {
 describe('--load', () => {
   const tag = uniqueTag('load');
   const names = ALL_IMAGES.map((image) => `${image}:${tag}`);
+  let summary: { images: Array<{ image: string; platforms: string[]; tags: string[]; reference: string }>; output: string };
 
   beforeAll(async () => {
-    await meshbuild(['all', '--builder', 'buildx', '--platforms', 'amd64,arm64', '--tag', tag, '--load', '--out', path.join(tmp, 'load-out')]);
+    const stdout = await meshbuild([
+      'all',
+      '--builder',
+      'buildx',
+      '--platforms',
+      'amd64,arm64',
+      '--tag',
+      tag,
+      '--load',
+      '--json',
+      '--out',
+      path.join(tmp, 'load-out'),
+    ]);
+    summary = JSON.parse(stdout) as typeof summary;
   }, 900_000);
+
+  it('ends with a summary of every image loaded: both platforms, its tag, a reference the engine answers to', async () => {
+    expect(summary.output).toBe('the local Docker Engine');
+    expect(summary.images.map((row) => row.image).sort()).toEqual([...ALL_IMAGES].sort());
+    for (const row of summary.images) {
+      expect(row.platforms).toEqual(['linux/amd64', 'linux/arm64']);
+      expect(row.tags).toEqual([tag]);
+      const inspect = await docker(['image', 'inspect', '--format', '{{.Id}}', row.reference]);
+      expect(inspect.exitCode, `${row.reference}: ${inspect.stderr}`).toBe(0);
+    }
+  });
 
   afterAll(async () => {
     await removeLocalImages(names);
