@@ -64,10 +64,17 @@ export function buildxSessionJobs(plan: Plan): ImageBuildJob[] {
   return plan.jobs.filter((j): j is ImageBuildJob => j.kind === 'image-build' && j.builder === 'buildx');
 }
 
-/** The plan as the scheduler runs it with a session: images of the session do not wait for each other (bake links them). */
+/**
+ * The plan as the scheduler runs it with a session: images of the session do not wait for each
+ * other (bake links them), but each still waits for what its session bases wait for (a native
+ * base, Go binaries): its fingerprint reads its bases' fingerprints, which read those results.
+ */
 export function withSessionNeeds(plan: Plan, sessionJobs: ImageBuildJob[]): Plan {
   const ids = new Set(sessionJobs.map((j) => j.id));
-  return { ...plan, jobs: plan.jobs.map((j) => (ids.has(j.id) ? { ...j, needs: j.needs.filter((n) => !ids.has(n)) } : j)) };
+  const byId = new Map(plan.jobs.map((j) => [j.id, j]));
+  const outsideNeeds = (id: string, seen: Set<string>): string[] =>
+    (byId.get(id)?.needs ?? []).flatMap((n) => (!ids.has(n) ? [n] : seen.has(n) ? [] : outsideNeeds(n, seen.add(n))));
+  return { ...plan, jobs: plan.jobs.map((j) => (ids.has(j.id) ? { ...j, needs: [...new Set(outsideNeeds(j.id, new Set()))] } : j)) };
 }
 
 export class BuildxSession {

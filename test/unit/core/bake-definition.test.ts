@@ -145,4 +145,16 @@ describe('the plan the scheduler runs with a session', () => {
     for (const other of others) expect(other).toBe(plan.jobs.find((j) => j.id === other.id));
     expect(plan.jobs.find((j) => j.id === 'image:pilot')!.needs).toContain('image:base');
   });
+
+  it("an image waits for what its session base waits for (a native base, Go binaries), whose results the base's fingerprint reads", () => {
+    const native = { ...job('image:base'), id: 'image:native-root', builder: 'native' as const, needs: ['go:linux_amd64'] };
+    const base = { ...job('image:base'), needs: ['image:native-root'] };
+    const pilot = job('image:pilot');
+    const run = withSessionNeeds({ ...plan, jobs: [native, base, pilot] }, [base, pilot]);
+    const needs = (id: string) => run.jobs.find((j) => j.id === id)!.needs;
+    expect(needs('image:base')).toEqual(['image:native-root']);
+    expect(needs('image:pilot')).toContain('image:native-root');
+    expect(needs('image:pilot')).not.toContain('image:base');
+    expect(needs('image:native-root')).toEqual(['go:linux_amd64']);
+  });
 });
