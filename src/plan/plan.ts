@@ -126,8 +126,14 @@ export function createPlan(graph: Graph, request: PlanRequest): Plan {
     sourceDir: graph.sourceDir,
     sourceDateEpoch: runEpoch(request.sourceDateEpoch, request.origin),
     output: request.binariesOnly ? null : request.output,
-    jobs: orderJobs(checkJobNeeds(jobs)),
+    jobs: withPublishInPlanOrder(orderJobs(checkJobNeeds(jobs))),
   };
+}
+
+/** The publish job names the images (and writes their tags) in the order the plan lists them. */
+function withPublishInPlanOrder(jobs: Job[]): Job[] {
+  const images = jobs.filter((j) => j.kind === 'image-build').map((j) => j.id);
+  return jobs.map((j) => (j.kind === 'publish' ? { ...j, needs: images, images } : j));
 }
 
 /**
@@ -196,9 +202,16 @@ function planGoBuilds(graph: Graph, request: PlanRequest, wanted: Map<FileTarget
       fileJobs.set(fileKey(target.name, platform), job.id);
     }
   }
+  const lastOfPlatform = new Map<string, string>();
   for (const job of batches.values()) {
     job.binaries.sort((a, b) => a.name.localeCompare(b.name));
     job.title = `go build ${formatPlatform(job.platform)}: ${job.binaries.map((b) => b.name).join(', ')}`;
+    // Batches of one platform run one after another: run together, each would compile the packages
+    // they share (the standard library, common modules) itself, as Go's cache has none of them yet.
+    // `go build` already spreads one batch over every core.
+    const previous = lastOfPlatform.get(formatPlatform(job.platform));
+    if (previous !== undefined) job.needs = [previous];
+    lastOfPlatform.set(formatPlatform(job.platform), job.id);
   }
   return [...batches.values()];
 }

@@ -46,6 +46,16 @@ describe('createPlan', () => {
     expect(plan.jobs.filter((j) => j.kind === 'fetch')).toEqual([]);
   });
 
+  it("runs a platform's go batches one after another (so the second finds the packages they share compiled), platforms side by side", () => {
+    const needs = goJobs(createPlan(graph, planRequest())).map((j) => [j.id, j.needs]);
+    expect(needs).toEqual([
+      ['go:linux_amd64', []],
+      ['go:linux_arm64', []],
+      ['go:linux_amd64#2', ['go:linux_amd64']],
+      ['go:linux_arm64#2', ['go:linux_arm64']],
+    ]);
+  });
+
   it('puts each binary at out/<os>_<arch>/<name>, with .exe on Windows', () => {
     const plan = createPlan(graph, planRequest({ targets: ['binary:istioctl', 'pilot'], binariesOnly: true, output: null }));
     const outputs = goJobs(plan).flatMap((j) => j.binaries.map((b) => ({ platform: j.platform, ...b })));
