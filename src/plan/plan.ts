@@ -208,9 +208,9 @@ function planGoBuilds(graph: Graph, request: PlanRequest, wanted: Map<FileTarget
     job.title = `go build ${formatPlatform(job.platform)}: ${job.binaries.map((b) => b.name).join(', ')}`;
     // Batches of one platform run one after another: run together, each would compile the packages
     // they share (the standard library, common modules) itself, as Go's cache has none of them yet.
-    // `go build` already spreads one batch over every core.
+    // `go build` already spreads one batch over every core. An order only: one failing stops no other.
     const previous = lastOfPlatform.get(formatPlatform(job.platform));
-    if (previous !== undefined) job.needs = [previous];
+    if (previous !== undefined) job.after = [previous];
     lastOfPlatform.set(formatPlatform(job.platform), job.id);
   }
   return [...batches.values()];

@@ -19,6 +19,8 @@ interface JobBase {
   id: string;
   /** Jobs that must succeed first. */
   needs: string[];
+  /** Jobs that must have ended first, whatever their outcome: an order, not a dependency. */
+  after?: string[];
   /** One line for people: what this job does. */
   title: string;
 }

@@ -70,6 +70,8 @@ export async function runPlan(plan: Plan, executors: Executors, options: RunOpti
   let wake = () => {};
   options.emit({ type: 'run-started', at: started, plan });
 
+  const ended = (id: string) => !state.has(id) || ['succeeded', 'failed', 'skipped'].includes(state.get(id)!);
+
   const skip = (job: Job, reason: string) => {
     state.set(job.id, 'skipped');
     summary.skipped.push(job);
@@ -137,7 +139,8 @@ export async function runPlan(plan: Plan, executors: Executors, options: RunOpti
         skip(job, `needs ${blocker}, which ${state.get(blocker) === 'failed' ? 'failed' : 'was skipped'}`);
         continue;
       }
-      if (running.size - waitingWithoutSlot < limit && job.needs.every((id) => state.get(id) === 'succeeded' || !state.has(id))) start(job);
+      const ready = job.needs.every((id) => state.get(id) === 'succeeded' || !state.has(id)) && (job.after ?? []).every(ended);
+      if (running.size - waitingWithoutSlot < limit && ready) start(job);
     }
     if (running.size === 0) break;
     await Promise.race([...running, new Promise<void>((resolve) => (wake = resolve))]);

@@ -47,12 +47,12 @@ describe('createPlan', () => {
   });
 
   it("runs a platform's go batches one after another (so the second finds the packages they share compiled), platforms side by side", () => {
-    const needs = goJobs(createPlan(graph, planRequest())).map((j) => [j.id, j.needs]);
-    expect(needs).toEqual([
-      ['go:linux_amd64', []],
-      ['go:linux_arm64', []],
-      ['go:linux_amd64#2', ['go:linux_amd64']],
-      ['go:linux_arm64#2', ['go:linux_arm64']],
+    const order = goJobs(createPlan(graph, planRequest())).map((j) => [j.id, j.needs, j.after]);
+    expect(order).toEqual([
+      ['go:linux_amd64', [], undefined],
+      ['go:linux_arm64', [], undefined],
+      ['go:linux_amd64#2', [], ['go:linux_amd64']],
+      ['go:linux_arm64#2', [], ['go:linux_arm64']],
     ]);
   });
 

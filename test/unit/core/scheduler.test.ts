@@ -227,6 +227,20 @@ describe('runPlan', () => {
     expect(summary.interrupted).toBe(false);
   });
 
+  it('a job `after` another starts once that one has ended, and runs even when it failed (an order, not a dependency)', async () => {
+    const plan = planOf({ a: [], b: [] });
+    plan.jobs[1]!.after = ['a'];
+    const fakes = new FakeJobs({ b: 'tick' });
+    const { done } = run(plan, fakes, { jobs: 4, keepGoing: true });
+    await fakes.startedJob('a');
+    expect(fakes.started).toEqual(['a']);
+    fakes.fail('a');
+    const summary = await done;
+    expect(fakes.started).toEqual(['a', 'b']);
+    expect(fakes.finished).toEqual(['b']);
+    expect(summary.skipped).toEqual([]);
+  });
+
   it('an unexpected exception becomes an internal-error failure, not a crash of the run', async () => {
     const fakes = new FakeJobs({ a: { ok: false, error: new TypeError('x is undefined') } });
     const summary = await run(planOf({ a: [], b: ['a'] }), fakes).done;
