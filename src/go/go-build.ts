@@ -17,6 +17,11 @@ export interface GoBuildResult {
   binaries: Array<{ name: string; output: string }>;
 }
 
+/** What a go build job hands on: its platform and the binaries it made. */
+export function goBuildResult(job: GoBuildJob, platform: string): GoBuildResult {
+  return { platform, binaries: job.binaries.map((b) => ({ name: b.name, output: b.output })) };
+}
+
 /** The `go build` arguments for a job, output into `outputDir`. Exported for plan printing and tests. */
 export function goBuildArgs(job: GoBuildJob, outputDir: string): string[] {
   const args = ['build', '-trimpath', '-o', outputDir + path.sep];
@@ -32,10 +37,7 @@ export function goBuildEnv(job: GoBuildJob): Record<string, string> {
 
 /** Runs go for the job (whether it is up to date is decided around it: go-freshness.ts). */
 export async function runGoBuild(job: GoBuildJob, context: JobContext, outDir: string): Promise<GoBuildResult> {
-  const result: GoBuildResult = {
-    platform: formatPlatform(job.platform),
-    binaries: job.binaries.map((b) => ({ name: b.name, output: b.output })),
-  };
+  const result = goBuildResult(job, formatPlatform(job.platform));
   const temp = await makeTempDir(outDir, 'go');
   try {
     let go;

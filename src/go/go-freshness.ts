@@ -1,13 +1,17 @@
 /**
- * What decides whether a go build has anything to do: the Go version, the build's arguments (tags,
+ * What decides whether a go build has anything to do: the Go version, the build's flags (tags,
  * expanded ldflags with their version and git stamps), its environment, and the content of the
  * source tree. Go caches compiled packages but relinks every binary on every run, which is most of
  * a warm build; a build whose fingerprint and binaries are those of its last run is skipped.
+ * Which packages share one `go build` does not change any binary, so it is not in the fingerprint:
+ * `meshbuild build pilot` after `meshbuild all` finds pilot-discovery built by the larger batch,
+ * as long as the last run of that batch built every binary asked for now.
  */
 import type { GoBuildJob } from '../plan/types.js';
+import { formatPlatform, platformDirName } from '../platform.js';
 import { fingerprintOf } from '../run/fingerprint.js';
 import type { Freshness } from '../run/skip-unchanged.js';
-import { goBuildArgs, goBuildEnv } from './go-build.js';
+import { goBuildArgs, goBuildEnv, goBuildResult, type GoBuildResult } from './go-build.js';
 
 export interface GoInputs {
   /** `go version` output. */
@@ -24,10 +28,9 @@ export function goBuildFingerprint(job: GoBuildJob, inputs: Omit<GoInputs, 'sour
   return fingerprintOf({
     kind: job.kind,
     goVersion: inputs.goVersion,
-    args: goBuildArgs(job, '<out>'),
+    args: goBuildArgs({ ...job, binaries: [] }, '<out>'),
     env,
     sourceDir: job.sourceDir,
-    outputs: job.binaries.map((b) => b.output),
     sourceTree,
   });
 }
@@ -36,5 +39,18 @@ export function goBuildFreshness(inputs: GoInputs): Freshness<GoBuildJob> {
   return {
     fingerprint: async (job) => goBuildFingerprint(job, inputs, await inputs.sourceTree()),
     outputs: (job) => Promise.resolve(job.binaries.map((b) => ({ path: b.output }))),
+    drift: (job, recorded) => Promise.resolve(notBuiltLastTime(job, recorded as GoBuildResult)),
+    // This run's binaries only: the last run may have built more in the same batch.
+    reuse: (job) => Promise.resolve(goBuildResult(job, formatPlatform(job.platform))),
+    // By platform and flags, not by the job's place among the batches (`go:linux_amd64#2`), which
+    // depends on what else a run builds.
+    recordKey: (job) => `go-${platformDirName(job.platform)}-${fingerprintOf([job.tags, job.cgo, job.ldflags]).slice('sha256:'.length, 'sha256:'.length + 16)}`,
   };
+}
+
+/** Why the last run's binaries do not cover this job's, or undefined when they do. Pure. */
+export function notBuiltLastTime(job: GoBuildJob, recorded: GoBuildResult): string | undefined {
+  const built = new Set(recorded.binaries.map((b) => b.output));
+  const missing = job.binaries.filter((b) => !built.has(b.output));
+  return missing.length > 0 ? `the last run did not build ${missing.map((b) => b.name).join(', ')}` : undefined;
 }

@@ -24,6 +24,8 @@ export interface Freshness<J extends Job> {
    * registry, an OCI layout), cheaply; returns the result to hand on.
    */
   reuse?(job: J, result: unknown, context: JobContext): Promise<unknown>;
+  /** Where the job's record is kept; default its id. */
+  recordKey?(job: J): string;
 }
 
 export interface SkipDeps {
@@ -66,17 +68,18 @@ export function skipUnchanged<J extends Job>(run: Executor<J>, freshness: Freshn
   return async (job: J, context: JobContext): Promise<unknown> => {
     // Taken before the job runs, so that a file edited while it runs is not recorded as built.
     const fingerprint = await freshness.fingerprint(job, context);
+    const key = freshness.recordKey?.(job) ?? job.id;
     if (fingerprint !== undefined) {
-      const record = await deps.records.read(job.id);
+      const record = await deps.records.read(key);
       let stale = staleReason(record, fingerprint, record ? await outputsNow(record.outputs, deps.digests) : []);
       if (stale === undefined && freshness.drift) stale = await freshness.drift(job, record!.result, context);
       if (stale === undefined) return upToDate(freshness.reuse ? await freshness.reuse(job, record!.result, context) : record!.result);
       context.progress(`to do: ${stale}`);
     }
     // A run cut short must not leave the old record next to outputs it half replaced.
-    await deps.records.remove(job.id);
+    await deps.records.remove(key);
     const result = await run(job, context);
-    if (fingerprint !== undefined) await deps.records.write(job.id, { fingerprint, outputs: await recordOutputs(freshness, job, result, deps), result });
+    if (fingerprint !== undefined) await deps.records.write(key, { fingerprint, outputs: await recordOutputs(freshness, job, result, deps), result });
     return result;
   };
 }

@@ -103,6 +103,22 @@ describe('a run with nothing to do', () => {
     },
     TIMEOUT,
   );
+
+  it(
+    'one image after all: its Go binaries, built in larger batches by the run before, are up to date',
+    async () => {
+      const one = (name: string) =>
+        runCli(['build', name, '--platforms', 'amd64,arm64', '--builder', 'native', '--source', source, '--tag', '1.0.0', '--out', out]);
+      for (const name of ['install-cni', 'pilot']) {
+        const result = await one(name);
+        expectOk(result, `build ${name}`);
+        expect(outcomes(result).built, result.stderr).toEqual([]);
+        expect(outcomes(result).upToDate.filter((id) => id.startsWith('go:')).length).toBeGreaterThan(0);
+      }
+      expect(outcomes(await build()).built).toEqual([]);
+    },
+    TIMEOUT,
+  );
 });
 
 describe('buildx images in one bake session', () => {

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { goBuildFingerprint } from '../../../src/go/go-freshness.js';
+import { goBuildFingerprint, notBuiltLastTime } from '../../../src/go/go-freshness.js';
 import { plannedImage } from '../../../src/image/image-freshness.js';
 import type { Descriptor } from '../../../src/oci/types.js';
 import type { GoBuildJob, ImageBuildJob } from '../../../src/plan/types.js';
@@ -134,5 +134,13 @@ describe('what goes into a fingerprint', () => {
     expect(goBuildFingerprint(job, inputs, 'tree2')).not.toBe(base);
     expect(goBuildFingerprint({ ...job, tags: [] }, inputs, 'tree1')).not.toBe(base);
     expect(goBuildFingerprint({ ...job, ldflags: '-X version=1.1' }, inputs, 'tree1')).not.toBe(base);
+    // Which packages share the `go build` changes no binary: a batch of one finds the larger batch's run.
+    const agent = { name: 'pilot-agent', package: './pilot/cmd/pilot-agent', output: '/out/linux_amd64/pilot-agent' };
+    expect(goBuildFingerprint({ ...job, binaries: [...job.binaries, agent] }, inputs, 'tree1')).toBe(base);
+    const lastRun = { platform: 'linux/amd64', binaries: [...job.binaries, agent].map(({ name, output }) => ({ name, output })) };
+    expect(notBuiltLastTime(job, lastRun)).toBeUndefined();
+    expect(notBuiltLastTime({ ...job, binaries: [...job.binaries, agent] }, { ...lastRun, binaries: lastRun.binaries.slice(0, 1) })).toBe(
+      'the last run did not build pilot-agent',
+    );
   });
 });
