@@ -8,7 +8,8 @@
  * that finishes the job.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import semver from 'semver';
+// The one function, not semver's index: that loads all fifty of its modules on every run.
+import validSemver from 'semver/functions/valid.js';
 import { InterruptedError, isMeshbuildError, MeshbuildError, stepError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import type { ImageStore } from './image-store.js';
@@ -56,7 +57,7 @@ const MAX_BACKOFF_MS = 30_000;
 
 /** `latest`, `1.5`, `main`: tags that move from release to release. Full versions (`1.5.1`, `1.5.1-distroless`) do not. */
 export function isMovingTag(tag: string): boolean {
-  return semver.valid(tag) === null;
+  return validSemver(tag) === null;
 }
 
 /** Version tags first, moving tags last; otherwise in the order given. */

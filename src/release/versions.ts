@@ -4,7 +4,11 @@
  * it is always tagged as itself, and `MAJOR.MINOR` and `latest` move to it only when it is the
  * highest release of their range that the hub has.
  */
-import semver from 'semver';
+import type { SemVer } from 'semver';
+import gt from 'semver/functions/gt.js';
+import gte from 'semver/functions/gte.js';
+import parse from 'semver/functions/parse.js';
+import valid from 'semver/functions/valid.js';
 import { usageError } from '../errors.js';
 
 export interface ReleaseVersion {
@@ -26,7 +30,7 @@ export function parseReleaseVersion(input: string): ReleaseVersion {
   if (bare.includes('+')) {
     throw usageError(`release version "${input}": build metadata (+${bare.split('+')[1] ?? ''}) cannot be part of an image tag`, { hint: HINT });
   }
-  const parsed = semver.valid(bare) === bare ? semver.parse(bare) : null;
+  const parsed = valid(bare) === bare ? parse(bare) : null;
   if (parsed === null) throw usageError(`release version "${input}" is not semver: ${whyNotSemver(bare)}`, { hint: HINT });
   return { version: parsed.version, major: parsed.major, minor: parsed.minor, patch: parsed.patch, prerelease: parsed.prerelease.length > 0 };
 }
@@ -79,17 +83,16 @@ export function deriveReleaseTags(version: ReleaseVersion, existingTags: readonl
     notes.push(`${version.version} is a prerelease: no ${line} or latest tag`);
     return { tags, notes };
   }
-  const releases = existingTags.map((tag) => semver.parse(tag)).filter((v): v is semver.SemVer => v !== null && v.prerelease.length === 0);
-  const highest = (within: semver.SemVer[]) =>
-    within.reduce<semver.SemVer | undefined>((best, v) => (best === undefined || semver.gt(v, best) ? v : best), undefined);
+  const releases = existingTags.map((tag) => parse(tag)).filter((v): v is SemVer => v !== null && v.prerelease.length === 0);
+  const highest = (within: SemVer[]) => within.reduce<SemVer | undefined>((best, v) => (best === undefined || gt(v, best) ? v : best), undefined);
   if (choices.minorTag ?? true) {
     const top = highest(releases.filter((v) => v.major === version.major && v.minor === version.minor));
-    if (top === undefined || semver.gte(version.version, top)) tags.push(line);
+    if (top === undefined || gte(version.version, top)) tags.push(line);
     else notes.push(`${line} stays where it is: the hub has ${top.version}, higher than ${version.version}`);
   }
   if (choices.latest ?? true) {
     const top = highest(releases);
-    if (top === undefined || semver.gte(version.version, top)) tags.push('latest');
+    if (top === undefined || gte(version.version, top)) tags.push('latest');
     else notes.push(`latest stays where it is: the hub has ${top.version}, higher than ${version.version}`);
   }
   return { tags, notes };
