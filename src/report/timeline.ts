@@ -18,7 +18,7 @@ export interface TimelineJob {
   target: string;
   /** One platform, or several comma-separated for an image build; absent for the publish job. */
   platform?: string;
-  /** The plan's `needs`, limited to jobs of this plan. */
+  /** What the job waited for (the plan's `needs` and `after`), limited to jobs of this plan. */
   needs: string[];
   /** ms since the run started; absent when the job never started (a job cancelled while running has both). */
   startMs?: number;
@@ -91,7 +91,13 @@ export class TimelineRecorder {
         this.startedAt = event.at;
         const ids = new Set(event.plan.jobs.map((j) => j.id));
         for (const job of event.plan.jobs) {
-          const entry: TimelineJob = { id: job.id, kind: job.kind, target: jobTarget(job), needs: job.needs.filter((id) => ids.has(id)), outcome: 'not-run' };
+          const entry: TimelineJob = {
+            id: job.id,
+            kind: job.kind,
+            target: jobTarget(job),
+            needs: [...job.needs, ...(job.after ?? [])].filter((id) => ids.has(id)),
+            outcome: 'not-run',
+          };
           const platform = jobPlatform(job);
           if (platform !== undefined) entry.platform = platform;
           this.jobs.set(job.id, entry);

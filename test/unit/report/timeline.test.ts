@@ -126,6 +126,23 @@ describe('timeline', () => {
     expect(timeline.durationMs).toBe(0);
   });
 
+  it('follows `after` (a go batch waiting for the one before it) as it follows needs', () => {
+    const plan = samplePlan(sampleJobs.map((job) => (job.id === 'go:linux_arm64' ? { ...job, after: ['go:linux_amd64'] } : job)));
+    const events = runEvents(
+      [
+        ['fetch:envoy:linux_amd64', 0, 400],
+        ['go:linux_amd64', 0, 3000],
+        ['go:linux_arm64', 3000, 5200],
+        ['image:base', 400, 1400],
+        ['image:proxyv2', 5200, 7000],
+        ['publish', 7000, 7300],
+      ],
+      7310,
+      plan,
+    );
+    expect(timelineOf(events).criticalPath).toEqual(['go:linux_amd64', 'go:linux_arm64', 'image:proxyv2', 'publish']);
+  });
+
   it('drops needs on jobs outside the plan (a partial plan), so the path stays inside it', () => {
     const plan = samplePlan(sampleJobs.filter((job) => job.id !== 'go:linux_arm64'));
     const timeline = timelineOf(runEvents([['image:proxyv2', 0, 10]], 10, plan));
