@@ -43,14 +43,23 @@ import { listValue, type BuildFlags } from './flags.js';
  */
 async function checkTools(plan: Plan, flags: BuildFlags, destinations: Destinations): Promise<{ goVersion: string; buildxNodes: number }> {
   if (plan.output?.kind === 'oci' || plan.output?.kind === 'tar') await prepareOutDir(plan.output.dir, '--output');
-  const goVersion = plan.jobs.some((j) => j.kind === 'go-build') ? await checkGoToolchain() : '';
-  let buildxNodes = 0;
-  if (plan.jobs.some((j) => j.kind === 'image-build' && j.builder === 'buildx')) {
-    const check = await checkBuildx(plan.platforms, flags['builder-name'], { load: plan.output?.kind === 'docker' });
-    buildxNodes = check.builder.nodes.filter((node) => node.status === 'running').length;
-  }
-  if (plan.output?.kind === 'registry') await destinations.checkRegistries();
+  // Asked all at once (each is a process or a request); when several fail, the first in this order is reported.
+  const [go, buildx, registries] = await Promise.allSettled([
+    plan.jobs.some((j) => j.kind === 'go-build') ? checkGoToolchain() : '',
+    plan.jobs.some((j) => j.kind === 'image-build' && j.builder === 'buildx')
+      ? checkBuildx(plan.platforms, flags['builder-name'], { load: plan.output?.kind === 'docker' })
+      : undefined,
+    plan.output?.kind === 'registry' ? destinations.checkRegistries() : undefined,
+  ]);
+  const goVersion = settledValue(go);
+  const buildxNodes = settledValue(buildx)?.builder.nodes.filter((node) => node.status === 'running').length ?? 0;
+  settledValue(registries);
   return { goVersion, buildxNodes };
+}
+
+function settledValue<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 /** Istio skips compression for registries on loopback: sending is cheaper than gzip there. */
