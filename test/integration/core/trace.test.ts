@@ -1,7 +1,8 @@
 /**
  * `--trace FILE` on real runs of the bundled sample (real go build, native builder, OCI layout
  * output): the file is a Chrome trace whose events cover every job of the plan, and whose
- * critical path is a chain of needs ending at the job that finished last. Also after a failure,
+ * critical path is a chain of waits (needs, and the order of a platform's go batches) ending at the
+ * job that finished last. Also after a failure,
  * and after Ctrl-C (a private, empty GOCACHE keeps the go build running until the signal comes).
  */
 import { appendFile, readFile } from 'node:fs/promises';
@@ -41,11 +42,15 @@ function expectWellFormed(trace: ChromeTrace, plan: Plan): TraceEvent[] {
   for (const a of ran) {
     for (const b of ran) if (a !== b && a.tid === b.tid) expect(end(a) <= b.ts || end(b) <= a.ts, `${a.name} and ${b.name} share lane ${a.tid}`).toBe(true);
   }
-  // The critical path: its own row, in order, each job needing the one before, ending at the last job to finish.
+  // The critical path: its own row, in order, each job waiting for the one before, ending at the last job to finish.
   const path = trace.traceEvents.filter((e) => e.pid === 2 && e.ph === 'X');
   expect(path.length).toBeGreaterThan(0);
   expect(path.map((e) => e.args?.id)).toEqual(trace.otherData.criticalPath);
-  const needsOf = (id: unknown) => plan.jobs.find((j) => j.id === id)!.needs;
+  // What a job waits for: what it needs, and what it runs after (a platform's later go batch after the first).
+  const needsOf = (id: unknown) => {
+    const job = plan.jobs.find((j) => j.id === id)!;
+    return [...job.needs, ...(job.after ?? [])];
+  };
   for (let i = 1; i < path.length; i++) {
     expect(needsOf(path[i]!.args?.id)).toContain(path[i - 1]!.args?.id);
     expect(path[i]!.ts).toBeGreaterThanOrEqual(end(path[i - 1]!));
