@@ -42,10 +42,17 @@ export function goBuildFreshness(inputs: GoInputs): Freshness<GoBuildJob> {
     drift: (job, recorded) => Promise.resolve(notBuiltLastTime(job, recorded as GoBuildResult)),
     // This run's binaries only: the last run may have built more in the same batch.
     reuse: (job) => Promise.resolve(goBuildResult(job, formatPlatform(job.platform))),
-    // By platform and flags, not by the job's place among the batches (`go:linux_amd64#2`), which
-    // depends on what else a run builds.
-    recordKey: (job) => `go-${platformDirName(job.platform)}-${fingerprintOf([job.tags, job.cgo, job.ldflags]).slice('sha256:'.length, 'sha256:'.length + 16)}`,
+    recordKey: goRecordKey,
   };
+}
+
+/**
+ * By platform and flags, not by the job's place among the batches (`go:linux_amd64#2`), which
+ * depends on what else a run builds; batches that share both keep a record each.
+ */
+export function goRecordKey(job: GoBuildJob): string {
+  const flags = fingerprintOf([job.tags, job.cgo, job.ldflags]).slice('sha256:'.length, 'sha256:'.length + 16);
+  return `go-${platformDirName(job.platform)}-${flags}${job.sameFlagsBatch ? `-${job.sameFlagsBatch}` : ''}`;
 }
 
 /** Why the last run's binaries do not cover this job's, or undefined when they do. Pure. */

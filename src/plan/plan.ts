@@ -195,6 +195,7 @@ function planGoBuilds(graph: Graph, request: PlanRequest, wanted: Map<FileTarget
           cgo: target.cgo,
           ldflags,
           sourceDir: graph.sourceDir,
+          ...(suffix > 1 ? { sameFlagsBatch: suffix } : {}),
         };
         batches.set(batchKey, job);
       }

@@ -42,6 +42,11 @@ export interface GoBuildJob extends JobBase {
   /** The whole `-ldflags` value, its placeholders filled for this platform. */
   ldflags: string;
   sourceDir: string;
+  /**
+   * 2, 3...: a further batch of the same platform and flags, for packages whose last element
+   * another batch already has (`go build -o DIR` names outputs after it). Absent for the first.
+   */
+  sameFlagsBatch?: number;
 }
 
 export interface FetchJob extends JobBase {

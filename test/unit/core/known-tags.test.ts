@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { goBuildFingerprint, notBuiltLastTime } from '../../../src/go/go-freshness.js';
+import { goBuildFingerprint, goRecordKey, notBuiltLastTime } from '../../../src/go/go-freshness.js';
 import { plannedImage } from '../../../src/image/image-freshness.js';
 import type { Descriptor } from '../../../src/oci/types.js';
 import type { GoBuildJob, ImageBuildJob } from '../../../src/plan/types.js';
@@ -139,6 +139,10 @@ describe('what goes into a fingerprint', () => {
     expect(goBuildFingerprint({ ...job, binaries: [...job.binaries, agent] }, inputs, 'tree1')).toBe(base);
     const lastRun = { platform: 'linux/amd64', binaries: [...job.binaries, agent].map(({ name, output }) => ({ name, output })) };
     expect(notBuiltLastTime(job, lastRun)).toBeUndefined();
+    // Its record is found by platform and flags, whatever else the batch holds; a further batch of the same flags has its own.
+    expect(goRecordKey({ ...job, id: 'go:linux_amd64#2', binaries: [agent] })).toBe(goRecordKey(job));
+    expect(goRecordKey({ ...job, tags: [] })).not.toBe(goRecordKey(job));
+    expect(goRecordKey({ ...job, sameFlagsBatch: 2 })).not.toBe(goRecordKey(job));
     expect(notBuiltLastTime({ ...job, binaries: [...job.binaries, agent] }, { ...lastRun, binaries: lastRun.binaries.slice(0, 1) })).toBe(
       'the last run did not build pilot-agent',
     );
