@@ -70,7 +70,8 @@ export async function runPlan(plan: Plan, executors: Executors, options: RunOpti
   let wake = () => {};
   options.emit({ type: 'run-started', at: started, plan });
 
-  const ended = (id: string) => !state.has(id) || ['succeeded', 'failed', 'skipped'].includes(state.get(id)!);
+  /** Not in this plan, or finished one way or another. */
+  const ended = (id: string) => state.get(id) !== 'waiting' && state.get(id) !== 'running';
 
   const skip = (job: Job, reason: string) => {
     state.set(job.id, 'skipped');
