@@ -8,12 +8,13 @@
  * decompress and gzip every layer once more; exported uncompressed, the rewrite only copies, and
  * each layer is gzipped once, here, on Node's thread pool, after the session's bake (one bake of
  * the sample, cold, one after the other on a loaded 2-core machine: 34-35 s with BuildKit's gzip,
- * 17 s uncompressed).
+ * 17 s uncompressed). The level is the native builder's (LAYER_GZIP_LEVEL): at zlib's default the
+ * gzip after the bake took 4.1 s of an 11.3 s run of the sample.
  */
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
-import { deterministicGzip } from '../oci/gzip.js';
+import { deterministicGzip, LAYER_GZIP_LEVEL } from '../oci/gzip.js';
 import { OciLayout } from '../oci/layout.js';
 import { isIndexMediaType, MEDIA_TYPE } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.js';
@@ -53,7 +54,7 @@ async function gzipBlob(layout: OciLayout, layer: Descriptor, signal?: AbortSign
   const sink = new PassThrough();
   const [{ digest, size }] = await Promise.all([
     layout.writeBlob(sink),
-    pipeline(await layout.openBlob(layer.digest, { verify: false }), ...deterministicGzip(), sink, { signal }),
+    pipeline(await layout.openBlob(layer.digest, { verify: false }), ...deterministicGzip(LAYER_GZIP_LEVEL), sink, { signal }),
   ]);
   return { ...layer, mediaType: MEDIA_TYPE.ociLayerGzip, digest, size };
 }

@@ -8,6 +8,7 @@
 import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { stepError } from '../../errors.js';
+import { LAYER_GZIP_LEVEL } from '../../oci/gzip.js';
 import { buildLayer, type LayerCompression } from '../../oci/layer.js';
 import { encodeImageConfig, encodeImageIndex, encodeImageManifest } from '../../oci/manifest.js';
 import type { TarInputEntry } from '../../oci/tar-writer.js';
@@ -27,14 +28,6 @@ import { ImagePaths, listLayer, type LayerListing } from './image-paths.js';
 import { pickPlatformManifest } from './platform-manifest.js';
 
 const DEFAULT_PATH = `PATH=${DEFAULT_LINUX_PATH}`;
-
-/**
- * gzip level of the layers it writes: 1 (best speed), go-containerregistry's default for the
- * layers ko and crane build. About a third of the CPU of zlib's default 6, for layers some 8%
- * larger; layers are compressed while Go still compiles other binaries on the same cores.
- * Still deterministic: same input, same bytes.
- */
-const LAYER_GZIP_LEVEL = 1;
 
 export interface NativeOptions {
   outDir: string;
