@@ -19,6 +19,8 @@ export interface BakeImage {
   outputDir: string;
   /** Build into the local engine under these names instead of an OCI layout. */
   loadNames?: string[];
+  /** Called when a target's export has written the blobs of its layout (its index.json comes when the bake ends). */
+  onExported?(layoutDir: string): void;
 }
 
 /** A target of the definition and what it builds. */

@@ -41,6 +41,7 @@ export class BakeProgress {
   private objectLines: string[] | undefined;
   private readonly textLines: string[] = [];
   private readonly seen = new Set<string>();
+  private readonly completed = new Set<string>();
   /** Steps by vertex digest, to attribute their output. */
   private readonly named = new Map<string, BakeVertex>();
   private readonly failed = new Map<string, BakeStepFailure>();
@@ -49,11 +50,13 @@ export class BakeProgress {
    * @param targets the definition's target names (a bracket word that is none of them is buildx's own)
    * @param onStep called once per vertex as it starts
    * @param onLog called with each chunk a step prints (a RUN's output), when given
+   * @param onDone called once per vertex that completes without error, when given
    */
   constructor(
     private readonly targets: ReadonlySet<string>,
     private readonly onStep: (vertex: BakeVertex) => void,
     private readonly onLog?: BakeLogSink,
+    private readonly onDone?: (vertex: BakeVertex) => void,
   ) {}
 
   /** Takes the next chunk of output, whole lines or not. */
@@ -110,6 +113,10 @@ export class BakeProgress {
       this.onStep(named);
     }
     if (raw.error && !isCancellation(raw.error) && !this.failed.has(named.target)) this.failed.set(named.target, { ...named, error: raw.error });
+    if (raw.completed && !raw.error && !this.completed.has(key)) {
+      this.completed.add(key);
+      this.onDone?.(named);
+    }
   }
 
   private attribute(name: string): BakeVertex | undefined {

@@ -28,7 +28,8 @@ import { withBaseDigest } from '../plan/image-metadata.js';
 import { baseDigestOf, namedContextKey } from './buildx-metadata.js';
 import { joinPlatformLayouts, wrapInIndex } from './buildx-results.js';
 import type { BuildxSession } from './buildx-session.js';
-import { gzipLayoutLayers } from './gzip-layout-layers.js';
+import { LayoutLayerGzip } from './gzip-layout-layers.js';
+import type { BakeImage } from './bake-definition.js';
 import { expandVariables, parseDockerfile, splitWords, type Dockerfile } from './dockerfile.js';
 import { platformArgs } from './native/build-steps.js';
 import { pickPlatformManifest } from './native/platform-manifest.js';
@@ -152,19 +153,27 @@ export async function buildWithBuildx(
   options: BuildxOptions,
 ): Promise<BuiltImage> {
   const temp = await makeTempDir(options.outDir, `buildx-${job.image}`);
+  // Each target's layers are gzipped as soon as its export has written them, while the bake goes on.
+  const gzips = new Map<string, LayoutLayerGzip>();
+  const gzipOf = (layoutDir: string) => gzips.get(layoutDir) ?? gzips.set(layoutDir, new LayoutLayerGzip(layoutDir, context.signal)).get(layoutDir)!;
+  const gzipLayers = !options.loadNames && options.gzipLayers;
   try {
     const layoutTemp = path.join(temp, 'layout');
     const external = options.openExternalBase ? await fetchExternalBases(job, path.join(temp, 'bases'), context, options.openExternalBase) : {};
     const outside = { ...job, bases: job.bases.filter((b) => !options.session.has(b.jobId)) };
     const contexts = { ...external, ...namedContextsOf(outside, bases) };
-    const image = { job, contextDir, contexts, outputDir: temp, ...(options.loadNames ? { loadNames: options.loadNames } : {}) };
+    const image: BakeImage = {
+      job,
+      contextDir,
+      contexts,
+      outputDir: temp,
+      ...(options.loadNames ? { loadNames: options.loadNames } : {}),
+      ...(gzipLayers ? { onExported: (layoutDir: string) => void gzipOf(layoutDir).prime() } : {}),
+    };
     // Where meshbuild writes the index itself (one platform, or one target per platform).
     const indexAnnotations = withBaseDigest(job.metadata, baseDigestOf(job, contexts)).indexAnnotations;
     const built = await context.waitWithoutSlot(options.session.build(image, context));
-    const targets =
-      options.loadNames || !options.gzipLayers
-        ? built
-        : await Promise.all(built.map(async (t) => ({ ...t, descriptor: await gzipLayoutLayers(t.layoutDir!, t.descriptor, context.signal) })));
+    const targets = gzipLayers ? await Promise.all(built.map(async (t) => ({ ...t, descriptor: await gzipOf(t.layoutDir!).rewrite(t.descriptor) }))) : built;
     let index = targets[0]!.descriptor;
     if (!options.loadNames && targets.length > 1) {
       const parts = targets.map((t) => ({ platform: t.platforms[0]!, layoutDir: t.layoutDir!, descriptor: t.descriptor }));
@@ -188,6 +197,7 @@ export async function buildWithBuildx(
       storedIn: [],
     };
   } finally {
+    await Promise.all([...gzips.values()].map((gzip) => gzip.settled()));
     await rm(temp, { recursive: true, force: true });
   }
 }

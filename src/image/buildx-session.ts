@@ -211,6 +211,10 @@ export class BuildxSession {
       (step) => byTarget.get(step.target)?.context.progress(step.step),
       // A RUN's output goes to its image's job (shown live with --verbose, like go's).
       (step, stream, text) => byTarget.get(step.target)?.context.output?.(stream, text),
+      (step) => {
+        const target = names.find((t) => t.name === step.target);
+        if (target?.layoutDir && EXPORT_STEP.test(step.step)) byTarget.get(step.target)?.image.onExported?.(target.layoutDir);
+      },
     );
     const metadataFile = path.join(session.temp, 'metadata.json');
     await rm(metadataFile, { force: true });
@@ -246,6 +250,9 @@ export class BuildxSession {
     return { ok: true };
   }
 }
+
+/** BuildKit's exporter step ("exporting to oci image format"): when it completes, the target's blobs are written. */
+const EXPORT_STEP = /^exporting to /;
 
 interface Session {
   bakeFile: string;

@@ -6,12 +6,13 @@
  *
  * Why here and not in BuildKit: rewrite-timestamp (reproducible layers) makes BuildKit's exporter
  * decompress and gzip every layer once more; exported uncompressed, the rewrite only copies, and
- * each layer is gzipped once, here, on Node's thread pool, after the session's bake (one bake of
- * the sample, cold, one after the other on a loaded 2-core machine: 34-35 s with BuildKit's gzip,
- * 17 s uncompressed). The level is the native builder's (LAYER_GZIP_LEVEL): at zlib's default the
- * gzip after the bake took 4.1 s of an 11.3 s run of the sample.
+ * each layer is gzipped once, here, on Node's thread pool (one bake of the sample, cold, one after
+ * the other on a loaded 2-core machine: 34-35 s with BuildKit's gzip, 17 s uncompressed). The level
+ * is the native builder's (LAYER_GZIP_LEVEL): at zlib's default the gzip took 4.1 s of an 11.3 s
+ * run of the sample. It starts as soon as a target's export has written its blobs (`prime`), while
+ * the bake goes on with the other targets, rather than after the whole bake.
  */
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { deterministicGzip, LAYER_GZIP_LEVEL } from '../oci/gzip.js';
@@ -19,35 +20,97 @@ import { OciLayout } from '../oci/layout.js';
 import { isIndexMediaType, MEDIA_TYPE } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.js';
 
-/** Returns the descriptor of `root` as rewritten (the same one when it has no uncompressed layer). */
-export async function gzipLayoutLayers(layoutDir: string, root: Descriptor, signal?: AbortSignal): Promise<Descriptor> {
-  const layout = await OciLayout.open(layoutDir);
-  const gzipped = new Map<string, Promise<Descriptor>>();
-  const result = await rewrite(layout, root, gzipped, signal);
-  if (result.digest !== root.digest) await layout.replaceEntry(root.digest, result);
-  for (const digest of gzipped.keys()) await rm(layout.blobPath(digest), { force: true });
-  return result;
+/** Manifests are small; a blob larger than this is a layer, not read to look for them. */
+const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
+
+/** The layers of one layout, gzipped early (`prime`) or when the root is known (`rewrite`). */
+export class LayoutLayerGzip {
+  /** Gzipped layers by the digest of the uncompressed one. */
+  private readonly gzipped = new Map<string, Promise<Descriptor>>();
+  private readonly blobs: OciLayout;
+
+  constructor(
+    private readonly layoutDir: string,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.blobs = OciLayout.beingWritten(layoutDir);
+  }
+
+  /**
+   * Starts gzipping the uncompressed layers that the layout's manifests list, before its root is
+   * known (buildx writes index.json when the whole bake ends). Never fails: a layer it could not
+   * gzip is gzipped again by `rewrite`.
+   */
+  async prime(): Promise<void> {
+    try {
+      for (const digest of await this.blobs.blobDigests()) {
+        const manifest = await this.manifestAt(digest);
+        for (const layer of manifest?.layers ?? []) {
+          if (layer.mediaType === MEDIA_TYPE.ociLayer && (await this.blobs.hasBlob(layer.digest))) void this.gzip(layer).catch(() => undefined);
+        }
+      }
+    } catch {
+      // Only an early start: rewrite does whatever is left.
+    }
+  }
+
+  /** Returns the descriptor of `root` as rewritten (the same one when it has no uncompressed layer). */
+  async rewrite(root: Descriptor): Promise<Descriptor> {
+    const layout = await OciLayout.open(this.layoutDir);
+    const result = await this.rewriteDescriptor(layout, root);
+    if (result.digest !== root.digest) await layout.replaceEntry(root.digest, result);
+    for (const digest of this.gzipped.keys()) await rm(layout.blobPath(digest), { force: true });
+    return result;
+  }
+
+  /** Waits for every gzip started (before the folder it writes in is removed). */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.gzipped.values());
+  }
+
+  private async manifestAt(digest: string): Promise<ImageManifest | undefined> {
+    if ((await stat(this.blobs.blobPath(digest))).size > MANIFEST_SIZE_LIMIT) return undefined;
+    const bytes = await this.blobs.readBlob(digest);
+    if (bytes[0] !== 0x7b /* { */) return undefined;
+    const parsed = JSON.parse(bytes.toString('utf8')) as Partial<ImageManifest>;
+    const isManifest = parsed.mediaType === MEDIA_TYPE.ociManifest || parsed.mediaType === MEDIA_TYPE.dockerManifest;
+    return isManifest && Array.isArray(parsed.layers) ? (parsed as ImageManifest) : undefined;
+  }
+
+  private async rewriteDescriptor(layout: OciLayout, descriptor: Descriptor): Promise<Descriptor> {
+    if (isIndexMediaType(descriptor.mediaType)) {
+      const index = await layout.readJsonBlob<ImageIndex>(descriptor.digest);
+      const manifests = await Promise.all(index.manifests.map((m) => this.rewriteDescriptor(layout, m)));
+      if (manifests.every((m, i) => m.digest === index.manifests[i]!.digest)) return descriptor;
+      return writeJson(layout, descriptor, { ...index, manifests });
+    }
+    if (descriptor.mediaType !== MEDIA_TYPE.ociManifest && descriptor.mediaType !== MEDIA_TYPE.dockerManifest) return descriptor;
+    const manifest = await layout.readJsonBlob<ImageManifest>(descriptor.digest);
+    if (!manifest.layers.some((l) => l.mediaType === MEDIA_TYPE.ociLayer)) return descriptor;
+    const layers = await Promise.all(
+      // Once more after a failure: an early start may have found a blob still being written.
+      manifest.layers.map((layer) => (layer.mediaType === MEDIA_TYPE.ociLayer ? this.gzip(layer).catch(() => this.gzip(layer)) : layer)),
+    );
+    return writeJson(layout, descriptor, { ...manifest, layers });
+  }
+
+  /** The layer gzipped: started once per digest; a failed start is forgotten so that the next call tries again. */
+  private gzip(layer: Descriptor): Promise<Descriptor> {
+    let done = this.gzipped.get(layer.digest);
+    if (!done) {
+      done = gzipBlob(this.blobs, layer, this.signal);
+      this.gzipped.set(layer.digest, done);
+      done.catch(() => {
+        if (this.gzipped.get(layer.digest) === done) this.gzipped.delete(layer.digest);
+      });
+    }
+    return done;
+  }
 }
 
-async function rewrite(layout: OciLayout, descriptor: Descriptor, gzipped: Map<string, Promise<Descriptor>>, signal?: AbortSignal): Promise<Descriptor> {
-  if (isIndexMediaType(descriptor.mediaType)) {
-    const index = await layout.readJsonBlob<ImageIndex>(descriptor.digest);
-    const manifests = await Promise.all(index.manifests.map((m) => rewrite(layout, m, gzipped, signal)));
-    if (manifests.every((m, i) => m.digest === index.manifests[i]!.digest)) return descriptor;
-    return writeJson(layout, descriptor, { ...index, manifests });
-  }
-  if (descriptor.mediaType !== MEDIA_TYPE.ociManifest && descriptor.mediaType !== MEDIA_TYPE.dockerManifest) return descriptor;
-  const manifest = await layout.readJsonBlob<ImageManifest>(descriptor.digest);
-  if (!manifest.layers.some((l) => l.mediaType === MEDIA_TYPE.ociLayer)) return descriptor;
-  const layers = await Promise.all(
-    manifest.layers.map((layer) => {
-      if (layer.mediaType !== MEDIA_TYPE.ociLayer) return layer;
-      let done = gzipped.get(layer.digest);
-      if (!done) gzipped.set(layer.digest, (done = gzipBlob(layout, layer, signal)));
-      return done;
-    }),
-  );
-  return writeJson(layout, descriptor, { ...manifest, layers });
+/** Gzips the layers of `root` in one go (no early start). */
+export async function gzipLayoutLayers(layoutDir: string, root: Descriptor, signal?: AbortSignal): Promise<Descriptor> {
+  return new LayoutLayerGzip(layoutDir, signal).rewrite(root);
 }
 
 async function gzipBlob(layout: OciLayout, layer: Descriptor, signal?: AbortSignal): Promise<Descriptor> {

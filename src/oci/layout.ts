@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, pipeline as pipelineCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -87,6 +87,14 @@ export class OciLayout {
     return layout;
   }
 
+  /**
+   * A layout another tool is still writing (blobs first; `oci-layout` and `index.json` may come
+   * last): for reading and adding blobs only, unchecked.
+   */
+  static beingWritten(dir: string): OciLayout {
+    return new OciLayout(dir);
+  }
+
   /** Opens an existing layout; throws a usage error when `dir` is not one. */
   static async open(dir: string): Promise<OciLayout> {
     const layout = new OciLayout(dir);
@@ -127,6 +135,12 @@ export class OciLayout {
   /** Path of a blob in the layout, whether or not it is there. Throws a usage error for a malformed digest. */
   blobPath(digest: string): string {
     return join(this.blobFolder, parseDigest(digest).hex);
+  }
+
+  /** The digests of the blobs present (sha256 only; files of other names are not blobs). */
+  async blobDigests(): Promise<string[]> {
+    const names = await readdir(this.blobFolder).catch(() => []);
+    return names.filter((name) => /^[0-9a-f]{64}$/.test(name)).map((hex) => `sha256:${hex}`);
   }
 
   async hasBlob(digest: string): Promise<boolean> {

@@ -57,6 +57,22 @@ describe('bake progress', () => {
     ]);
   });
 
+  it('reports each vertex that completes without error once (an export: its layout is written)', () => {
+    const done: BakeVertex[] = [];
+    const progress = new BakeProgress(
+      new Set(['pilot', 'app']),
+      () => undefined,
+      undefined,
+      (step) => done.push(step),
+    );
+    const exported = { digest: 'sha256:4', name: '[app] exporting to oci image format', started: 't', completed: 't' };
+    progress.feed(stream + object([exported]) + object([exported]));
+    expect(done).toEqual([
+      { target: 'pilot', step: '[internal] load build definition from Dockerfile' },
+      { target: 'app', step: 'exporting to oci image format' },
+    ]);
+  });
+
   it("keeps buildx's own text (the Dockerfile excerpt and closing error) apart from the JSON", () => {
     const text = read(5).progress.text();
     expect(text.startsWith('Dockerfile.pilot:12')).toBe(true);

@@ -3,11 +3,11 @@
  * manifests, one layer shared by both) turned into the gzipped image meshbuild ships, with the
  * project's own OCI code; no Docker.
  */
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { gzipLayoutLayers } from '../../../src/image/gzip-layout-layers.js';
+import { gzipLayoutLayers, LayoutLayerGzip } from '../../../src/image/gzip-layout-layers.js';
 import { OciLayout } from '../../../src/oci/layout.js';
 import { describeBytes, encodeImageIndex } from '../../../src/oci/manifest.js';
 import { MEDIA_TYPE } from '../../../src/oci/media-types.js';
@@ -76,6 +76,43 @@ describe('gzipLayoutLayers', () => {
     const one = await exportedLayout();
     const two = await exportedLayout();
     expect((await gzipLayoutLayers(one.dir, one.root)).digest).toBe((await gzipLayoutLayers(two.dir, two.root)).digest);
+  });
+
+  it('gzips early, before index.json names the root, to the same result', async () => {
+    const plain = await exportedLayout();
+    const early = await exportedLayout();
+    // As a target's export leaves it: blobs written, index.json and oci-layout not yet.
+    const index = await readFile(path.join(early.dir, 'index.json'));
+    await rm(path.join(early.dir, 'index.json'));
+    await rm(path.join(early.dir, 'oci-layout'));
+    const blobs = OciLayout.beingWritten(early.dir);
+    const before = (await blobs.blobDigests()).length;
+    const gzip = new LayoutLayerGzip(early.dir);
+    await gzip.prime();
+    await gzip.settled();
+    // Three layers (one shared, one per platform) gzipped before the root is known.
+    expect((await blobs.blobDigests()).length).toBe(before + 3);
+    await writeFile(path.join(early.dir, 'index.json'), index);
+    await writeFile(path.join(early.dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    expect(await gzip.rewrite(early.root)).toEqual(await gzipLayoutLayers(plain.dir, plain.root));
+    // The three tars removed; two manifests and the index written again.
+    expect((await blobs.blobDigests()).length).toBe(before + 3 - 3 + 3);
+  });
+
+  it('gzips again at rewrite a layer it could not gzip early (a blob still being written)', async () => {
+    const { dir, root } = await exportedLayout();
+    const layer = describeBytes(own('arm64'), MEDIA_TYPE.ociLayer);
+    const file = path.join(dir, 'blobs', 'sha256', layer.digest.slice(7));
+    await writeFile(file, own('arm64').subarray(0, 10));
+    const gzip = new LayoutLayerGzip(dir);
+    await gzip.prime();
+    await gzip.settled();
+    await writeFile(file, own('arm64'));
+    const result = await gzip.rewrite(root);
+    const layout = await OciLayout.open(dir);
+    const index = JSON.parse((await layout.readBlob(result.digest)).toString()) as ImageIndex;
+    const manifest = JSON.parse((await layout.readBlob(index.manifests[1]!.digest)).toString()) as ImageManifest;
+    expect(gunzipSync(await layout.readBlob(manifest.layers[1]!.digest))).toEqual(own('arm64'));
   });
 
   it('leaves an image without uncompressed layers as it is', async () => {
