@@ -11,7 +11,7 @@ import type { ImageBuildJob, Plan, PublishJob } from '../plan/types.js';
 import { reportedPlatforms, type ReportedImage } from '../report/json-report.js';
 import type { JobContext } from '../run/scheduler.js';
 import { indexPlatforms } from './copy-image.js';
-import type { Destinations } from './destinations.js';
+import type { Destination, Destinations } from './destinations.js';
 import { runTagPhase, type TagWrite } from './tag-phase.js';
 import { journalPath } from './tags-journal.js';
 import type { KnownTags } from './known-tags.js';
@@ -41,27 +41,19 @@ export async function publish(
     return { planned, built };
   });
 
+  const wanted = plan.platforms.map(formatPlatform);
+  // Every image in every destination checked at once (a registry's requests are limited by its
+  // client); the tags and the report keep the plan's order.
+  const checked = await Promise.all(
+    builds.map(async ({ planned, built }) =>
+      Promise.all((await destinations.forImage(planned)).map(async (destination) => checkIndex(planned, built, destination, wanted, context, knownTags))),
+    ),
+  );
   const writes: TagWrite[] = [];
   const reported: ReportedImage[] = [];
-  const wanted = plan.platforms.map(formatPlatform);
-  for (const { planned, built } of builds) {
-    for (const destination of await destinations.forImage(planned)) {
-      const tagsHere = planned.variants.flatMap((v) => v.refs.map((ref) => destination.tagFor(ref))).filter((t): t is string => t !== undefined);
-      const known = knownTags !== undefined && tagsHere.length > 0 && tagsHere.every((tag) => knownTags.names(destination.store, tag, built.index.digest));
-      if (!known) context.progress(`checking ${built.image} in ${destination.store.name}`);
-      const bytes = known ? await (await LayoutStore.at(built.layoutDir, false)).readManifest(built.index) : await destination.store.readManifest(built.index);
-      const index = JSON.parse(bytes.toString('utf8')) as ImageIndex;
-      const listed = indexPlatforms(index);
-      const missing = wanted.filter((p) => !listed.includes(p));
-      if (missing.length > 0) {
-        throw stepError(`${destination.store.name}@${built.index.digest} lacks ${missing.join(', ')}; no tag was written`, {
-          hint: 'build the missing platforms and run again',
-        });
-      }
-      for (const child of known ? [] : index.manifests) {
-        if (!(await destination.store.hasManifest(child)))
-          throw stepError(`${destination.store.name} lacks ${child.digest} of ${built.image}; no tag was written`);
-      }
+  for (const [i, perDestination] of checked.entries()) {
+    const { planned, built } = builds[i]!;
+    for (const { destination, bytes } of perDestination) {
       for (const variant of planned.variants) {
         const tags = variant.refs.map((ref) => destination.tagFor(ref)).filter((t): t is string => t !== undefined);
         for (const tag of tags) writes.push({ store: destination.store, tag, index: built.index, bytes });
@@ -86,4 +78,34 @@ export async function publish(
     ...(knownTags ? { alreadyNamed: (write: TagWrite) => knownTags.names(write.store, write.tag, write.index.digest) } : {}),
   });
   return { images: reported };
+}
+
+/**
+ * The image's index as stored in `destination`, checked: every requested platform listed and
+ * every platform manifest there (unless its tags were seen naming it earlier in the run).
+ */
+async function checkIndex(
+  planned: ImageBuildJob,
+  built: BuiltImage,
+  destination: Destination,
+  wanted: string[],
+  context: JobContext,
+  knownTags: KnownTags | undefined,
+): Promise<{ destination: Destination; bytes: Buffer }> {
+  const tagsHere = planned.variants.flatMap((v) => v.refs.map((ref) => destination.tagFor(ref))).filter((t): t is string => t !== undefined);
+  const known = knownTags !== undefined && tagsHere.length > 0 && tagsHere.every((tag) => knownTags.names(destination.store, tag, built.index.digest));
+  if (!known) context.progress(`checking ${built.image} in ${destination.store.name}`);
+  const bytes = known ? await (await LayoutStore.at(built.layoutDir, false)).readManifest(built.index) : await destination.store.readManifest(built.index);
+  const index = JSON.parse(bytes.toString('utf8')) as ImageIndex;
+  const listed = indexPlatforms(index);
+  const missing = wanted.filter((p) => !listed.includes(p));
+  if (missing.length > 0) {
+    throw stepError(`${destination.store.name}@${built.index.digest} lacks ${missing.join(', ')}; no tag was written`, {
+      hint: 'build the missing platforms and run again',
+    });
+  }
+  const present = await Promise.all((known ? [] : index.manifests).map((child) => destination.store.hasManifest(child)));
+  const absent = present.findIndex((has) => !has);
+  if (absent >= 0) throw stepError(`${destination.store.name} lacks ${index.manifests[absent]!.digest} of ${built.image}; no tag was written`);
+  return { destination, bytes };
 }
