@@ -11,7 +11,6 @@ import { fetchFreshness } from '../fetch/fetch-freshness.js';
 import type { Plan } from '../plan/types.js';
 import { JsonReportWriter, type RunReport } from '../report/json-report.js';
 import { TimelineRecorder, type Timeline } from '../report/timeline.js';
-import { TraceFileWriter } from '../report/trace-file.js';
 import { isMeshbuildError } from '../errors.js';
 import { meshbuildVersion } from '../version.js';
 import { withOutFolder } from '../run/atomic-files.js';
@@ -26,8 +25,7 @@ import { FileDigests } from '../run/file-digests.js';
 import { FileRecordStore, recordsDir } from '../run/job-records.js';
 import { skipUnchanged } from '../run/skip-unchanged.js';
 import { KnownTags } from '../publish/known-tags.js';
-import { checkBuildx } from '../image/docker-preflight.js';
-import { BuildxSession, buildxSessionJobs, withSessionNeeds } from '../image/buildx-session.js';
+import { buildxSessionJobs, withSessionNeeds } from '../image/buildx-session-plan.js';
 import { Destinations } from '../publish/destinations.js';
 import { publish } from '../publish/publish.js';
 import type { LayerCompression } from '../oci/layer.js';
@@ -46,8 +44,10 @@ async function checkTools(plan: Plan, flags: BuildFlags, destinations: Destinati
   // Asked all at once (each is a process or a request); when several fail, the first in this order is reported.
   const [go, buildx, registries] = await Promise.allSettled([
     plan.jobs.some((j) => j.kind === 'go-build') ? checkGoToolchain() : '',
-    plan.jobs.some((j) => j.kind === 'image-build' && j.builder === 'buildx')
-      ? checkBuildx(plan.platforms, flags['builder-name'], { load: plan.output?.kind === 'docker' })
+    buildxSessionJobs(plan).length > 0
+      ? import('../image/docker-preflight.js').then(({ checkBuildx }) =>
+          checkBuildx(plan.platforms, flags['builder-name'], { load: plan.output?.kind === 'docker' }),
+        )
       : undefined,
     plan.output?.kind === 'registry' ? destinations.checkRegistries() : undefined,
   ]);
@@ -114,17 +114,21 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     openExternalBase: openBase,
   };
   const buildxJobs = buildxSessionJobs(plan);
-  const buildxSession = new BuildxSession(buildxJobs, {
-    outDir: plan.outDir,
-    attest: flags.attest,
-    sourceDateEpoch: String(plan.sourceDateEpoch),
-    ...(flags['builder-name'] ? { builderName: flags['builder-name'] } : {}),
-    perPlatform: buildxNodes > 1,
-    keepGoing: flags['keep-going'],
-  });
+  // Loaded only for a run with buildx images.
+  const buildxSession =
+    buildxJobs.length === 0
+      ? undefined
+      : new (await import('../image/buildx-session.js')).BuildxSession(buildxJobs, {
+          outDir: plan.outDir,
+          attest: flags.attest,
+          sourceDateEpoch: String(plan.sourceDateEpoch),
+          ...(flags['builder-name'] ? { builderName: flags['builder-name'] } : {}),
+          perPlatform: buildxNodes > 1,
+          keepGoing: flags['keep-going'],
+        });
   const timeline = new TimelineRecorder();
   const reporters: Reporter[] = [await viewReporter(io, flags), report, timeline];
-  if (flags.trace !== undefined) reporters.push(new TraceFileWriter(flags.trace, timeline));
+  if (flags.trace !== undefined) reporters.push(new (await import('../report/trace-file.js')).TraceFileWriter(flags.trace, timeline));
   const reporter = new CombinedReporter(reporters);
 
   // Jobs whose inputs and outputs are those of their last successful run are skipped (up to date).
@@ -160,7 +164,7 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
       signal.addEventListener('abort', () => registryInterrupt.abort(signal.reason), { once: true });
       const emit = (event: RunEvent) => {
         reporter.onEvent(event);
-        buildxSession.onEvent(event);
+        buildxSession?.onEvent(event);
       };
       return runPlan(withSessionNeeds(plan, buildxJobs), executors, { jobs: flags.jobs, keepGoing: flags['keep-going'], signal, emit });
     });

@@ -22,7 +22,8 @@ export interface ImageBuildDeps {
   plan: Plan;
   destinations: Destinations;
   /** The run's one buildx bake session (buildx-session.ts). */
-  buildxSession: BuildxSession;
+  /** The run's buildx session; none when the run has no buildx image. */
+  buildxSession?: BuildxSession | undefined;
   native: Omit<NativeOptions, 'outDir'>;
 }
 
@@ -45,14 +46,15 @@ export async function buildImage(job: ImageBuildJob, context: JobContext, deps: 
     externalBases[reference] = opened.index.digest;
     return opened;
   };
+  if (job.builder === 'buildx' && !deps.buildxSession) throw new Error(`Internal error: ${job.id} is a buildx image but the run has no buildx session`);
   const built =
     job.builder === 'native'
       ? await buildNative(job, contextDir, bases, context, { ...deps.native, openExternalBase, outDir: plan.outDir })
       : await buildWithBuildx(job, contextDir, bases, context, {
           // A registry base is read as the native builder reads it, through meshbuild's registry client.
           openExternalBase,
-          session: deps.buildxSession,
-          gzipLayers: deps.native.compression !== 'none' && !deps.buildxSession.attests,
+          session: deps.buildxSession!,
+          gzipLayers: deps.native.compression !== 'none' && !deps.buildxSession!.attests,
           outDir: plan.outDir,
           ...(loadNames ? { loadNames } : {}),
         });

@@ -14,7 +14,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stepError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
-import type { ImageBuildJob, Plan } from '../plan/types.js';
+import type { ImageBuildJob } from '../plan/types.js';
 import type { Platform } from '../platform.js';
 import { makeTempDir } from '../run/atomic-files.js';
 import type { RunEvent } from '../run/events.js';
@@ -57,24 +57,6 @@ interface Entry {
   resolve(results: BakeTargetResult[]): void;
   reject(error: unknown): void;
   settled: boolean;
-}
-
-/** The buildx image jobs of a plan: the ones a session builds. */
-export function buildxSessionJobs(plan: Plan): ImageBuildJob[] {
-  return plan.jobs.filter((j): j is ImageBuildJob => j.kind === 'image-build' && j.builder === 'buildx');
-}
-
-/**
- * The plan as the scheduler runs it with a session: images of the session do not wait for each
- * other (bake links them), but each still waits for what its session bases wait for (a native
- * base, Go binaries): its fingerprint reads its bases' fingerprints, which read those results.
- */
-export function withSessionNeeds(plan: Plan, sessionJobs: ImageBuildJob[]): Plan {
-  const ids = new Set(sessionJobs.map((j) => j.id));
-  const byId = new Map(plan.jobs.map((j) => [j.id, j]));
-  const outsideNeeds = (id: string, seen: Set<string>): string[] =>
-    (byId.get(id)?.needs ?? []).flatMap((n) => (!ids.has(n) ? [n] : seen.has(n) ? [] : outsideNeeds(n, seen.add(n))));
-  return { ...plan, jobs: plan.jobs.map((j) => (ids.has(j.id) ? { ...j, needs: [...new Set(outsideNeeds(j.id, new Set()))] } : j)) };
 }
 
 export class BuildxSession {

@@ -1,18 +1,19 @@
 /**
  * Where a run's images go, as image stores: each hub's repository (registry output) or the OCI
- * layout. One registry client per registry host is shared by every store on it.
+ * layout. One registry client per registry host is shared by every store on it. The registry
+ * modules load on first use: a run to a local output with no registry base never needs them.
  */
 import path from 'node:path';
 import { stepError, usageError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import type { ImageBuildJob, Plan } from '../plan/types.js';
 import type { RegistryClient, RegistryClientOptions } from '../registry/client.js';
-import { RegistryClients } from '../registry/client-pool.js';
+import type { RegistryClients } from '../registry/client-pool.js';
 import { parseReference } from '../registry/reference.js';
 import type { ImageStore } from './image-store.js';
 import { ArchiveStore } from './archive-store.js';
 import { LayoutStore } from './layout-store.js';
-import { RegistryStore } from './registry-store.js';
+import type { RegistryStore } from './registry-store.js';
 
 export interface Destination {
   store: ImageStore;
@@ -23,19 +24,24 @@ export interface Destination {
 }
 
 export class Destinations {
-  private readonly clients: RegistryClients;
+  private clients: Promise<RegistryClients> | undefined;
   private readonly layouts = new Map<string, Promise<LayoutStore>>();
   private readonly archives = new Map<string, Promise<ArchiveStore>>();
 
   constructor(
     private readonly plan: Plan,
-    clientOptions: RegistryClientOptions,
-  ) {
-    this.clients = new RegistryClients(clientOptions);
+    private readonly clientOptions: RegistryClientOptions,
+  ) {}
+
+  async client(registry: string): Promise<RegistryClient> {
+    this.clients ??= import('../registry/client-pool.js').then(({ RegistryClients }) => new RegistryClients(this.clientOptions));
+    return (await this.clients).for(registry);
   }
 
-  client(registry: string): RegistryClient {
-    return this.clients.for(registry);
+  /** A store for a repository of a registry (and the repositories its blobs may be mounted from). */
+  private async registryStore(registry: string, repository: string, siblings: string[] = []): Promise<RegistryStore> {
+    const [{ RegistryStore }, client] = await Promise.all([import('./registry-store.js'), this.client(registry)]);
+    return new RegistryStore(client, repository, siblings);
   }
 
   /**
@@ -50,7 +56,7 @@ export class Destinations {
         const reference = parseReference(repository);
         if (seen.has(reference.registry)) continue;
         seen.add(reference.registry);
-        await this.client(reference.registry).listTags(reference.repository);
+        await (await this.client(reference.registry)).listTags(reference.repository);
       }
     }
   }
@@ -58,7 +64,7 @@ export class Destinations {
   /** A registry image by reference (`host/repo:tag` or `@sha256:`), for reading: its store and root descriptor. */
   async openImage(reference: string): Promise<{ store: RegistryStore; index: Descriptor }> {
     const parsed = parseReference(reference);
-    const store = new RegistryStore(this.client(parsed.registry), parsed.repository);
+    const store = await this.registryStore(parsed.registry, parsed.repository);
     const index = await store.resolveTag(parsed.digest ?? parsed.tag ?? 'latest');
     if (!index)
       throw stepError(`${reference} does not exist in ${parsed.registry}`, { hint: 'check the name and tag, and that you are logged in (docker login)' });
@@ -85,20 +91,22 @@ export class Destinations {
           const known = siblings.get(reference.registry) ?? [];
           if (!known.includes(reference.repository)) siblings.set(reference.registry, [...known, reference.repository]);
         }
-        return job.repositories.map((repository) => {
+        const destinations: Destination[] = [];
+        for (const repository of job.repositories) {
           const reference = parseReference(repository);
           const known = siblings.get(reference.registry) ?? [];
-          const store = new RegistryStore(this.client(reference.registry), reference.repository, [...known]);
+          const store = await this.registryStore(reference.registry, reference.repository, [...known]);
           siblings.set(reference.registry, [...known, reference.repository]);
-          return {
+          destinations.push({
             store,
             tagFor: (ref: string) => {
               const parsed = parseReference(ref);
               return parsed.registry === reference.registry && parsed.repository === reference.repository ? parsed.tag : undefined;
             },
             reference: (tag: string) => `${store.name}:${tag}`,
-          };
-        });
+          });
+        }
+        return destinations;
       }
       case 'oci':
       case 'tar': {

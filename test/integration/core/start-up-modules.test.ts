@@ -3,11 +3,15 @@
  * none of the libraries that only running needs (execa, dockerode, semver). Read from the
  * modules the real process resolves (Node module hooks), not from timings.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, REPO_ROOT, ensureDistBuilt } from '../../support/cli.js';
+import { useTempDirs } from '../../support/temp-dirs.js';
+
+const tempDir = useTempDirs('meshbuild-start-up-');
 
 const HOOKS = pathToFileURL(path.join(REPO_ROOT, 'test', 'support', 'module-log-hooks.mjs')).href;
 const REGISTER = `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(HOOKS)});`;
@@ -57,6 +61,24 @@ describe('start-up loads only what the command needs', () => {
     expect(own).toContain('plan/plan');
     expect(commandModules(own)).toEqual(['cli/plan-command']);
     for (const module of ['cli/execute', 'run/scheduler', 'registry/client', 'publish/publish']) expect(own).not.toContain(module);
+  });
+
+  it('a native image to a local OCI layout: neither the registry client nor the buildx session', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'targets', 'files'), { recursive: true });
+    await writeFile(path.join(dir, 'targets', 'files', 'os-release'), 'NAME=start-up\n');
+    await writeFile(path.join(dir, 'targets', 'Dockerfile.plain'), 'FROM scratch\nCOPY os-release /etc/os-release\n');
+    await writeFile(
+      path.join(dir, 'targets', 'images.yaml'),
+      'images:\n  plain:\n    dockerfile: Dockerfile.plain\n    files: [{ path: files/os-release, to: os-release }]\ngroups: { all: [plain] }\n',
+    );
+    const args = ['all', '--targets', path.join(dir, 'targets'), '--source', dir, '--platforms', 'amd64,arm64', '--tag', 't'];
+    const { own } = await loadedModules([...args, '--output', `oci:${path.join(dir, 'images')}`, '--out', path.join(dir, 'out')]);
+    expect(own).toContain('cli/execute');
+    expect(own).toContain('image/native/native-builder');
+    for (const module of ['registry/client', 'publish/registry-store', 'image/buildx-session', 'image/docker-preflight', 'report/trace-file']) {
+      expect(own).not.toContain(module);
+    }
   });
 
   it.each(['all', 'build', 'push', 'mirror', 'merge', 'release', 'verify'])('%s --help: nothing that starts processes', async (command) => {

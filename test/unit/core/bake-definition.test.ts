@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bakeArgs, bakeDefinition, bakeTargetName, type BakeImage } from '../../../src/image/bake-definition.js';
-import { buildxSessionJobs, withSessionNeeds } from '../../../src/image/buildx-session.js';
+import { buildxSessionJobs, withSessionNeeds } from '../../../src/image/buildx-session-plan.js';
 import { createPlan } from '../../../src/plan/plan.js';
 import type { ImageBuildJob } from '../../../src/plan/types.js';
 import { loadShippedGraph, planRequest } from './shipped-graph.js';
