@@ -28,6 +28,8 @@ interface SharedUpload {
 
 export class RegistryStore implements ImageStore {
   readonly name: string;
+  /** Blobs this store was just told the repository lacks: their upload need not ask again. */
+  private readonly lacking = new Set<string>();
 
   /**
    * @param mountFrom repositories of the same registry that may hold the blobs already
@@ -41,8 +43,10 @@ export class RegistryStore implements ImageStore {
     this.name = `${client.registry}/${repository}`;
   }
 
-  hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean> {
-    return this.client.withSignal(signal).hasBlob(this.repository, descriptor.digest);
+  async hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean> {
+    const has = await this.client.withSignal(signal).hasBlob(this.repository, descriptor.digest);
+    if (!has) this.lacking.add(descriptor.digest);
+    return has;
   }
 
   openBlob(descriptor: Descriptor, signal?: AbortSignal, read: BlobRead = {}): Promise<Readable> {
@@ -82,7 +86,8 @@ export class RegistryStore implements ImageStore {
         return;
       }
     }
-    await client.pushBlob(this.repository, descriptor, open);
+    // One HEAD per blob: a copy asks hasBlob first, and the answer stands for the upload.
+    await client.pushBlob(this.repository, descriptor, open, { skipExisting: !this.lacking.delete(descriptor.digest) });
   }
 
   async hasManifest(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean> {

@@ -95,4 +95,15 @@ describe('parallel blob transfers of one copy', () => {
     controller.abort(new InterruptedError('SIGINT'));
     await expect(copy).rejects.toBeInstanceOf(InterruptedError);
   });
+
+  it('asks the destination once per blob: the HEAD before the copy stands for the upload', async () => {
+    const source = uniqueRepo('siblings-src');
+    const image = await pushSource(direct, source);
+    const target = uniqueRepo('siblings-dst');
+    await copyImage(new RegistryStore(direct, source), new RegistryStore(viaProxy, target), image.root);
+    for (const blob of [image.config, ...image.layers]) {
+      expect(proxy.count('HEAD', new RegExp(`/${target}/blobs/${blob.digest}$`))).toBe(1);
+      expect(proxy.count('PUT', putOf(blob.digest))).toBe(1);
+    }
+  });
 });
