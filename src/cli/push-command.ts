@@ -13,7 +13,7 @@ import type { CopyStats } from '../publish/copy-image.js';
 import { LayoutStore } from '../publish/layout-store.js';
 import { RegistryStore } from '../publish/registry-store.js';
 import { RegistryClients } from '../registry/client-pool.js';
-import { addStats, copyAndCheck, tagWrites, type CopiedImage, type ImageTransfer } from '../release/mirror.js';
+import { addStats, copyAndCheck, tagWrites, type CopiedImage, type ImageTransfer } from '../publish/transfer.js';
 import { runTagPhase, tagReference } from '../publish/tag-phase.js';
 import { journalPath } from '../publish/tags-journal.js';
 import { rerunCommand } from '../run/rerun-command.js';

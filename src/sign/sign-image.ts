@@ -9,7 +9,7 @@ import type { Descriptor, ImageConfig, ImageIndex, ImageManifest } from '../oci/
 import type { ImageStore } from '../publish/image-store.js';
 import { bufferBlobSource } from '../registry/blob-source.js';
 import type { TagWrite } from '../publish/tag-phase.js';
-import { classifyIndex } from '../release/verify.js';
+import { classifyIndex } from '../publish/image-listing.js';
 import { readAttestations, readCosignLayers, readJsonBlob, readSignatures } from './cosign-read.js';
 import { attestationLayer, cosignManifest, cosignTag, signatureLayer, simpleSigningPayload, type CosignKind, type CosignLayer } from './cosign-layout.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from './dsse.js';

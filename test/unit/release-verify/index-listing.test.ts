@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MEDIA_TYPE } from '../../../src/oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../../../src/oci/types.js';
-import { classifyIndex, isAttestationEntry, normalizeOciPlatform } from '../../../src/release/verify.js';
+import { classifyIndex, isAttestationEntry, normalizeOciPlatform } from '../../../src/publish/image-listing.js';
 import { demuxLogs } from '../../../src/release/verify-run.js';
 import { formatVerifyReport } from '../../../src/cli/verify-command.js';
 
