@@ -81,6 +81,12 @@ describe('start-up loads only what the command needs', () => {
     }
   });
 
+  it('push: no signing, verifying or mirroring modules', async () => {
+    const { own } = await loadedModules(['push', '--help']);
+    expect(own).toContain('cli/push-command');
+    expect([...own].filter((m) => m.startsWith('sign/') || m.startsWith('release/'))).toEqual([]);
+  });
+
   it.each(['all', 'build', 'push', 'mirror', 'merge', 'release', 'verify'])('%s --help: nothing that starts processes', async (command) => {
     const { packages, own } = await loadedModules([command, '--help']);
     expect(packages).not.toContain('execa');
