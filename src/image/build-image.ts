@@ -21,8 +21,7 @@ import { stageContext } from './stage-context.js';
 export interface ImageBuildDeps {
   plan: Plan;
   destinations: Destinations;
-  /** The run's one buildx bake session (buildx-session.ts). */
-  /** The run's buildx session; none when the run has no buildx image. */
+  /** The run's one buildx bake session (buildx-session.ts); none when the run has no buildx image. */
   buildxSession?: BuildxSession | undefined;
   native: Omit<NativeOptions, 'outDir'>;
 }
