@@ -42,15 +42,12 @@ export class LayoutLayerGzip {
    * gzip is gzipped again by `rewrite`.
    */
   async prime(): Promise<void> {
-    try {
-      for (const digest of await this.blobs.blobDigests()) {
-        const manifest = await this.manifestAt(digest);
-        for (const layer of manifest?.layers ?? []) {
-          if (layer.mediaType === MEDIA_TYPE.ociLayer && (await this.blobs.hasBlob(layer.digest))) void this.gzip(layer).catch(() => undefined);
-        }
+    for (const digest of await this.blobs.blobDigests()) {
+      // Only an early start: a blob it cannot read is left to rewrite.
+      const manifest = await this.manifestAt(digest).catch(() => undefined);
+      for (const layer of manifest?.layers ?? []) {
+        if (layer.mediaType === MEDIA_TYPE.ociLayer && (await this.blobs.hasBlob(layer.digest))) void this.gzip(layer).catch(() => undefined);
       }
-    } catch {
-      // Only an early start: rewrite does whatever is left.
     }
   }
 
