@@ -114,7 +114,8 @@ async function gzipBlob(layout: OciLayout, layer: Descriptor, signal?: AbortSign
   const sink = new PassThrough();
   const [{ digest, size }] = await Promise.all([
     layout.writeBlob(sink),
-    pipeline(await layout.openBlob(layer.digest, { verify: false }), ...deterministicGzip(LAYER_GZIP_LEVEL), sink, { signal }),
+    // Checked against its digest: a blob read early must be whole, or this gzip fails and is done again.
+    pipeline(await layout.openBlob(layer.digest), ...deterministicGzip(LAYER_GZIP_LEVEL), sink, { signal }),
   ]);
   return { ...layer, mediaType: MEDIA_TYPE.ociLayerGzip, digest, size };
 }
