@@ -45,15 +45,16 @@ export async function buildImage(job: ImageBuildJob, context: JobContext, deps: 
     externalBases[reference] = opened.index.digest;
     return opened;
   };
-  if (job.builder === 'buildx' && !deps.buildxSession) throw new Error(`Internal error: ${job.id} is a buildx image but the run has no buildx session`);
+  const session = deps.buildxSession;
+  if (job.builder === 'buildx' && !session) throw new Error(`Internal error: ${job.id} is a buildx image but the run has no buildx session`);
   const built =
-    job.builder === 'native'
+    job.builder === 'native' || !session
       ? await buildNative(job, contextDir, bases, context, { ...deps.native, openExternalBase, outDir: plan.outDir })
       : await buildWithBuildx(job, contextDir, bases, context, {
           // A registry base is read as the native builder reads it, through meshbuild's registry client.
           openExternalBase,
-          session: deps.buildxSession!,
-          gzipLayers: deps.native.compression !== 'none' && !deps.buildxSession!.attests,
+          session,
+          gzipLayers: deps.native.compression !== 'none' && !session.attests,
           outDir: plan.outDir,
           ...(loadNames ? { loadNames } : {}),
         });

@@ -127,6 +127,12 @@ async function allOrCancel(
   }
 }
 
+/** The first of `manifests` that `store` lacks, asked about all at once; undefined when it has them all. */
+export async function firstMissingManifest(store: ImageStore, manifests: readonly Descriptor[]): Promise<Descriptor | undefined> {
+  const present = await Promise.all(manifests.map((descriptor) => store.hasManifest(descriptor)));
+  return manifests.find((_, i) => !present[i]);
+}
+
 /** The platforms an index lists, attestation entries (unknown/unknown) left out. */
 export function indexPlatforms(index: ImageIndex): string[] {
   return index.manifests

@@ -10,7 +10,7 @@ import { formatPlatform } from '../platform.js';
 import type { ImageBuildJob, Plan, PublishJob } from '../plan/types.js';
 import { reportedPlatforms, type ReportedImage } from '../report/json-report.js';
 import type { JobContext } from '../run/scheduler.js';
-import { indexPlatforms } from './copy-image.js';
+import { firstMissingManifest, indexPlatforms } from './copy-image.js';
 import type { Destination, Destinations } from './destinations.js';
 import { runTagPhase, type TagWrite } from './tag-phase.js';
 import { journalPath } from './tags-journal.js';
@@ -104,8 +104,7 @@ async function checkIndex(
       hint: 'build the missing platforms and run again',
     });
   }
-  const present = await Promise.all((known ? [] : index.manifests).map((child) => destination.store.hasManifest(child)));
-  const absent = present.findIndex((has) => !has);
-  if (absent >= 0) throw stepError(`${destination.store.name} lacks ${index.manifests[absent]!.digest} of ${built.image}; no tag was written`);
+  const absent = known ? undefined : await firstMissingManifest(destination.store, index.manifests);
+  if (absent) throw stepError(`${destination.store.name} lacks ${absent.digest} of ${built.image}; no tag was written`);
   return { destination, bytes };
 }

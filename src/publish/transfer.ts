@@ -6,7 +6,7 @@
 import { stepError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import { formatPlatform, samePlatform, type Platform } from '../platform.js';
-import { copyImage, type CopyStats } from './copy-image.js';
+import { copyImage, firstMissingManifest, type CopyStats } from './copy-image.js';
 import { listImage, type ImageListing } from './image-listing.js';
 import type { ImageStore } from './image-store.js';
 import type { TagWrite } from './tag-phase.js';
@@ -54,9 +54,7 @@ export async function copyAndCheck(transfer: ImageTransfer, signal?: AbortSignal
   const alreadyThere = await to.hasManifest(root);
   const stats = alreadyThere ? { blobsSent: 0, blobsSkipped: 0, bytesSent: 0 } : await copyImage(from, to, root, signal ? { signal } : {});
   const children = listing.isIndex ? (JSON.parse((await from.readManifest(root)).toString('utf8')) as { manifests: Descriptor[] }).manifests : [];
-  const manifests = [root, ...children];
-  const present = await Promise.all(manifests.map((descriptor) => to.hasManifest(descriptor)));
-  const absent = manifests.find((_, i) => !present[i]);
+  const absent = await firstMissingManifest(to, [root, ...children]);
   if (absent) throw stepError(`${to.name} lacks ${absent.digest} of ${label} after copying it; no tag was written`);
   return { transfer, listing, stats, alreadyThere, durationMs: Date.now() - started };
 }
