@@ -4,6 +4,7 @@ import { EXIT_FAILED, EXIT_USAGE, InterruptedError, isMeshbuildError, stepError 
 import { positiveWholeNumber, withBuildFlags, type BuildFlags } from './flags.js';
 import type { CommandFactory } from './lazy-command.js';
 import type { CommandIo } from './main.js';
+import type { StampedRun } from './stamp-run.js';
 
 export type BuildArgs = BuildFlags & { targetNames?: string[] };
 
@@ -19,6 +20,13 @@ const buildCommand: CommandFactory<BuildArgs> = (io, setExit) => ({
 
 export default buildCommand;
 
+/** The stamp that answers this command line at once next time, if nothing changes (`stamp-run.ts`); its failure fails nothing. */
+async function leaveStamp(run: StampedRun, io: CommandIo): Promise<void> {
+  const { stampRun } = await import('./stamp-run.js');
+  const reason = await stampRun(run).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+  if (reason !== undefined && run.flags.verbose) io.stderr.write(`note: no run stamp: ${reason}\n`);
+}
+
 /** Plans `targets` and runs the plan (or prints it with --dry-run); failures end in their exit code. */
 export async function runBuild(
   targets: string[],
@@ -27,6 +35,7 @@ export async function runBuild(
   setExit: (code: number) => void,
   command: 'all' | 'build' = 'build',
 ): Promise<void> {
+  const startedAt = Date.now();
   positiveWholeNumber(argv.jobs, '--jobs');
   positiveWholeNumber(argv['registry-concurrency'], '--registry-concurrency');
   const [{ loadGraph, planRequest }, { createPlan }, { formatPlan }] = await Promise.all([
@@ -62,6 +71,10 @@ export async function runBuild(
   }
   await printSummary(io, argv, view, summary.timeline);
   if (summary.ok) {
+    await leaveStamp(
+      { argv: io.argv ?? [], cwd: io.cwd ?? process.cwd(), env: io.env, startedAt, plan, flags: argv, usedOutside: summary.usedOutside, view },
+      io,
+    );
     setExit(0);
     return;
   }

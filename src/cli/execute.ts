@@ -72,6 +72,8 @@ function layerCompressionFor(plan: Plan): LayerCompression {
 export interface ExecutedRun extends RunSummary {
   report: RunReport;
   timeline: Timeline;
+  /** Whether the run asked anything besides the file system for an image: a registry base, buildx. */
+  usedOutside: boolean;
 }
 
 /** Runs the plan holding the lock of --out: a second run on the same folder is exit 2, naming the first. */
@@ -172,5 +174,5 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     await digests.save();
     await reporter.close();
   }
-  return { ...summary, report: report.report(), timeline: timeline.timeline() };
+  return { ...summary, report: report.report(), timeline: timeline.timeline(), usedOutside: openedBases.size > 0 || buildxSession !== undefined };
 }

@@ -48,6 +48,11 @@ async function runCommand(argv: string[], io: CommandIo): Promise<number> {
     io.stdout.write(`${meshbuildVersion()}\n`);
     return 0;
   }
+  // The same `all`/`build` again with nothing changed: answered from its last run, before the rest loads.
+  if (argv[0] === 'all' || argv[0] === 'build') {
+    const { answerUnchangedRun } = await import('./unchanged-run.js');
+    if (answerUnchangedRun(argv, io)) return 0;
+  }
   const { default: yargs } = await import('yargs');
   const cli = yargs(argv)
     .scriptName('meshbuild')

@@ -1,11 +1,13 @@
 /**
  * What `meshbuild --version`, `--help` and `plan` load: no module of a command that is not run, and
  * none of the libraries that only running needs (execa, dockerode, semver). Read from the
- * modules the real process resolves (Node module hooks), not from timings.
+ * modules the real process resolves (Node module hooks), not from timings. A build run again with
+ * nothing changed loads neither yargs nor any command: its last run's stamp answers it.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, REPO_ROOT, ensureDistBuilt } from '../../support/cli.js';
@@ -73,12 +75,22 @@ describe('start-up loads only what the command needs', () => {
       'images:\n  plain:\n    dockerfile: Dockerfile.plain\n    files: [{ path: files/os-release, to: os-release }]\ngroups: { all: [plain] }\n',
     );
     const args = ['all', '--targets', path.join(dir, 'targets'), '--source', dir, '--platforms', 'amd64,arm64', '--tag', 't'];
-    const { own } = await loadedModules([...args, '--output', `oci:${path.join(dir, 'images')}`, '--out', path.join(dir, 'out')]);
+    const run = [...args, '--output', `oci:${path.join(dir, 'images')}`, '--out', path.join(dir, 'out')];
+    const { own } = await loadedModules(run);
     expect(own).toContain('cli/execute');
     expect(own).toContain('image/native/native-builder');
     for (const module of ['registry/client', 'publish/registry-store', 'image/buildx-session', 'image/docker-preflight', 'report/trace-file']) {
       expect(own).not.toContain(module);
     }
+
+    // Once inputs are two seconds old a run leaves a stamp; the same command line after it loads no library and no command.
+    await sleep(2100);
+    expect((await loadedModules(run)).own).toContain('cli/execute');
+    const answered = await loadedModules(run);
+    expect([...answered.packages]).toEqual([]);
+    expect(answered.own).toContain('cli/unchanged-run');
+    expect(commandModules(answered.own)).toEqual([]);
+    for (const module of ['cli/execute', 'plan/plan', 'config/load-config']) expect(answered.own).not.toContain(module);
   });
 
   it('push: no signing, verifying or mirroring modules', async () => {

@@ -3,8 +3,10 @@
  * sample reports every job up to date and leaves identical outputs; editing one Go file rebuilds
  * only the images whose binaries changed; a deleted output is rebuilt; and a second `--push`
  * (counted at the fault proxy in front of the real registry) sends no blob and writes no tag.
+ * The same command line once more is answered from the last run's stamp, until anything changes.
  */
-import { readFile, rm, appendFile } from 'node:fs/promises';
+import { readFile, rm, appendFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../../support/cli.js';
@@ -174,6 +176,40 @@ describe('a push with nothing to do', () => {
       expect(manifestReads.every((r) => r.method === 'HEAD' && r.url.endsWith('/manifests/1.0.0'))).toBe(true);
       expect(manifestReads.length).toBe(images);
       expect(proxy.requests.filter((r) => r.url.includes('/blobs/'))).toEqual([]);
+    },
+    TIMEOUT,
+  );
+});
+
+describe('the same command line again, nothing changed', () => {
+  const references = (stdout: string) => stdout.split('\n').flatMap((line) => /\s(oci:\S+@sha256:[0-9a-f]{64})$/.exec(line)?.slice(1, 2) ?? []);
+
+  it(
+    'is answered from the last run without a job; a file added to the source runs the command again',
+    async () => {
+      const source = await copySample(path.join(await tempDir(), 'mesh'));
+      const out = path.join(await tempDir(), 'out');
+      const build = () => runCli(['all', '--platforms', 'amd64', '--builder', 'native', '--source', source, '--tag', '1.0.0', '--out', out]);
+      expectOk(await build(), 'the first run');
+      // Inputs changed less than two seconds before a run leave no stamp: a stat could hide a later edit.
+      await sleep(2100);
+      const stamped = await build();
+      expectOk(stamped, 'the run that leaves the stamp');
+      expect(stamped.stderr).not.toMatch(/nothing changed since/);
+      expect(outcomes(stamped).upToDate.length).toBeGreaterThan(5);
+
+      const answered = await build();
+      expectOk(answered, 'the answered run');
+      expect(answered.stderr).toMatch(/^all: nothing changed since its last run \(\d+ files and folders checked in \d+ms\); \d+ jobs up to date$/m);
+      expect(outcomes(answered).upToDate).toEqual([]);
+      expect(references(answered.stdout).length).toBeGreaterThan(5);
+      expect(references(answered.stdout)).toEqual(references(stamped.stdout));
+
+      await writeFile(path.join(source, 'NOTES.md'), 'a new file in the source tree\n');
+      const after = await build();
+      expectOk(after, 'the run after the new file');
+      expect(after.stderr).not.toMatch(/nothing changed since/);
+      expect(references(after.stdout)).toEqual(references(stamped.stdout));
     },
     TIMEOUT,
   );
