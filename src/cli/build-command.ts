@@ -5,6 +5,7 @@ import { positiveWholeNumber, withBuildFlags, type BuildFlags } from './flags.js
 import type { CommandFactory } from './lazy-command.js';
 import type { CommandIo } from './main.js';
 import type { StampedRun } from './stamp-run.js';
+import type { ExecutedRun } from './execute.js';
 
 export type BuildArgs = BuildFlags & { targetNames?: string[] };
 
@@ -20,7 +21,10 @@ const buildCommand: CommandFactory<BuildArgs> = (io, setExit) => ({
 
 export default buildCommand;
 
-/** The stamp that answers this command line at once next time, if nothing changes (`stamp-run.ts`); its failure fails nothing. */
+/**
+ * The stamp that answers this command line at once next time, if nothing changes (`stamp-run.ts`),
+ * taken still holding --out so that no other run's outputs get into it; its failure fails nothing.
+ */
 async function leaveStamp(run: StampedRun, io: CommandIo): Promise<void> {
   const { stampRun } = await import('./stamp-run.js');
   const reason = await stampRun(run).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
@@ -55,12 +59,18 @@ export async function runBuild(
     import('../report/run-summary.js'),
     import('./run-output.js'),
   ]);
-  const summary = await executePlan(plan, argv, io);
-  const view = summarizeReport(summary.report, {
-    command,
-    output: plan.jobs.some((j) => j.kind === 'image-build') ? describeDestination(plan.output, plan.hubs) : `binaries in ${plan.outDir}`,
-    durationMs: summary.durationMs,
+  const viewOf = (run: ExecutedRun) =>
+    summarizeReport(run.report, {
+      command,
+      output: plan.jobs.some((j) => j.kind === 'image-build') ? describeDestination(plan.output, plan.hubs) : `binaries in ${plan.outDir}`,
+      durationMs: run.durationMs,
+    });
+  const summary = await executePlan(plan, argv, io, async (run) => {
+    if (!run.ok) return;
+    const stamped = { argv: io.argv ?? [], cwd: io.cwd ?? process.cwd(), env: io.env, startedAt, plan, flags: argv, usedOutside: run.usedOutside };
+    await leaveStamp({ ...stamped, view: viewOf(run) }, io);
   });
+  const view = viewOf(summary);
   // The CI log already showed each failure's tool output as it happened; the TTY view did not.
   if (!summary.ok && !summary.interrupted) {
     for (const { failure } of summary.failures) {
@@ -71,10 +81,6 @@ export async function runBuild(
   }
   await printSummary(io, argv, view, summary.timeline);
   if (summary.ok) {
-    await leaveStamp(
-      { argv: io.argv ?? [], cwd: io.cwd ?? process.cwd(), env: io.env, startedAt, plan, flags: argv, usedOutside: summary.usedOutside, view },
-      io,
-    );
     setExit(0);
     return;
   }

@@ -76,9 +76,16 @@ export interface ExecutedRun extends RunSummary {
   usedOutside: boolean;
 }
 
-/** Runs the plan holding the lock of --out: a second run on the same folder is exit 2, naming the first. */
-export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<ExecutedRun> {
-  return withOutFolder(plan.outDir, () => executeLocked(plan, flags, io));
+/**
+ * Runs the plan holding the lock of --out: a second run on the same folder is exit 2, naming the
+ * first. `whileLocked` sees the finished run before the lock is let go (the run stamp is taken there).
+ */
+export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo, whileLocked?: (run: ExecutedRun) => Promise<void>): Promise<ExecutedRun> {
+  return withOutFolder(plan.outDir, async () => {
+    const run = await executeLocked(plan, flags, io);
+    await whileLocked?.(run);
+    return run;
+  });
 }
 
 async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<ExecutedRun> {

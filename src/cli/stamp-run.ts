@@ -96,7 +96,7 @@ function outputs(plan: Plan): SnapshotBuilder {
 export async function stampRun(run: StampedRun): Promise<string | undefined> {
   const reason = unstampableReason(run);
   if (reason !== undefined) return reason;
-  // Taken holding --out, so that no other run is writing there meanwhile.
+  // Taken holding --out (the run's own hold when it is still running), so that no other run writes there meanwhile.
   return withOutLock(run.plan.outDir, async () => {
     const read = inputs(run);
     if (!read) return 'its git folder is elsewhere (a worktree or submodule)';
