@@ -196,7 +196,10 @@ export function responseError(context: RequestContext, input: ResponseErrorInput
     code: codes[0],
     hint: hinted === undefined ? undefined : CODE_HINTS[hinted],
     detail,
-    retryable: isRetryableStatus(status),
+    // A registry on the filesystem driver rewrites a blob's link file in place whenever that blob is
+    // uploaded again (another CI runner pushing the same layer at the same moment); a manifest checked
+    // meanwhile is refused as naming an unknown blob, and is accepted a moment later.
+    retryable: isRetryableStatus(status) || codes.includes('MANIFEST_BLOB_UNKNOWN'),
     retryAfterMs: parseRetryAfter(retryAfter),
   };
   const repo = context.repository === undefined ? '' : ` repository ${context.repository}`;

@@ -194,7 +194,7 @@ export class RegistryHttp {
         attempts: attempt,
         sentCredentials: authorization !== undefined,
       });
-      if (retry && isRetryableStatus(status) && attempt < this.retryPolicy.maxAttempts) {
+      if (retry && failure.retryable && attempt < this.retryPolicy.maxAttempts) {
         await this.backoff(attempt, failure.retryAfterMs, `${status} ${response.statusText}`);
         continue;
       }
