@@ -160,7 +160,12 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
     fetch: skipUnchanged((job, context) => fetchArtifact(job, context, plan.outDir, localRoots), fetchFreshness(digests, localRoots), skip),
     'image-build': skipUnchanged(
       // The builders load only when an image is built: a run with nothing to do never needs them.
-      async (job, context) => (await import('../image/build-image.js')).buildImage(job, context, { plan, destinations, buildxSession, native: nativeOptions }),
+      async (job, context) => {
+        const built = await (await import('../image/build-image.js')).buildImage(job, context, { plan, destinations, buildxSession, native: nativeOptions });
+        // Staged binaries and downloads (hard links of this run's outputs) keep their remembered digests.
+        await Promise.all(job.context.filter((entry) => entry.platform !== undefined).map((entry) => digests.keepAfterLinking(entry.from)));
+        return built;
+      },
       imageFreshness({ plan, destinations, knownTags, digests, settings: imageSettings, resolveBase, sessionJobs: new Set(buildxJobs.map((j) => j.id)) }),
       skip,
     ),

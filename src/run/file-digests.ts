@@ -72,6 +72,26 @@ export class FileDigests {
   }
 
   /**
+   * Keeps the remembered digest of one of meshbuild's own outputs whose stat changed only in its
+   * change time: staging hard-links a binary into a build context (and unlinks the last one), which
+   * touches nothing but the inode's link count, and must not make the next run read it again.
+   */
+  async keepAfterLinking(file: string): Promise<void> {
+    const known = this.entries.get(file);
+    const info = await lstat(file).catch(() => undefined);
+    if (!known || !info?.isFile()) return;
+    const stat = statKey(info);
+    const withoutChangeTime = (key: string) =>
+      key
+        .split(':')
+        .filter((_, i) => i !== 2)
+        .join(':');
+    if (stat === known.stat || withoutChangeTime(stat) !== withoutChangeTime(known.stat)) return;
+    this.entries.set(file, { stat, digest: known.digest });
+    this.changed = true;
+  }
+
+  /**
    * One digest for a file, a symlink or a folder (every entry's relative name, type, mode and
    * content or link target, in name order); `missing` when nothing is there.
    */

@@ -3,7 +3,8 @@
  * from a record and the outputs as they are now, and the executor wrapper against an in-memory
  * record store with real temp files as outputs (no go, no builder).
  */
-import { chmod, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, link, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PLAN_SCHEMA_VERSION, type Job, type Plan, type PublishJob } from '../../../src/plan/types.js';
@@ -229,5 +230,22 @@ describe('FileDigests', () => {
     await rm(path.join(dir, 'link'));
     await symlink('b', path.join(dir, 'link'));
     expect(await digests.treeDigest(dir)).not.toBe(executable);
+  });
+
+  it('keeps a remembered digest across a hard link of the file (its change time moves), not across an edit', async () => {
+    const dir = await tempDir();
+    const binary = path.join(dir, 'pilot-discovery');
+    await writeFile(binary, 'binary bytes');
+    const digests = new FileDigests();
+    // A stand-in digest: were the file read again, the real one would come back instead.
+    await digests.remember(binary, 'sha256:remembered');
+    await sleep(20);
+    await link(binary, path.join(dir, 'staged'));
+    await digests.keepAfterLinking(binary);
+    expect(await digests.digestOf(binary)).toBe('sha256:remembered');
+
+    await writeFile(binary, 'other bytes, longer');
+    await digests.keepAfterLinking(binary);
+    expect(await digests.digestOf(binary)).not.toBe('sha256:remembered');
   });
 });
