@@ -5,6 +5,7 @@
  * Engine (buildx), no report or trace file to write again. Inputs changed within two seconds of
  * the run's start, or during it, leave no stamp: a stat could then hide a later edit.
  */
+import { lstat, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { tempRoot, writeFileAtomic } from '../run/atomic-files.js';
 import { LOCK_FILE_NAME, withOutLock } from '../run/out-lock.js';
@@ -111,7 +112,22 @@ export async function stampRun(run: StampedRun): Promise<string | undefined> {
       view: run.view,
       entries: { ...read.entries, ...outputs(run.plan).entries },
     };
-    await writeFileAtomic(stampFile(run.plan.outDir, key), JSON.stringify(stamp));
+    const file = stampFile(run.plan.outDir, key);
+    await writeFileAtomic(file, JSON.stringify(stamp));
+    await pruneStamps(path.dirname(file), path.basename(file));
     return undefined;
   });
+}
+
+/** Stamps kept per --out: one per command line, the most recently written first. */
+export const KEPT_STAMPS = 8;
+
+/** Removes all but the `KEPT_STAMPS` newest stamps (each distinct command line leaves one), and any a cut-short write left. */
+async function pruneStamps(dir: string, written: string): Promise<void> {
+  const names = await readdir(dir);
+  const stamps = await Promise.all(names.map(async (name) => ({ name, mtimeMs: (await lstat(path.join(dir, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  // The one just written first, whatever the clock's resolution says.
+  const byAge = stamps.filter((s) => s.name.endsWith('.json')).sort((a, b) => Number(b.name === written) - Number(a.name === written) || b.mtimeMs - a.mtimeMs);
+  const stale = [...byAge.slice(KEPT_STAMPS), ...stamps.filter((s) => !s.name.endsWith('.json'))];
+  await Promise.all(stale.map((s) => rm(path.join(dir, s.name), { force: true })));
 }

@@ -3,10 +3,10 @@
  * change), the command line's identity and --out, which runs qualify, and the whole write-then-
  * answer cycle on real temp files (no go, no builder, no registry).
  */
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stampRun, unstampableReason, type StampedRun } from '../../../src/cli/stamp-run.js';
+import { KEPT_STAMPS, stampRun, unstampableReason, type StampedRun } from '../../../src/cli/stamp-run.js';
 import { PLAN_SCHEMA_VERSION, type Job, type Plan } from '../../../src/plan/types.js';
 import type { RunSummaryView } from '../../../src/report/run-summary.js';
 import { stampFile, stampKey, stampOutDir, unchangedRun } from '../../../src/run/run-stamp.js';
@@ -193,6 +193,18 @@ describe('stampRun then unchangedRun', () => {
     expect(unchangedRun(runOf(source, out).argv, source, { PATH: '' })).toBeUndefined();
     await writeFile(path.join(source, '.git'), 'gitdir: /elsewhere\n');
     expect(await stampRun(runOf(source, out))).toMatch(/worktree or submodule/);
+  });
+
+  it('keeps the newest stamps only, one per command line, and clears what a cut-short write left', async () => {
+    const source = await tree();
+    const out = path.join(source, 'out');
+    const runs = path.join(out, '.records', 'runs');
+    await mkdir(runs, { recursive: true });
+    await writeFile(path.join(runs, 'abc.json.tmp-1-ffff'), '{');
+    const lines = Array.from({ length: KEPT_STAMPS + 2 }, (_, i) => [...runOf(source, out).argv, '--tag', `t${i}`]);
+    for (const argv of lines) expect(await stampRun(runOf(source, out, { argv }))).toBeUndefined();
+    expect((await readdir(runs)).length).toBe(KEPT_STAMPS);
+    expect(unchangedRun(lines.at(-1)!, source, { PATH: '' })).toBeDefined();
   });
 
   it('is kept under --out/.records/runs, named by the key', () => {
