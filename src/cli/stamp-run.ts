@@ -52,9 +52,9 @@ export function unstampableReason(run: Omit<StampedRun, 'view'>): string | undef
 function inputs(run: Omit<StampedRun, 'view'>): SnapshotBuilder | undefined {
   const { plan, flags, cwd, env } = run;
   const snapshot = new SnapshotBuilder();
-  const outputs = new Set([plan.outDir, ...(plan.output?.kind === 'oci' || plan.output?.kind === 'tar' ? [plan.output.dir] : [])]);
-  snapshot.addTree(path.resolve(cwd, flags.targets), { skip: outputs });
-  snapshot.addTree(plan.sourceDir, { skip: new Set([...outputs, path.join(plan.sourceDir, '.git')]) });
+  const written = new Set([plan.outDir, ...(plan.output?.kind === 'oci' || plan.output?.kind === 'tar' ? [plan.output.dir] : [])]);
+  snapshot.addTree(path.resolve(cwd, flags.targets), { skip: written });
+  snapshot.addTree(plan.sourceDir, { skip: new Set([...written, path.join(plan.sourceDir, '.git')]) });
   if (!addGitState(snapshot, plan.sourceDir, env)) return undefined;
   // What `chooseSourceDir` looks at in the current folder.
   if (flags.source === undefined) for (const name of ['', 'meshbuild.yaml', 'go.mod', 'Makefile.core.mk', 'pilot/cmd']) snapshot.add(path.join(cwd, name));

@@ -8,6 +8,7 @@ import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, OciPlatform } 
 import { formatPlatform, parsePlatform, type Platform } from '../platform.js';
 import type { ImageStore } from './image-store.js';
 
+/** One platform entry of an index (or the platform of a single-platform manifest). */
 export interface ListedPlatform {
   platform: Platform;
   name: string;

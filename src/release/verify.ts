@@ -96,7 +96,6 @@ export async function inspectReference(reference: string, options: InspectOption
   return inspectImage(store, root, reference, { ...options, runnable: (digest) => `${repository}@${digest}`, registry: parsed.registry });
 }
 
-/** One platform entry of an index (or the platform of a single-platform manifest). */
 export interface ImageCheckOptions extends VerifyOptions {
   /** The reference the engine pulls a platform manifest by. */
   runnable: (digest: string) => string;

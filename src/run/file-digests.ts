@@ -81,12 +81,7 @@ export class FileDigests {
     const info = await lstat(file).catch(() => undefined);
     if (!known || !info?.isFile()) return;
     const stat = statKey(info);
-    const withoutChangeTime = (key: string) =>
-      key
-        .split(':')
-        .filter((_, i) => i !== 2)
-        .join(':');
-    if (stat === known.stat || withoutChangeTime(stat) !== withoutChangeTime(known.stat)) return;
+    if (stat === known.stat || !sameButChangeTime(stat, known.stat)) return;
     this.entries.set(file, { stat, digest: known.digest });
     this.changed = true;
   }
@@ -114,4 +109,10 @@ export class FileDigests {
 
 function statKey(info: { size: number; mtimeMs: number; ctimeMs: number; ino: number; mode: number }): string {
   return `${info.size}:${info.mtimeMs}:${info.ctimeMs}:${info.ino}:${info.mode}`;
+}
+
+/** Whether two `statKey`s differ at most in the change time (their third field). */
+function sameButChangeTime(a: string, b: string): boolean {
+  const [x, y] = [a.split(':'), b.split(':')];
+  return x.length === y.length && x.every((field, i) => i === 2 || field === y[i]);
 }

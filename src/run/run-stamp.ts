@@ -9,10 +9,10 @@
  * normally, whose per-job checks then decide by content.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { firstChanged, type Snapshot } from './stat-snapshot.js';
+import { firstChanged, lstatOrUndefined, type Snapshot } from './stat-snapshot.js';
 import { LOCK_FILE_NAME } from './out-lock.js';
 import { meshbuildVersion } from '../version.js';
 import type { RunSummaryView } from '../report/run-summary.js';
@@ -84,15 +84,6 @@ export function unchangedRun(argv: readonly string[], cwd: string, env: NodeJS.P
     return undefined;
   }
   if (stamp.format !== RUN_STAMP_FORMAT || stamp.key !== key || typeof stamp.entries !== 'object') return undefined;
-  if (isPresent(path.join(outDir, LOCK_FILE_NAME))) return undefined;
+  if (lstatOrUndefined(path.join(outDir, LOCK_FILE_NAME)) !== undefined) return undefined;
   return firstChanged(stamp.entries) === undefined ? stamp : undefined;
-}
-
-function isPresent(file: string): boolean {
-  try {
-    lstatSync(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -18,7 +18,8 @@ function keyOf(info: BigIntStats | undefined): string {
   return `${kind}:${info.size}:${info.mtimeNs}:${info.ctimeNs}:${info.ino}:${info.mode}`;
 }
 
-function lstatOrUndefined(file: string): BigIntStats | undefined {
+/** The path's lstat, or undefined when nothing is there. */
+export function lstatOrUndefined(file: string): BigIntStats | undefined {
   try {
     return lstatSync(file, { bigint: true });
   } catch {
