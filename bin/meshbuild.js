@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
-import { installInterruptFallback } from '../dist/run/interrupt.js';
+import { main } from '../dist/bundle/main.js';
+import { installInterruptFallback } from '../dist/bundle/interrupt.js';
 
 // Ctrl-C outside a running step (flag parsing, tool checks) still ends in exit 130 and one line.
 installInterruptFallback();

@@ -53,9 +53,9 @@ function fail(message) {
 
 /** The go-build jobs meshbuild would run: one per platform and tag set, with packages and -ldflags. */
 async function plannedBuilds(options) {
-  if (!existsSync(path.join(root, 'dist', 'cli', 'main.js'))) {
+  if (!existsSync(path.join(root, 'dist', 'bundle', 'main.js'))) {
     const build = await execa('npm', ['run', 'build'], { cwd: root, reject: false, all: true });
-    if (!existsSync(path.join(root, 'dist', 'cli', 'main.js'))) fail(`npm run build failed:\n${build.all}`);
+    if (!existsSync(path.join(root, 'dist', 'bundle', 'main.js'))) fail(`npm run build failed:\n${build.all}`);
   }
   const plan = await execa(
     process.execPath,

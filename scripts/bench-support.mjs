@@ -28,10 +28,10 @@ export function benchmark(name) {
 
   /** Builds dist/ when src/ is newer, so the benchmark measures the code as it is. */
   const ensureDist = async () => {
-    const distMain = path.join(root, 'dist', 'cli', 'main.js');
+    const distMain = path.join(root, 'dist', 'bundle', 'main.js');
     if (existsSync(distMain) && newestMtime(path.join(root, 'src')) <= statSync(distMain).mtimeMs) return;
     await run('npm', ['run', 'build'], { allowFailure: true });
-    if (!existsSync(distMain)) fail('npm run build did not produce dist/cli/main.js');
+    if (!existsSync(distMain)) fail('npm run build did not produce dist/bundle/main.js');
   };
 
   /** The registry, the Docker daemon and buildx must all answer; returns the registry address. */

@@ -3,8 +3,9 @@
  * - `runCli`: in this process through `main(argv, io)`, with stdout/stderr captured and the CI
  *   reporter (plain lines, as in a pipeline log). Fast; used by most tests.
  * - `runSpawnedCli` / `startSpawnedCli`: `node bin/meshbuild.js` as a child process, for what only
- *   a real process shows (PATH without go, SIGINT, the exit code node ends with). dist/ is
- *   built once with `npm run build` when it is missing or older than src/; a type error fails it.
+ *   a real process shows (PATH without go, SIGINT, the exit code node ends with). dist/ (tsc's
+ *   output and the bundle the bin runs) is built once with `npm run build` when it is missing or
+ *   older than src/; a type error fails it.
  * - `startTerminalCli`: the same inside a real pseudo-terminal (util-linux `script`), so the
  *   interactive task list runs as it does for a person at a terminal.
  */
@@ -18,7 +19,7 @@ import { childrenOf, commandLine } from './processes.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_BIN = path.join(REPO_ROOT, 'bin', 'meshbuild.js');
-const DIST_MAIN = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+const DIST_MAIN = path.join(REPO_ROOT, 'dist', 'bundle', 'main.js');
 
 export interface CliResult {
   exitCode: number;
@@ -76,7 +77,7 @@ export function ensureDistBuilt(): Promise<void> {
     const build = await execa('npm', ['run', 'build'], { cwd: REPO_ROOT, reject: false, all: true });
     // tsc emits even when a file has a type error: testing that dist/ would test code that does not compile.
     if (build.exitCode !== 0) {
-      // tsc wrote dist/ anyway: remove its entry point, so that the next test run builds (and fails) again.
+      // Remove the bundle's entry point (a last good one may be there), so that the next test run builds (and fails) again.
       rmSync(DIST_MAIN, { force: true });
       throw new Error(`npm run build failed (exit ${String(build.exitCode)}); fix the type errors first:\n${String(build.all)}`);
     }

@@ -1,12 +1,13 @@
 /**
  * What `meshbuild --version`, `--help` and `plan` load: no module of a command that is not run, and
  * none of the libraries that only running needs (execa, dockerode, semver). Read from the
- * modules the real process resolves (Node module hooks), not from timings. A build run again with
- * nothing changed loads neither yargs nor any command: its last run's stamp answers it.
+ * files the real process resolves (Node module hooks), not from timings: the bundle's chunks,
+ * each standing for the modules its metafile (dist/bundle/meta.json) says it holds. A build run
+ * again with nothing changed loads neither yargs nor any command: its last run's stamp answers it.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,16 +19,26 @@ const tempDir = useTempDirs('meshbuild-start-up-');
 const HOOKS = pathToFileURL(path.join(REPO_ROOT, 'test', 'support', 'module-log-hooks.mjs')).href;
 const REGISTER = `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(HOOKS)});`;
 
-/** Package names and dist/ modules the CLI resolves for `args`. */
+/** The source files (paths from the repository root) each file of the bundle holds. */
+async function bundleInputs(): Promise<Map<string, string[]>> {
+  const meta = JSON.parse(await readFile(path.join(REPO_ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as {
+    outputs: Record<string, { inputs: Record<string, unknown> }>;
+  };
+  return new Map(Object.entries(meta.outputs).map(([output, { inputs }]) => [path.join(REPO_ROOT, output), Object.keys(inputs)]));
+}
+
+/** Package names and dist/ modules the CLI loads for `args`: those it resolves, and those inside the bundle's chunks it resolves. */
 async function loadedModules(args: string[]): Promise<{ packages: Set<string>; own: Set<string> }> {
   const run = await execa(process.execPath, ['--import', REGISTER, CLI_BIN, ...args], { cwd: REPO_ROOT, reject: false, env: { CI: '1' } });
   expect(run.exitCode, run.stderr).toBe(0);
-  const urls = run.stderr
+  const inputs = await bundleInputs();
+  const files = run.stderr
     .split('\n')
-    .filter((line) => line.startsWith('module '))
-    .map((line) => line.slice('module '.length));
-  const packages = new Set(urls.map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]).filter((name): name is string => name !== undefined));
-  const own = new Set(urls.map((url) => /\/dist\/(.+)\.js$/.exec(url)?.[1]).filter((name): name is string => name !== undefined));
+    .filter((line) => line.startsWith('module file:'))
+    .map((line) => fileURLToPath(line.slice('module '.length)))
+    .flatMap((file) => inputs.get(file) ?? [path.relative(REPO_ROOT, file)]);
+  const packages = new Set(files.map((file) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1]).filter((name): name is string => name !== undefined));
+  const own = new Set(files.map((file) => /^dist\/(.+)\.js$/.exec(file)?.[1]).filter((name): name is string => name !== undefined));
   return { packages, own };
 }
 
