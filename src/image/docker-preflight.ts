@@ -23,37 +23,55 @@ export async function checkBuildx(platforms: Platform[], builderName?: string, o
 
 /** The daemon and buildx are there; the builder, started, with every node (`docker buildx inspect --bootstrap`). */
 export async function inspectBuildxBuilder(builderName?: string, options: { load?: boolean } = {}): Promise<BuildxBuilder> {
-  let info;
+  const name = builderName ? [builderName] : [];
+  // The bootstrap starts with the other two questions (each a docker CLI process, ~0.1 s) and is
+  // stopped if they fail: a missing daemon or buildx is reported at once, not after a bootstrap
+  // waits on an unreachable node. With --load it waits for the driver check (below).
+  const stop = new AbortController();
+  const bootstrap = options.load ? undefined : runProcess('docker', ['buildx', 'inspect', ...name, '--bootstrap'], { signal: stop.signal });
+  // Handled here as well: it may fail while the other two are still being asked.
+  bootstrap?.catch(() => undefined);
   try {
-    info = await runProcess('docker', ['version', '--format', '{{.Server.Version}}']);
+    await checkDockerAndBuildx();
   } catch (error) {
-    if (error instanceof CommandNotFoundError) throw dockerMissing();
+    stop.abort();
+    await bootstrap?.catch(() => undefined);
     throw error;
   }
-  if (info.exitCode !== 0) {
-    throw usageError('the Docker daemon is not running (docker version could not reach it)', {
-      hint: 'start it: scripts/env-up (Debian, as root), "sudo dockerd &", or start Docker Desktop; or use --builder native',
-      detail: info.output.trim().split('\n').slice(-2).join('\n'),
-    });
-  }
-  const version = await runProcess('docker', ['buildx', 'version']);
-  if (version.exitCode !== 0) {
-    throw usageError('docker buildx is not installed', {
-      hint: 'install the buildx plugin (Debian 13: apt-get install docker-buildx; scripts/env-up does it)',
-    });
-  }
-  checkBuildxVersion(version.stdout);
-  const name = builderName ? [builderName] : [];
-  // The driver without starting any node: --load is refused before a bootstrap that may wait on an unreachable node.
-  if (options.load) {
+  let inspect;
+  if (bootstrap) inspect = await bootstrap;
+  else {
+    // The driver without starting any node: --load is refused before a bootstrap that may wait on an unreachable node.
     const plain = await runProcess('docker', ['buildx', 'inspect', ...name]);
     if (plain.exitCode === 0) checkLoadDriver(named(parseBuildxInspect(plain.stdout), builderName));
+    inspect = await runProcess('docker', ['buildx', 'inspect', ...name, '--bootstrap']);
   }
-  const inspect = await runProcess('docker', ['buildx', 'inspect', ...name, '--bootstrap']);
   if (inspect.exitCode !== 0) {
     throw usageError(`buildx builder ${builderName ?? '(current)'} is not usable`, { detail: inspect.output.trim() });
   }
   return named(parseBuildxInspect(inspect.stdout), builderName);
+}
+
+/** The daemon answers and buildx is there, new enough: asked at once, reported in that order. */
+async function checkDockerAndBuildx(): Promise<void> {
+  const [info, version] = await Promise.allSettled([
+    runProcess('docker', ['version', '--format', '{{.Server.Version}}']),
+    runProcess('docker', ['buildx', 'version']),
+  ]);
+  if (info.status === 'rejected') throw info.reason instanceof CommandNotFoundError ? dockerMissing() : info.reason;
+  if (info.value.exitCode !== 0) {
+    throw usageError('the Docker daemon is not running (docker version could not reach it)', {
+      hint: 'start it: scripts/env-up (Debian, as root), "sudo dockerd &", or start Docker Desktop; or use --builder native',
+      detail: info.value.output.trim().split('\n').slice(-2).join('\n'),
+    });
+  }
+  if (version.status === 'rejected') throw version.reason;
+  if (version.value.exitCode !== 0) {
+    throw usageError('docker buildx is not installed', {
+      hint: 'install the buildx plugin (Debian 13: apt-get install docker-buildx; scripts/env-up does it)',
+    });
+  }
+  checkBuildxVersion(version.value.stdout);
 }
 
 export interface BuildxCheck {

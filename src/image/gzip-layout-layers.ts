@@ -12,7 +12,7 @@
  * run of the sample. It starts as soon as a target's export has written its blobs (`prime`), while
  * the bake goes on with the other targets, rather than after the whole bake.
  */
-import { rm, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { deterministicGzip, LAYER_GZIP_LEVEL } from '../oci/gzip.js';
@@ -67,8 +67,9 @@ export class LayoutLayerGzip {
 
   private async manifestAt(digest: string): Promise<ImageManifest | undefined> {
     if ((await stat(this.blobs.blobPath(digest))).size > MANIFEST_SIZE_LIMIT) return undefined;
+    // A layer is told by its first byte, not read (and hashed) whole.
+    if ((await firstByte(this.blobs.blobPath(digest))) !== 0x7b /* { */) return undefined;
     const bytes = await this.blobs.readBlob(digest);
-    if (bytes[0] !== 0x7b /* { */) return undefined;
     const parsed = JSON.parse(bytes.toString('utf8')) as Partial<ImageManifest>;
     const isManifest = parsed.mediaType === MEDIA_TYPE.ociManifest || parsed.mediaType === MEDIA_TYPE.dockerManifest;
     return isManifest && Array.isArray(parsed.layers) ? (parsed as ImageManifest) : undefined;
@@ -118,6 +119,16 @@ async function gzipBlob(layout: OciLayout, layer: Descriptor, signal?: AbortSign
     pipeline(await layout.openBlob(layer.digest), ...deterministicGzip(LAYER_GZIP_LEVEL), sink, { signal }),
   ]);
   return { ...layer, mediaType: MEDIA_TYPE.ociLayerGzip, digest, size };
+}
+
+async function firstByte(file: string): Promise<number | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(1), 0, 1, 0);
+    return bytesRead === 1 ? buffer[0] : undefined;
+  } finally {
+    await handle.close();
+  }
 }
 
 async function writeJson(layout: OciLayout, descriptor: Descriptor, value: object): Promise<Descriptor> {

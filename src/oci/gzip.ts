@@ -19,6 +19,12 @@ export const DEFAULT_GZIP_LEVEL = 6;
  */
 export const LAYER_GZIP_LEVEL = 1;
 
+/**
+ * zlib's output buffer: each one filled is a trip to the thread pool and a chunk down the stream.
+ * At zlib's 16 KiB a Go binary's layer took ~10% longer to gzip; the bytes are the same at any size.
+ */
+const GZIP_CHUNK_SIZE = 256 * 1024;
+
 const HEADER_LENGTH = 10;
 const OS_UNKNOWN = 255;
 
@@ -51,5 +57,5 @@ class GzipHeaderPin extends Transform {
  */
 export function deterministicGzip(level = DEFAULT_GZIP_LEVEL): [Gzip, Transform] {
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new Error(`Internal error: gzip level ${level} is not 1-9`);
-  return [createGzip({ level }), new GzipHeaderPin()];
+  return [createGzip({ level, chunkSize: GZIP_CHUNK_SIZE }), new GzipHeaderPin()];
 }
