@@ -5,7 +5,7 @@ import { positiveWholeNumber, withBuildFlags, type BuildFlags } from './flags.js
 import type { CommandFactory } from './lazy-command.js';
 import type { CommandIo } from './main.js';
 import type { StampedRun } from './stamp-run.js';
-import type { ExecutedRun } from './execute.js';
+import type { EarlyChecks, ExecutedRun } from './execute.js';
 
 export type BuildArgs = BuildFlags & { targetNames?: string[] };
 
@@ -42,6 +42,27 @@ export async function runBuild(
   const startedAt = Date.now();
   positiveWholeNumber(argv.jobs, '--jobs');
   positiveWholeNumber(argv['registry-concurrency'], '--registry-concurrency');
+  // buildx asked for by name: its builder is inspected while the targets load and the plan is made.
+  const early: EarlyChecks =
+    argv.builder === 'buildx' && !argv.load && !argv['dry-run']
+      ? { buildx: (await import('../image/docker-preflight.js')).startBuildxInspect(argv['builder-name']) }
+      : {};
+  try {
+    await planAndRun({ targets, argv, command, startedAt, early }, io, setExit);
+  } finally {
+    await early.buildx?.dispose();
+  }
+}
+
+interface BuildRequest {
+  targets: string[];
+  argv: ArgumentsCamelCase<BuildArgs>;
+  command: 'all' | 'build';
+  startedAt: number;
+  early: EarlyChecks;
+}
+
+async function planAndRun({ targets, argv, command, startedAt, early }: BuildRequest, io: CommandIo, setExit: (code: number) => void): Promise<void> {
   const [{ loadGraph, planRequest }, { createPlan }, { formatPlan }] = await Promise.all([
     import('./settings.js'),
     import('../plan/plan.js'),
@@ -65,11 +86,17 @@ export async function runBuild(
       output: plan.jobs.some((j) => j.kind === 'image-build') ? describeDestination(plan.output, plan.hubs) : `binaries in ${plan.outDir}`,
       durationMs: run.durationMs,
     });
-  const summary = await executePlan(plan, argv, io, async (run) => {
-    if (!run.ok) return;
-    const stamped = { argv: io.argv ?? [], cwd: io.cwd ?? process.cwd(), env: io.env, startedAt, plan, flags: argv, usedOutside: run.usedOutside };
-    await leaveStamp({ ...stamped, view: viewOf(run) }, io);
-  });
+  const summary = await executePlan(
+    plan,
+    argv,
+    io,
+    async (run) => {
+      if (!run.ok) return;
+      const stamped = { argv: io.argv ?? [], cwd: io.cwd ?? process.cwd(), env: io.env, startedAt, plan, flags: argv, usedOutside: run.usedOutside };
+      await leaveStamp({ ...stamped, view: viewOf(run) }, io);
+    },
+    early,
+  );
   const view = viewOf(summary);
   // The CI log already showed each failure's tool output as it happened; the TTY view did not.
   if (!summary.ok && !summary.interrupted) {

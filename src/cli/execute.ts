@@ -32,6 +32,7 @@ import type { LayerCompression } from '../oci/layer.js';
 import { isLoopbackHost } from '../registry/insecure-policy.js';
 import { parseReference } from '../registry/reference.js';
 import type { CommandIo } from './main.js';
+import type { EarlyBuildxInspect } from '../image/docker-preflight.js';
 import { viewReporter } from './run-output.js';
 import { listValue, type BuildFlags } from './flags.js';
 
@@ -39,14 +40,17 @@ import { listValue, type BuildFlags } from './flags.js';
  * Everything the plan needs from outside, checked before any job starts, so that a missing tool or
  * an unreachable registry is one message up front rather than one per job later.
  */
-async function checkTools(plan: Plan, flags: BuildFlags, destinations: Destinations): Promise<{ goVersion: string; buildxNodes: number }> {
+async function checkTools(plan: Plan, flags: BuildFlags, destinations: Destinations, early: EarlyChecks): Promise<{ goVersion: string; buildxNodes: number }> {
   if (plan.output?.kind === 'oci' || plan.output?.kind === 'tar') await prepareOutDir(plan.output.dir, '--output');
   // Asked all at once (each is a process or a request); when several fail, the first in this order is reported.
   const [go, buildx, registries] = await Promise.allSettled([
     plan.jobs.some((j) => j.kind === 'go-build') ? checkGoToolchain() : '',
     buildxSessionJobs(plan).length > 0
       ? import('../image/docker-preflight.js').then(({ checkBuildx }) =>
-          checkBuildx(plan.platforms, flags['builder-name'], { load: plan.output?.kind === 'docker' }),
+          checkBuildx(plan.platforms, flags['builder-name'], {
+            load: plan.output?.kind === 'docker',
+            ...(early.buildx ? { inspected: early.buildx } : {}),
+          }),
         )
       : undefined,
     plan.output?.kind === 'registry' ? destinations.checkRegistries() : undefined,
@@ -76,19 +80,30 @@ export interface ExecutedRun extends RunSummary {
   usedOutside: boolean;
 }
 
+/** Checks the command started before it planned (their results are used as the run's own checks). */
+export interface EarlyChecks {
+  buildx?: EarlyBuildxInspect;
+}
+
 /**
  * Runs the plan holding the lock of --out: a second run on the same folder is exit 2, naming the
  * first. `whileLocked` sees the finished run before the lock is let go (the run stamp is taken there).
  */
-export async function executePlan(plan: Plan, flags: BuildFlags, io: CommandIo, whileLocked?: (run: ExecutedRun) => Promise<void>): Promise<ExecutedRun> {
+export async function executePlan(
+  plan: Plan,
+  flags: BuildFlags,
+  io: CommandIo,
+  whileLocked?: (run: ExecutedRun) => Promise<void>,
+  early: EarlyChecks = {},
+): Promise<ExecutedRun> {
   return withOutFolder(plan.outDir, async () => {
-    const run = await executeLocked(plan, flags, io);
+    const run = await executeLocked(plan, flags, io, early);
     await whileLocked?.(run);
     return run;
   });
 }
 
-async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Promise<ExecutedRun> {
+async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo, early: EarlyChecks): Promise<ExecutedRun> {
   // Kept in memory for the summary in any case; written to --report FILE when asked.
   const report = new JsonReportWriter(flags.report);
   // Ctrl-C's signal exists only once the run starts (withInterrupt below); registry clients are made
@@ -102,7 +117,7 @@ async function executeLocked(plan: Plan, flags: BuildFlags, io: CommandIo): Prom
   let goVersion: string;
   let buildxNodes: number;
   try {
-    ({ goVersion, buildxNodes } = await checkTools(plan, flags, destinations));
+    ({ goVersion, buildxNodes } = await checkTools(plan, flags, destinations, early));
   } catch (error) {
     if (flags.report !== undefined && isMeshbuildError(error)) {
       report.recordStartFailure(plan, error);

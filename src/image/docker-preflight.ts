@@ -17,22 +17,51 @@ export function dockerMissing() {
  * The daemon, buildx and the builder: every node of it (`docker buildx inspect`), each requested
  * platform served by some running node, and --load only through a driver that loads.
  */
-export async function checkBuildx(platforms: Platform[], builderName?: string, options: { load?: boolean } = {}): Promise<BuildxCheck> {
-  return checkBuilderNodes(await inspectBuildxBuilder(builderName, options), platforms, options);
+export async function checkBuildx(
+  platforms: Platform[],
+  builderName?: string,
+  options: { load?: boolean; inspected?: EarlyBuildxInspect } = {},
+): Promise<BuildxCheck> {
+  const builder = options.inspected && !options.load ? await options.inspected.result : await inspectBuildxBuilder(builderName, options);
+  return checkBuilderNodes(builder, platforms, options);
+}
+
+/**
+ * `inspectBuildxBuilder` started before the run is planned (`--builder buildx`), so that its
+ * docker processes (~0.3 s) overlap loading the targets and planning. Whoever starts it disposes
+ * of it: a probe the plan did not use is stopped and waited for, so no process outlives the run.
+ */
+export interface EarlyBuildxInspect {
+  result: Promise<BuildxBuilder>;
+  dispose(): Promise<void>;
+}
+
+export function startBuildxInspect(builderName?: string): EarlyBuildxInspect {
+  const stop = new AbortController();
+  const result = inspectBuildxBuilder(builderName, { signal: stop.signal });
+  result.catch(() => undefined); // read by checkBuildx, or by no one
+  return {
+    result,
+    async dispose() {
+      stop.abort();
+      await result.catch(() => undefined);
+    },
+  };
 }
 
 /** The daemon and buildx are there; the builder, started, with every node (`docker buildx inspect --bootstrap`). */
-export async function inspectBuildxBuilder(builderName?: string, options: { load?: boolean } = {}): Promise<BuildxBuilder> {
+export async function inspectBuildxBuilder(builderName?: string, options: { load?: boolean; signal?: AbortSignal } = {}): Promise<BuildxBuilder> {
   const name = builderName ? [builderName] : [];
   // The bootstrap starts with the other two questions (each a docker CLI process, ~0.1 s) and is
   // stopped if they fail: a missing daemon or buildx is reported at once, not after a bootstrap
   // waits on an unreachable node. With --load it waits for the driver check (below).
   const stop = new AbortController();
-  const bootstrap = options.load ? undefined : runProcess('docker', ['buildx', 'inspect', ...name, '--bootstrap'], { signal: stop.signal });
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const bootstrap = options.load ? undefined : runProcess('docker', ['buildx', 'inspect', ...name, '--bootstrap'], { signal });
   // Handled here as well: it may fail while the other two are still being asked.
   bootstrap?.catch(() => undefined);
   try {
-    await checkDockerAndBuildx();
+    await checkDockerAndBuildx(options.signal);
   } catch (error) {
     stop.abort();
     await bootstrap?.catch(() => undefined);
@@ -42,9 +71,9 @@ export async function inspectBuildxBuilder(builderName?: string, options: { load
   if (bootstrap) inspect = await bootstrap;
   else {
     // The driver without starting any node: --load is refused before a bootstrap that may wait on an unreachable node.
-    const plain = await runProcess('docker', ['buildx', 'inspect', ...name]);
+    const plain = await runProcess('docker', ['buildx', 'inspect', ...name], { signal });
     if (plain.exitCode === 0) checkLoadDriver(named(parseBuildxInspect(plain.stdout), builderName));
-    inspect = await runProcess('docker', ['buildx', 'inspect', ...name, '--bootstrap']);
+    inspect = await runProcess('docker', ['buildx', 'inspect', ...name, '--bootstrap'], { signal });
   }
   if (inspect.exitCode !== 0) {
     throw usageError(`buildx builder ${builderName ?? '(current)'} is not usable`, { detail: inspect.output.trim() });
@@ -53,10 +82,10 @@ export async function inspectBuildxBuilder(builderName?: string, options: { load
 }
 
 /** The daemon answers and buildx is there, new enough: asked at once, reported in that order. */
-async function checkDockerAndBuildx(): Promise<void> {
+async function checkDockerAndBuildx(signal?: AbortSignal): Promise<void> {
   const [info, version] = await Promise.allSettled([
-    runProcess('docker', ['version', '--format', '{{.Server.Version}}']),
-    runProcess('docker', ['buildx', 'version']),
+    runProcess('docker', ['version', '--format', '{{.Server.Version}}'], { signal }),
+    runProcess('docker', ['buildx', 'version'], { signal }),
   ]);
   if (info.status === 'rejected') throw info.reason instanceof CommandNotFoundError ? dockerMissing() : info.reason;
   if (info.value.exitCode !== 0) {

@@ -8,6 +8,7 @@
 import { readdir, readFile, mkdtemp, rm, writeFile, chmod, mkdir, access, constants } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runSpawnedCli, STACK_FRAME, type CliResult } from '../../support/cli.js';
 import {
@@ -221,6 +222,32 @@ describe('the registry refuses the credentials', () => {
       expect(text, name).not.toContain(auth.password);
     }
     await expectNoTags(auth.address, namespace, SHIPPED_ALL, 'e5', { username: auth.username, password: auth.password });
+  });
+});
+
+describe('--builder buildx with targets that do not load', () => {
+  it('exits 2 naming the file and line, with no word of docker and no docker process left', async () => {
+    // The builder is inspected while the targets load; a named builder marks this run's docker processes.
+    const builderName = `meshbuild-early-${process.pid}`;
+    const result = await runSpawnedCli([
+      'all',
+      '--builder',
+      'buildx',
+      '--builder-name',
+      builderName,
+      '--targets',
+      path.join(REPO_ROOT, 'test', 'fixtures', 'targets', 'unknown-key'),
+      '--platforms',
+      'amd64',
+      '--out',
+      path.join(tmp, 'out-early'),
+    ]);
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/binaries\.yaml:5:5: unknown key "pakage"/);
+    expect(result.stderr).not.toMatch(/docker|buildx/i);
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+    const processes = await execa('ps', ['-eo', 'args'], { reject: false });
+    expect(processes.stdout.split('\n').filter((line) => line.includes(builderName))).toEqual([]);
   });
 });
 
