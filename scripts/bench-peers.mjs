@@ -283,7 +283,7 @@ const cells = (row) => {
 const table = [['measure', 'meshbuild', 'peer', 'ratio', 'threshold', ''], ...rows.map(cells)];
 const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
 console.log(
-  `bench-peers: ${rounds} rounds each, medians; ${os.cpus().length} cores; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} at start, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} at end`,
+  `bench-peers: ${rounds} rounds each (cold builds and buildx: ${coldRounds}), medians; ${os.cpus().length} cores; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} at start, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} at end`,
 );
 for (const row of table)
   console.log(
