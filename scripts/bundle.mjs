@@ -33,11 +33,9 @@ try {
     logLevel: 'warning',
   });
   // The metafile names the staging folder; it describes the bundle where it ends up.
+  const [stagingName, outName] = [path.relative(root, staging), path.relative(root, outdir)];
   const outputs = Object.fromEntries(
-    Object.entries(result.metafile.outputs).map(([file, output]) => [
-      path.relative(root, path.join(outdir, path.relative(staging, path.join(root, file)))),
-      output,
-    ]),
+    Object.entries(result.metafile.outputs).map(([file, output]) => [path.join(outName, path.relative(stagingName, file)), output]),
   );
   await writeFile(path.join(staging, 'meta.json'), `${JSON.stringify({ ...result.metafile, outputs }, null, 1)}\n`);
   await rm(outdir, { recursive: true, force: true });

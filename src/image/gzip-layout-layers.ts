@@ -12,7 +12,7 @@
  * run of the sample. It starts as soon as a target's export has written its blobs (`prime`), while
  * the bake goes on with the other targets, rather than after the whole bake.
  */
-import { open, rm, stat } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { deterministicGzip, LAYER_GZIP_LEVEL } from '../oci/gzip.js';
@@ -66,9 +66,8 @@ export class LayoutLayerGzip {
   }
 
   private async manifestAt(digest: string): Promise<ImageManifest | undefined> {
-    if ((await stat(this.blobs.blobPath(digest))).size > MANIFEST_SIZE_LIMIT) return undefined;
-    // A layer is told by its first byte, not read (and hashed) whole.
-    if ((await firstByte(this.blobs.blobPath(digest))) !== 0x7b /* { */) return undefined;
+    // A layer is told by its size and first byte, not read (and hashed) whole.
+    if (!(await mightBeJson(this.blobs.blobPath(digest)))) return undefined;
     const bytes = await this.blobs.readBlob(digest);
     const parsed = JSON.parse(bytes.toString('utf8')) as Partial<ImageManifest>;
     const isManifest = parsed.mediaType === MEDIA_TYPE.ociManifest || parsed.mediaType === MEDIA_TYPE.dockerManifest;
@@ -121,11 +120,13 @@ async function gzipBlob(layout: OciLayout, layer: Descriptor, signal?: AbortSign
   return { ...layer, mediaType: MEDIA_TYPE.ociLayerGzip, digest, size };
 }
 
-async function firstByte(file: string): Promise<number | undefined> {
+/** Whether a blob is small enough to be a manifest and starts with `{`: one open, one byte read. */
+async function mightBeJson(file: string): Promise<boolean> {
   const handle = await open(file, 'r');
   try {
+    if ((await handle.stat()).size > MANIFEST_SIZE_LIMIT) return false;
     const { bytesRead, buffer } = await handle.read(Buffer.alloc(1), 0, 1, 0);
-    return bytesRead === 1 ? buffer[0] : undefined;
+    return bytesRead === 1 && buffer[0] === 0x7b; /* { */
   } finally {
     await handle.close();
   }
